@@ -1,0 +1,29 @@
+"""vae_core: a variational autoencoder with a 2-D latent space for MNIST and Fashion-MNIST.
+
+Data, model, training, evaluation, checkpoints and inference; no user interface.
+Run ``python -m vae_core --help`` for the command line.
+"""
+
+from .checkpoint import Checkpoint, Latents, checkpoint_bytes, load_checkpoint, save_checkpoint
+from .data import DATASETS, Dataset, DatasetSpec, download, load_dataset
+from .errors import CheckpointError, ConfigError, DataError, ImageError, VAEError
+from .evaluate import evaluate, image_scores, iwae_nll, knn_accuracy, negative_elbo
+from .images import gif_bytes, png_bytes, prepare_image, tile, upscale
+from .inference import (ClassGaussians, decode, decode_grid, encode, fit_class_gaussians, grid_points,
+                        interpolate, sample_class, sample_prior)
+from .model import VAE, LossTerms, VAEConfig, build_model, vae_loss
+from .pipeline import load_splits, package, train_checkpoint
+from .train import TrainConfig, TrainEvent, TrainResult, resolve_device, train
+
+__all__ = [
+    "Checkpoint", "Latents", "checkpoint_bytes", "load_checkpoint", "save_checkpoint",
+    "DATASETS", "Dataset", "DatasetSpec", "download", "load_dataset",
+    "CheckpointError", "ConfigError", "DataError", "ImageError", "VAEError",
+    "evaluate", "image_scores", "iwae_nll", "knn_accuracy", "negative_elbo",
+    "gif_bytes", "png_bytes", "prepare_image", "tile", "upscale",
+    "ClassGaussians", "decode", "decode_grid", "encode", "fit_class_gaussians", "grid_points",
+    "interpolate", "sample_class", "sample_prior",
+    "VAE", "LossTerms", "VAEConfig", "build_model", "vae_loss",
+    "load_splits", "package", "train_checkpoint",
+    "TrainConfig", "TrainEvent", "TrainResult", "resolve_device", "train",
+]

@@ -1,0 +1,261 @@
+"""Checkpoints: one safetensors file with the weights, the test-set latents and JSON metadata.
+
+safetensors holds only raw tensors and a JSON header, so loading a file can never run
+code (a pickle can). Before any tensor is materialised the header is checked against
+the model its config describes: keys, shapes, dtypes, sizes; then every value must be
+finite. Saving writes a temporary file and renames it, so a crash or a full disk never
+leaves a half-written checkpoint under the final name.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import struct
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+from safetensors import SafetensorError
+from safetensors.torch import load as st_load
+from safetensors.torch import save as st_save
+
+from .errors import CheckpointError, ConfigError
+from .model import VAE, VAEConfig
+
+FORMAT = "vae-explorer-checkpoint"
+FORMAT_VERSION = "1"
+MAX_BYTES = 256 * 1024 * 1024  # far above any model here; guards memory against hostile files
+MAX_HEADER_BYTES = 16 * 1024 * 1024
+MAX_LATENTS = 1_000_000
+_DTYPES = {"F32": torch.float32, "I64": torch.int64}
+
+# Magic numbers of the files people most often mistake for a checkpoint.
+_FOREIGN = [
+    (b"PK\x03\x04", "a zip archive, such as a PyTorch .pt/.pth file (those contain pickled code and are never opened here)"),
+    (b"\x80", "a Python pickle (pickles can run code and are never opened here)"),
+    (b"\x89HDF\r\n\x1a\n", "an HDF5 file, such as a Keras model"),
+    (b"\x93NUMPY", "a NumPy .npy array"),
+    (b"GGUF", "a GGUF model file"),
+    (b"\x89PNG", "a PNG image"),
+    (b"\xff\xd8\xff", "a JPEG image"),
+]
+
+
+@dataclass
+class Latents:
+    """The test set's codes, so the app can draw its scatter without the dataset."""
+
+    z_mean: np.ndarray  # float32 [N, latent_dim]
+    z_logvar: np.ndarray  # float32 [N, latent_dim]
+    labels: np.ndarray  # int64 [N]
+
+
+@dataclass
+class Checkpoint:
+    model: VAE
+    dataset: str
+    classes: tuple[str, ...]
+    metrics: dict = field(default_factory=dict)
+    history: list[dict] = field(default_factory=list)
+    train_config: dict = field(default_factory=dict)
+    versions: dict = field(default_factory=dict)
+    latents: Latents | None = None
+
+    @property
+    def config(self) -> VAEConfig:
+        return self.model.config
+
+
+def library_versions() -> dict[str, str]:
+    import safetensors
+
+    return {"python": platform.python_version(), "torch": torch.__version__,
+            "numpy": np.__version__, "safetensors": safetensors.__version__}
+
+
+def checkpoint_bytes(ckpt: Checkpoint) -> bytes:
+    """The checkpoint file's content (for saving, or for a download button)."""
+    tensors = {f"model.{k}": v.detach().to("cpu", torch.float32).contiguous()
+               for k, v in ckpt.model.state_dict().items()}
+    if ckpt.latents is not None:
+        tensors["latents.z_mean"] = torch.as_tensor(np.asarray(ckpt.latents.z_mean, np.float32))
+        tensors["latents.z_logvar"] = torch.as_tensor(np.asarray(ckpt.latents.z_logvar, np.float32))
+        tensors["latents.labels"] = torch.as_tensor(np.asarray(ckpt.latents.labels, np.int64))
+    metadata = {
+        "format": FORMAT, "format_version": FORMAT_VERSION,
+        "config": json.dumps(ckpt.model.config.to_dict()),
+        "dataset": ckpt.dataset, "classes": json.dumps(list(ckpt.classes)),
+        "metrics": json.dumps(ckpt.metrics), "history": json.dumps(ckpt.history),
+        "train_config": json.dumps(ckpt.train_config),
+        "versions": json.dumps(ckpt.versions or library_versions()),
+    }
+    return st_save(tensors, metadata)
+
+
+def save_checkpoint(ckpt: Checkpoint, path: str | os.PathLike) -> Path:
+    """Write atomically: a temporary file in the same folder, fsync, then rename."""
+    path = Path(path)
+    data = checkpoint_bytes(ckpt)
+    tmp = None
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+        tmp = None
+    except OSError as e:
+        raise CheckpointError(f"cannot write {path}: {e.strerror or e}; nothing was written under that name") from e
+    finally:
+        if tmp is not None and os.path.exists(tmp):
+            os.unlink(tmp)
+    return path
+
+
+def _read(source: str | os.PathLike | bytes) -> tuple[bytes, str]:
+    if isinstance(source, (bytes, bytearray, memoryview)):
+        return bytes(source), "the uploaded file"
+    path = Path(source)
+    try:
+        size = path.stat().st_size
+        if size > MAX_BYTES:
+            raise CheckpointError(f"{path}: {size:,} bytes is larger than any checkpoint ({MAX_BYTES:,} at most)")
+        return path.read_bytes(), str(path)
+    except FileNotFoundError:
+        raise CheckpointError(f"{path}: no such file") from None
+    except IsADirectoryError:
+        raise CheckpointError(f"{path}: is a folder, not a checkpoint file") from None
+    except OSError as e:
+        raise CheckpointError(f"{path}: cannot be read ({e.strerror or e})") from e
+
+
+def _header(data: bytes, name: str) -> dict:
+    """Parse and sanity-check the safetensors header without touching tensor data."""
+    if not data:
+        raise CheckpointError(f"{name} is empty (0 bytes); it is not a checkpoint")
+    if len(data) > MAX_BYTES:
+        raise CheckpointError(f"{name}: {len(data):,} bytes is larger than any checkpoint ({MAX_BYTES:,} at most)")
+    for magic, what in _FOREIGN:
+        if data.startswith(magic):
+            raise CheckpointError(f"{name} is {what}, not a VAE Explorer checkpoint (.safetensors)")
+    if len(data) < 8:
+        raise CheckpointError(f"{name} is not a checkpoint: it is too short ({len(data)} bytes)")
+    (n,) = struct.unpack("<Q", data[:8])
+    if n > MAX_HEADER_BYTES or 8 + n > len(data):
+        raise CheckpointError(f"{name} is not a VAE Explorer checkpoint, or it is truncated "
+                              "(its header does not fit in the file)")
+    try:
+        header = json.loads(data[8:8 + n])
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        raise CheckpointError(f"{name} is not a VAE Explorer checkpoint (no safetensors header)") from None
+    if not isinstance(header, dict):
+        raise CheckpointError(f"{name} is not a VAE Explorer checkpoint (malformed header)")
+    body = len(data) - 8 - n
+    for key, info in header.items():
+        if key == "__metadata__":
+            continue
+        if not isinstance(info, dict) or not isinstance(info.get("data_offsets"), list) \
+                or len(info["data_offsets"]) != 2 or info["data_offsets"][1] > body:
+            raise CheckpointError(f"{name} is truncated or damaged: tensor {key!r} points past the end of the file")
+    return header
+
+
+def _meta_json(meta: dict, key: str, name: str, kind: type):
+    try:
+        value = json.loads(meta[key])
+    except KeyError:
+        raise CheckpointError(f"{name}: the metadata has no {key!r}; it was not written by VAE Explorer") from None
+    except (TypeError, json.JSONDecodeError):
+        raise CheckpointError(f"{name}: the metadata field {key!r} is not valid JSON") from None
+    if not isinstance(value, kind):
+        raise CheckpointError(f"{name}: the metadata field {key!r} should be a {kind.__name__}")
+    return value
+
+
+def load_checkpoint(source: str | os.PathLike | bytes, device: str | torch.device = "cpu") -> Checkpoint:
+    """Load and validate a checkpoint from a path or from bytes (an upload).
+
+    Raises :class:`CheckpointError` with one clear sentence for anything that is not a
+    sound checkpoint of this project; never unpickles anything.
+    """
+    data, name = _read(source)
+    header = _header(data, name)
+    meta = header.get("__metadata__")
+    if not isinstance(meta, dict) or meta.get("format") != FORMAT:
+        raise CheckpointError(f"{name} is a safetensors file but not a VAE Explorer checkpoint (no '{FORMAT}' marker)")
+    if meta.get("format_version") != FORMAT_VERSION:
+        raise CheckpointError(f"{name} uses checkpoint format {meta.get('format_version')!r}; "
+                              f"this version reads format {FORMAT_VERSION}")
+    try:
+        config = VAEConfig.from_dict(_meta_json(meta, "config", name, dict))
+    except ConfigError as e:
+        raise CheckpointError(f"{name}: {e}") from None
+    classes = _meta_json(meta, "classes", name, list)
+    if not classes or not all(isinstance(c, str) for c in classes):
+        raise CheckpointError(f"{name}: the class names are malformed")
+
+    # Compare the header with the tensors the config implies, before loading any data.
+    with torch.device("meta"):
+        expected = VAE(config).state_dict()
+    stored = {k[len("model."):]: v for k, v in header.items() if k.startswith("model.")}
+    missing, extra = sorted(set(expected) - set(stored)), sorted(set(stored) - set(expected))
+    if missing or extra:
+        detail = (f"missing {', '.join(missing[:3])}" if missing else "") + \
+                 ("; " if missing and extra else "") + (f"unexpected {', '.join(extra[:3])}" if extra else "")
+        raise CheckpointError(f"{name}: the weights do not match the {config.arch} architecture its config "
+                              f"describes ({detail})")
+    for key, tensor in expected.items():
+        info = stored[key]
+        if info.get("dtype") != "F32" or list(info.get("shape", [])) != list(tensor.shape):
+            raise CheckpointError(f"{name}: weight {key!r} is {info.get('dtype')} {info.get('shape')}, "
+                                  f"expected F32 {list(tensor.shape)} for this architecture")
+    latent_keys = {k for k in header if k.startswith("latents.")}
+    if latent_keys - {"latents.z_mean", "latents.z_logvar", "latents.labels"}:
+        raise CheckpointError(f"{name}: unexpected tensors {sorted(latent_keys)}")
+    for key in header:
+        if key != "__metadata__" and not key.startswith(("model.", "latents.")):
+            raise CheckpointError(f"{name}: unexpected tensor {key!r}")
+
+    try:
+        tensors = st_load(data)
+    except (SafetensorError, RuntimeError, ValueError) as e:
+        raise CheckpointError(f"{name} is damaged: {e}") from None
+    state = {k[len("model."):]: v for k, v in tensors.items() if k.startswith("model.")}
+    bad = [k for k, v in state.items() if not torch.isfinite(v).all()]
+    if bad:
+        raise CheckpointError(f"{name}: weight {bad[0]!r} contains NaN or infinite values; the model is broken")
+    model = VAE(config)
+    model.load_state_dict(state)
+    model.to(device).eval()
+
+    latents = _latents(tensors, config, name) if latent_keys else None
+    if latents is not None and len(latents.labels) and latents.labels.max() >= len(classes):
+        raise CheckpointError(f"{name}: a latent label is out of range for {len(classes)} classes")
+    return Checkpoint(
+        model=model, dataset=str(meta.get("dataset", "unknown")), classes=tuple(classes),
+        metrics=_meta_json(meta, "metrics", name, dict), history=_meta_json(meta, "history", name, list),
+        train_config=_meta_json(meta, "train_config", name, dict),
+        versions=_meta_json(meta, "versions", name, dict), latents=latents)
+
+
+def _latents(tensors: dict[str, torch.Tensor], config: VAEConfig, name: str) -> Latents:
+    try:
+        z_mean, z_logvar, labels = (tensors[f"latents.{k}"] for k in ("z_mean", "z_logvar", "labels"))
+    except KeyError:
+        raise CheckpointError(f"{name}: the latents need z_mean, z_logvar and labels together") from None
+    n = len(labels)
+    ok = (z_mean.dtype == torch.float32 and z_logvar.dtype == torch.float32 and labels.dtype == torch.int64
+          and labels.dim() == 1 and n <= MAX_LATENTS and list(z_mean.shape) == [n, config.latent_dim]
+          and list(z_logvar.shape) == [n, config.latent_dim])
+    if not ok:
+        raise CheckpointError(f"{name}: the latents have the wrong shapes or types "
+                              f"(expected float32 [N, {config.latent_dim}] twice and int64 [N])")
+    if not (torch.isfinite(z_mean).all() and torch.isfinite(z_logvar).all()) or (n and labels.min() < 0):
+        raise CheckpointError(f"{name}: the latents contain NaN, infinite or negative-label values")
+    return Latents(z_mean.numpy(), z_logvar.numpy(), labels.numpy())

@@ -1,0 +1,316 @@
+"""Command line: ``python -m vae_core {train,evaluate,sample,grid,download} ...``.
+
+Every failure a user can cause ends with one line ``error: ...`` on stderr and a
+non-zero exit code (1 for a bad file or dataset, 2 for bad arguments); never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import signal
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from . import data as data_mod
+from .checkpoint import load_checkpoint, save_checkpoint
+from .errors import VAEError
+from .evaluate import evaluate
+from .images import png_bytes, tile
+from .inference import decode, decode_grid, fit_class_gaussians, sample_class, sample_prior
+from .model import ACTIVATIONS, ARCHITECTURES, VAEConfig, count_parameters
+from .pipeline import load_splits, train_checkpoint
+from .train import TrainConfig, TrainEvent
+
+DEFAULTS_MODEL, DEFAULTS_TRAIN = VAEConfig(), TrainConfig()
+
+
+class UsageError(Exception):
+    pass
+
+
+class Parser(argparse.ArgumentParser):
+    def error(self, message: str):  # one line instead of usage + message
+        raise UsageError(f"{message} (see `{self.prog} --help`)")
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} must be at least 1")
+    return value
+
+
+def _sizes(text: str) -> tuple[int, ...]:
+    try:
+        return tuple(int(s) for s in text.replace(" ", "").split(",") if s)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a comma-separated list of sizes, e.g. 512,256") from None
+
+
+def build_parser() -> Parser:
+    parser = Parser(prog="python -m vae_core", description="Train, evaluate and sample a VAE with a 2-D latent space "
+                    "on MNIST or Fashion-MNIST.")
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=Parser)
+
+    def data_flags(p, download=True):
+        p.add_argument("--data-dir", metavar="DIR", help="folder with the IDX files (default: $VAE_DATA_DIR, "
+                       "then ~/.cache/vae-explorer/<dataset>/)")
+        if download:
+            p.add_argument("--no-download", action="store_true", help="fail instead of downloading missing files")
+
+    t = sub.add_parser("train", help="train a model and save it as a checkpoint",
+                       formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    t.add_argument("--dataset", choices=list(data_mod.DATASETS), default="mnist", help="dataset to train on")
+    t.add_argument("--out", required=True, metavar="FILE", help="checkpoint to write (.safetensors)")
+    t.add_argument("--epochs", type=_positive_int, default=DEFAULTS_TRAIN.epochs, help="passes over the training set")
+    t.add_argument("--batch-size", type=_positive_int, default=DEFAULTS_TRAIN.batch_size, help="images per step")
+    t.add_argument("--lr", type=float, default=DEFAULTS_TRAIN.lr, help="peak learning rate")
+    t.add_argument("--optimizer", choices=["adam", "adamw"], default=DEFAULTS_TRAIN.optimizer, help="optimizer")
+    t.add_argument("--weight-decay", type=float, default=DEFAULTS_TRAIN.weight_decay, help="weight decay")
+    t.add_argument("--warmup", type=float, default=DEFAULTS_TRAIN.warmup_epochs, metavar="EPOCHS",
+                   help="linear learning-rate warm-up, then cosine decay")
+    t.add_argument("--beta", type=float, default=DEFAULTS_TRAIN.beta, help="weight of the KL term (1 = true ELBO)")
+    t.add_argument("--kl-warmup", type=float, default=DEFAULTS_TRAIN.kl_warmup_epochs, metavar="EPOCHS",
+                   help="ramp beta up from 0 over this many epochs")
+    t.add_argument("--arch", choices=ARCHITECTURES, default=DEFAULTS_MODEL.arch, help="encoder/decoder type")
+    t.add_argument("--hidden", type=_sizes, default=DEFAULTS_MODEL.hidden, metavar="SIZES",
+                   help="mlp: encoder layer widths (decoder mirrors); conv: ch1,ch2,dense")
+    t.add_argument("--activation", choices=list(ACTIVATIONS), default=DEFAULTS_MODEL.activation, help="activation")
+    t.add_argument("--latent-dim", type=_positive_int, default=DEFAULTS_MODEL.latent_dim, help="latent size")
+    t.add_argument("--dropout", type=float, default=DEFAULTS_MODEL.dropout, help="dropout on hidden layers")
+    t.add_argument("--seed", type=int, default=DEFAULTS_TRAIN.seed, help="seed of weights, shuffling and noise")
+    t.add_argument("--device", default=DEFAULTS_TRAIN.device, help="auto, cpu, cuda or mps")
+    t.add_argument("--threads", type=_positive_int, default=None, help="CPU threads (default: torch's choice)")
+    t.add_argument("--limit", type=_positive_int, default=None, metavar="N",
+                   help="use only the first N training images (and N/6 test images), for a quick run")
+    t.add_argument("--iwae-k", type=int, default=100, metavar="K",
+                   help="importance samples for the final -log p(x) estimate; 0 skips the final evaluation")
+    data_flags(t)
+
+    e = sub.add_parser("evaluate", help="print a checkpoint's test metrics as a table (or JSON)",
+                       formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    e.add_argument("checkpoint", help="checkpoint file")
+    e.add_argument("--k", type=_positive_int, default=100, help="importance samples for -log p(x)")
+    e.add_argument("--seed", type=int, default=0, help="seed of the sampled estimates")
+    e.add_argument("--json", action="store_true", help="print the metrics as JSON instead of a table")
+    e.add_argument("--limit", type=_positive_int, default=None, metavar="N", help="evaluate on N test images only")
+    data_flags(e)
+
+    s = sub.add_parser("sample", help="decode random latent points into a PNG grid",
+                       formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    s.add_argument("checkpoint", help="checkpoint file")
+    s.add_argument("--out", required=True, metavar="FILE", help="PNG to write")
+    s.add_argument("--n", type=_positive_int, default=64, help="number of images")
+    s.add_argument("--temperature", type=float, default=1.0, help="scale of the prior's standard deviation")
+    s.add_argument("--seed", type=int, default=0, help="random seed")
+    s.add_argument("--label", default=None, help="sample one class (a class name or index) instead of the prior; "
+                   "needs a checkpoint with latents")
+    s.add_argument("--scale", type=_positive_int, default=2, help="pixel upscaling of the PNG")
+
+    g = sub.add_parser("grid", help="draw the manifold of decoded digits over the latent plane as a PNG",
+                       formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    g.add_argument("checkpoint", help="checkpoint file")
+    g.add_argument("--out", required=True, metavar="FILE", help="PNG to write")
+    g.add_argument("--n", type=_positive_int, default=20, help="grid size (n x n)")
+    g.add_argument("--method", choices=["ppf", "linear"], default="ppf",
+                   help="ppf: normal quantiles (covers the prior evenly); linear: even spacing over --extent")
+    g.add_argument("--extent", type=float, default=3.0, help="half-width of the linear grid")
+    g.add_argument("--scale", type=_positive_int, default=1, help="pixel upscaling of the PNG")
+
+    d = sub.add_parser("download", help="download a dataset (verified by MD5)")
+    d.add_argument("--dataset", choices=list(data_mod.DATASETS), default="mnist")
+    data_flags(d, download=False)
+    return parser
+
+
+class ProgressPrinter:
+    """A one-line progress bar on a terminal; per-epoch lines everywhere."""
+
+    def __init__(self, stream=sys.stderr, quiet: bool = False) -> None:
+        self.stream, self.quiet = stream, quiet
+        self.tty = hasattr(stream, "isatty") and stream.isatty()
+        self.last = 0.0
+        self.stop_requested = False
+
+    def __call__(self, ev: TrainEvent) -> bool:
+        if ev.kind == "step" and self.tty and time.monotonic() - self.last > 0.1:
+            self.last = time.monotonic()
+            done = ev.step / ev.total_steps
+            bar = "#" * int(30 * done) + "." * (30 - int(30 * done))
+            self.stream.write(f"\repoch {ev.epoch}/{ev.epochs} [{bar}] {100 * done:5.1f}%  loss {ev.loss:7.2f}  "
+                              f"lr {ev.lr:.2e}  eta {ev.eta:5.0f}s ")
+            self.stream.flush()
+        elif ev.kind == "epoch":
+            test = f"  test {ev.test['loss']:.2f} (recon {ev.test['recon']:.2f} + kl {ev.test['kl']:.2f})" \
+                if ev.test else ""
+            self.stream.write(("\r" if self.tty else "") + f"epoch {ev.epoch:3d}/{ev.epochs}  train {ev.loss:.2f} "
+                              f"(recon {ev.recon:.2f} + kl {ev.kl:.2f}){test}  {ev.elapsed:6.1f}s  "
+                              f"eta {ev.eta:5.0f}s" + " " * 8 + "\n")
+        elif ev.kind in ("stopped", "diverged"):
+            self.stream.write(("\n" if self.tty else "") + f"{ev.kind}: {ev.message}\n")
+        self.stream.flush()
+        return self.stop_requested
+
+
+def _data_kwargs(args) -> dict:
+    return {"root": args.data_dir, "download": not getattr(args, "no_download", False),
+            "progress": _download_progress()}
+
+
+def _download_progress():
+    state = {"last": 0.0}
+
+    def report(name: str, done: int, total: int | None) -> None:
+        if time.monotonic() - state["last"] < 0.2 and done != total:
+            return
+        state["last"] = time.monotonic()
+        size = f"{done / 1e6:.1f}/{total / 1e6:.1f} MB" if total else f"{done / 1e6:.1f} MB"
+        sys.stderr.write(f"\rdownloading {name}: {size}   " + ("\n" if done == total else ""))
+        sys.stderr.flush()
+    return report
+
+
+def _check_writable(path: str) -> None:
+    """Fail before a long run, not after it, when the output cannot be written."""
+    folder = Path(path).resolve().parent
+    if Path(path).is_dir():
+        raise VAEError(f"{path} is a folder; give a file name such as {Path(path) / 'model.safetensors'}")
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=folder, prefix=".write-test-"):
+            pass
+    except OSError as e:
+        raise VAEError(f"cannot write to {folder}: {e.strerror or e}") from None
+
+
+def cmd_train(args) -> int:
+    _check_writable(args.out)
+    model_config = VAEConfig(arch=args.arch, latent_dim=args.latent_dim, hidden=args.hidden,
+                             activation=args.activation, dropout=args.dropout)
+    train_config = TrainConfig(epochs=args.epochs, batch_size=args.batch_size, lr=args.lr,
+                               optimizer=args.optimizer, weight_decay=args.weight_decay,
+                               warmup_epochs=args.warmup, beta=args.beta, kl_warmup_epochs=args.kl_warmup,
+                               seed=args.seed, device=args.device, threads=args.threads)
+    train_set, test_set = load_splits(args.dataset, limit=args.limit, **_data_kwargs(args))
+    printer = ProgressPrinter()
+
+    def on_interrupt(signum, frame):  # first Ctrl-C: finish the step and save; second: abort
+        if printer.stop_requested:
+            raise KeyboardInterrupt
+        printer.stop_requested = True
+        sys.stderr.write("\nstopping after this step (Ctrl-C again to abort without saving)...\n")
+
+    previous = signal.signal(signal.SIGINT, on_interrupt)
+    try:
+        sys.stderr.write(f"training on {len(train_set):,} {args.dataset} images, testing on {len(test_set):,}\n")
+        ckpt, result = train_checkpoint(train_set, test_set, model_config, train_config, printer, args.iwae_k)
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    save_checkpoint(ckpt, args.out)
+    m = ckpt.metrics
+    summary = f"saved {args.out}  ({count_parameters(ckpt.model):,} parameters, {result.seconds:.1f} s, " \
+              f"{result.seconds / max(1, len(result.history)):.2f} s/epoch)"
+    if "neg_elbo" in m:
+        summary += f"\ntest -ELBO {m['neg_elbo']:.2f}  -log p(x) (K={m['iwae_k']}) {m['iwae_nll']:.2f}  " \
+                   f"k-NN accuracy {100 * m.get('knn_accuracy', float('nan')):.2f}%"
+    print(summary)
+    return 0 if result.status != "diverged" else 1
+
+
+METRIC_ROWS = [("neg_elbo", "test negative ELBO", "nats"), ("recon", "  reconstruction", "nats"),
+               ("kl", "  KL", "nats"), ("iwae_nll", "-log p(x), importance-weighted", "nats"),
+               ("knn_accuracy", "k-NN (k=5) accuracy of z_mean", "%")]
+
+
+def cmd_evaluate(args) -> int:
+    ckpt = load_checkpoint(args.checkpoint)
+    train_set, test_set = load_splits(ckpt.dataset, **_data_kwargs(args))
+    test_images, test_labels = test_set.images[:args.limit], test_set.labels[:args.limit]
+    metrics = evaluate(ckpt.model, test_images, test_labels, train_set.images, train_set.labels,
+                       k=args.k, seed=args.seed)
+    if args.json:
+        print(json.dumps({"checkpoint": args.checkpoint, "dataset": ckpt.dataset, **metrics}, indent=2))
+        return 0
+    print(f"{args.checkpoint}: {ckpt.dataset}, {ckpt.config.arch} {list(ckpt.config.hidden)}, "
+          f"latent size {ckpt.config.latent_dim}, {len(test_images):,} test images, K={args.k}")
+    for key, label, unit in METRIC_ROWS:
+        value = metrics[key] * (100 if unit == "%" else 1)
+        print(f"  {label:<34} {value:9.2f} {unit}")
+    return 0
+
+
+def _label_index(label: str, classes: tuple[str, ...]) -> int:
+    if label in classes:
+        return classes.index(label)
+    if label.isdigit() and int(label) < len(classes):
+        return int(label)
+    raise VAEError(f"unknown class {label!r}; choose one of: {', '.join(classes)}")
+
+
+def cmd_sample(args) -> int:
+    ckpt = load_checkpoint(args.checkpoint)
+    if args.label is None:
+        z = sample_prior(args.n, ckpt.config.latent_dim, args.temperature, args.seed)
+    else:
+        if ckpt.latents is None:
+            raise VAEError(f"{args.checkpoint} carries no latents, so it cannot sample one class")
+        gaussians = fit_class_gaussians(ckpt.latents.z_mean, ckpt.latents.labels, len(ckpt.classes))
+        z = sample_class(gaussians, _label_index(args.label, ckpt.classes), args.n, args.temperature, args.seed)
+    images = decode(ckpt.model, z)
+    cols = max(1, round(args.n ** 0.5))
+    _write(args.out, png_bytes(tile(images, cols, pad=2), args.scale))
+    print(f"wrote {args.out} ({args.n} samples)")
+    return 0
+
+
+def cmd_grid(args) -> int:
+    ckpt = load_checkpoint(args.checkpoint)
+    _write(args.out, png_bytes(decode_grid(ckpt.model, args.n, args.method, args.extent), args.scale))
+    print(f"wrote {args.out} ({args.n}x{args.n} grid)")
+    return 0
+
+
+def cmd_download(args) -> int:
+    data_mod.download(args.dataset, root=args.data_dir, progress=_download_progress())
+    print(f"{args.dataset}: all files present and verified")
+    return 0
+
+
+def _write(path: str, content: bytes) -> None:
+    try:
+        Path(path).write_bytes(content)
+    except OSError as e:
+        raise VAEError(f"cannot write {path}: {e.strerror or e}") from None
+
+
+COMMANDS = {"train": cmd_train, "evaluate": cmd_evaluate, "sample": cmd_sample, "grid": cmd_grid,
+            "download": cmd_download}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+        return COMMANDS[args.command](args)
+    except UsageError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    except VAEError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("\ninterrupted", file=sys.stderr)
+        return 130
+    except MemoryError:
+        print("error: out of memory; try a smaller --batch-size or model", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,139 @@
+"""How good is a model: negative ELBO, importance-weighted log-likelihood, k-NN accuracy
+of its latent codes, and per-image scores for finding unusual images.
+
+All figures are nats per image with targets x = uint8 / 255 and a Bernoulli decoder.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import torch
+
+from .model import VAE, kl_divergence, reconstruction_nll, reparameterize, to_input
+
+LOG_2PI = math.log(2 * math.pi)
+
+
+def _device(model: VAE) -> torch.device:
+    return next(model.parameters()).device
+
+
+def _batches(images, batch_size: int, device: torch.device):
+    t = torch.as_tensor(np.asarray(images)) if isinstance(images, np.ndarray) else images
+    for i in range(0, len(t), batch_size):
+        yield to_input(t[i:i + batch_size].to(device))
+
+
+@torch.no_grad()
+def negative_elbo(model: VAE, images, batch_size: int = 2000, seed: int = 0) -> dict[str, float]:
+    """Mean negative ELBO (one z sample per image) and its parts: {"loss", "recon", "kl"}."""
+    was_training = model.training
+    model.eval()
+    gen = torch.Generator(device=_device(model)).manual_seed(seed)
+    total = torch.zeros(2, dtype=torch.float64)
+    n = 0
+    for x in _batches(images, batch_size, _device(model)):
+        mu, logvar = model.encode(x)
+        recon = reconstruction_nll(model.decode(reparameterize(mu, logvar, gen)), x)
+        total += torch.stack([recon.sum(), kl_divergence(mu, logvar).sum()]).double().cpu()
+        n += len(x)
+    model.train(was_training)
+    recon, kl = (total / max(n, 1)).tolist()
+    return {"loss": recon + kl, "recon": recon, "kl": kl}
+
+
+@torch.no_grad()
+def iwae_nll(model: VAE, images, k: int = 100, max_rows: int = 50_000, seed: int = 0) -> float:
+    """Importance-weighted estimate of -log p(x) with K samples (Burda et al., 2016).
+
+    log p(x) ~= logsumexp_k [log p(x|z_k) + log p(z_k) - log q(z_k|x)] - log K, z_k ~ q(z|x).
+    Images go through in chunks of at most ``max_rows`` decoded samples, so memory stays
+    bounded (about max_rows * 784 * 4 bytes) whatever K is.
+    """
+    model.eval()
+    device = _device(model)
+    gen = torch.Generator(device=device).manual_seed(seed)
+    per_chunk = max(1, max_rows // k)
+    total, n = 0.0, 0
+    for x in _batches(images, per_chunk, device):
+        mu, logvar = model.encode(x)  # [B, d]
+        eps = torch.randn((k, *mu.shape), generator=gen, device=device)
+        z = mu + torch.exp(0.5 * logvar) * eps  # [K, B, d]
+        log_q = (-0.5 * (eps.pow(2) + logvar + LOG_2PI)).sum(-1)
+        log_prior = (-0.5 * (z.pow(2) + LOG_2PI)).sum(-1)
+        logits = model.decode(z.reshape(-1, mu.shape[1])).reshape(k, len(x), -1)
+        log_px_z = -reconstruction_nll(logits, x.expand(k, -1, -1))
+        log_px = torch.logsumexp(log_px_z + log_prior - log_q, dim=0) - math.log(k)
+        total += -log_px.double().sum().item()
+        n += len(x)
+    return total / max(n, 1)
+
+
+@torch.no_grad()
+def encode_all(model: VAE, images, batch_size: int = 4096) -> tuple[torch.Tensor, torch.Tensor]:
+    """(mu, logvar) of every image, on the CPU."""
+    model.eval()
+    mus, logvars = [], []
+    for x in _batches(images, batch_size, _device(model)):
+        mu, logvar = model.encode(x)
+        mus.append(mu.cpu())
+        logvars.append(logvar.cpu())
+    return torch.cat(mus), torch.cat(logvars)
+
+
+def knn_accuracy(train_z, train_labels, test_z, test_labels, k: int = 5, chunk: int = 1000) -> float:
+    """Fraction of test codes whose k nearest training codes (Euclidean) vote for their label.
+
+    Ties in the vote go to the class of the nearer neighbours.
+    """
+    train_z, test_z = torch.as_tensor(train_z).float(), torch.as_tensor(test_z).float()
+    train_y, test_y = torch.as_tensor(train_labels).long(), torch.as_tensor(test_labels).long()
+    classes = int(max(train_y.max(), test_y.max())) + 1
+    k = min(k, len(train_z))
+    # nearer neighbours get a slightly larger vote, so ties break toward them
+    weights = 1.0 + 1e-3 * torch.arange(k, 0, -1, dtype=torch.float32)
+    correct = 0
+    for i in range(0, len(test_z), chunk):
+        d = torch.cdist(test_z[i:i + chunk], train_z)
+        nearest = d.topk(k, largest=False).indices  # sorted nearest first
+        votes = torch.zeros(len(nearest), classes).scatter_add_(1, train_y[nearest], weights.expand(len(nearest), k))
+        correct += (votes.argmax(1) == test_y[i:i + chunk]).sum().item()
+    return correct / len(test_z)
+
+
+@torch.no_grad()
+def image_scores(model: VAE, images, batch_size: int = 2000, seed: int = 0) -> dict[str, np.ndarray]:
+    """Per-image scores for ranking unusual images (higher = less typical), in nats:
+
+    - "neg_elbo": one-sample negative ELBO;
+    - "recon_error": -log p(x | z = mu), the reconstruction error of the mean code.
+    """
+    model.eval()
+    gen = torch.Generator(device=_device(model)).manual_seed(seed)
+    neg_elbo, recon_error = [], []
+    for x in _batches(images, batch_size, _device(model)):
+        mu, logvar = model.encode(x)
+        sampled = reconstruction_nll(model.decode(reparameterize(mu, logvar, gen)), x)
+        neg_elbo.append((sampled + kl_divergence(mu, logvar)).cpu())
+        recon_error.append(reconstruction_nll(model.decode(mu), x).cpu())
+    return {"neg_elbo": torch.cat(neg_elbo).numpy(), "recon_error": torch.cat(recon_error).numpy()}
+
+
+def evaluate(model: VAE, test_images, test_labels=None, train_images=None, train_labels=None,
+             k: int = 100, knn_k: int = 5, seed: int = 0) -> dict[str, float]:
+    """The headline metrics of a model on a test set (and a train set, for k-NN).
+
+    Returns {"neg_elbo", "recon", "kl", "iwae_nll", "knn_accuracy", "iwae_k", "test_images"};
+    k-NN accuracy needs labels of both sets and is left out otherwise.
+    """
+    elbo = negative_elbo(model, test_images, seed=seed)
+    metrics = {"neg_elbo": elbo["loss"], "recon": elbo["recon"], "kl": elbo["kl"],
+               "iwae_nll": iwae_nll(model, test_images, k=k, seed=seed), "iwae_k": k,
+               "test_images": len(test_images)}
+    if train_images is not None and train_labels is not None and test_labels is not None:
+        train_z, _ = encode_all(model, train_images)
+        test_z, _ = encode_all(model, test_images)
+        metrics["knn_accuracy"] = knn_accuracy(train_z, train_labels, test_z, test_labels, k=knn_k)
+    return metrics

@@ -1,0 +1,48 @@
+"""From a dataset name and two configs to a finished checkpoint: the steps the CLI and
+the app's Train page share (load data, build, train, evaluate, store the test latents)."""
+
+from __future__ import annotations
+
+from .checkpoint import Checkpoint, Latents, library_versions
+from .data import Dataset, Progress, load_dataset
+from .evaluate import evaluate
+from .inference import encode
+from .model import VAE, VAEConfig, build_model
+from .train import Callback, TrainConfig, TrainResult, train
+
+
+def load_splits(dataset: str, root=None, limit: int | None = None, download: bool = True,
+                progress: Progress | None = None) -> tuple[Dataset, Dataset]:
+    """(train, test) splits; ``limit`` keeps the first N training and N // 6 test images (quick runs)."""
+    splits = [load_dataset(dataset, s, root=root, download=download, progress=progress) for s in ("train", "test")]
+    if limit:
+        splits = [_head(d, n) for d, n in zip(splits, (limit, max(1, limit // 6)))]
+    return splits[0], splits[1]
+
+
+def _head(d: Dataset, n: int) -> Dataset:
+    return Dataset(d.name, d.split, d.images[:n], d.labels[:n], d.classes)
+
+
+def package(model: VAE, train_set: Dataset, test_set: Dataset, result: TrainResult | None = None,
+            train_config: TrainConfig | None = None, iwae_k: int = 100, seed: int = 0) -> Checkpoint:
+    """Evaluate a trained model and bundle it with its metrics, history and test-set latents."""
+    metrics = evaluate(model, test_set.images, test_set.labels, train_set.images, train_set.labels,
+                       k=iwae_k, seed=seed) if iwae_k else {}
+    if result is not None:
+        metrics.update({"train_seconds": result.seconds, "epochs": len(result.history), "status": result.status})
+    z_mean, z_logvar = encode(model, test_set.images)
+    return Checkpoint(model=model.cpu().eval(), dataset=test_set.name, classes=test_set.classes, metrics=metrics,
+                      history=result.history if result else [],
+                      train_config=train_config.to_dict() if train_config else {},
+                      versions=library_versions(), latents=Latents(z_mean, z_logvar, test_set.labels))
+
+
+def train_checkpoint(train_set: Dataset, test_set: Dataset, model_config: VAEConfig | None = None,
+                     train_config: TrainConfig | None = None, callback: Callback | None = None,
+                     iwae_k: int = 100) -> tuple[Checkpoint, TrainResult]:
+    """Build a model from its seed, train it, evaluate it and package it."""
+    train_config = train_config or TrainConfig()
+    model = build_model(model_config, seed=train_config.seed)
+    result = train(model, train_set.images, test_set.images, train_config, callback)
+    return package(model, train_set, test_set, result, train_config, iwae_k, train_config.seed), result

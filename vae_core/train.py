@@ -1,0 +1,221 @@
+"""The training loop: minibatch Adam(W) over images held in memory as one uint8 tensor.
+
+Shuffling, batching and the uint8 -> float conversion are whole-tensor operations on
+the training device, so there is no per-sample Python work and no DataLoader.
+"""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+import math
+import time
+from dataclasses import dataclass
+from typing import Callable
+
+import numpy as np
+import torch
+
+from .errors import ConfigError
+from .evaluate import negative_elbo
+from .model import VAE, to_input, vae_loss
+
+
+@dataclass
+class TrainConfig:
+    epochs: int = 30
+    batch_size: int = 256
+    lr: float = 2e-3  # peak learning rate, reached after the warm-up
+    optimizer: str = "adam"  # "adam" or "adamw"
+    weight_decay: float = 0.0
+    warmup_epochs: float = 1.0  # linear warm-up of the learning rate, then cosine decay
+    final_lr_ratio: float = 0.0  # the cosine ends at lr * final_lr_ratio
+    beta: float = 1.0  # weight of the KL term (beta-VAE); 1 is the true ELBO
+    kl_warmup_epochs: float = 0.0  # ramp beta from 0 over this many epochs
+    seed: int = 0
+    device: str = "auto"  # "auto", "cpu", "cuda", "mps"
+    threads: int | None = None  # CPU threads for torch; None leaves torch's default
+    eval_batch_size: int = 2000
+
+    def __post_init__(self) -> None:
+        checks = [
+            (isinstance(self.epochs, int) and self.epochs >= 1, "epochs must be a whole number >= 1"),
+            (isinstance(self.batch_size, int) and self.batch_size >= 1, "batch size must be a whole number >= 1"),
+            (math.isfinite(self.lr) and self.lr > 0, "learning rate must be a positive number"),
+            (self.optimizer in ("adam", "adamw"), "optimizer must be 'adam' or 'adamw'"),
+            (self.weight_decay >= 0, "weight decay must be >= 0"),
+            (self.warmup_epochs >= 0 and self.kl_warmup_epochs >= 0, "warm-up lengths must be >= 0"),
+            (0 <= self.final_lr_ratio <= 1, "final_lr_ratio must be in [0, 1]"),
+            (math.isfinite(self.beta) and self.beta >= 0, "beta must be a number >= 0"),
+            (self.threads is None or self.threads >= 1, "threads must be >= 1"),
+        ]
+        for ok, message in checks:
+            if not ok:
+                raise ConfigError(message)
+
+    def to_dict(self) -> dict:
+        return dataclasses.asdict(self)
+
+
+@dataclass(frozen=True)
+class TrainEvent:
+    """What the callback receives after every step and every epoch.
+
+    kind: "step", "epoch", or the final "done", "stopped" (the callback asked)
+    or "diverged" (a NaN/inf loss; weights rolled back to the last good epoch).
+    Losses are in nats per image; on "epoch" events they are the epoch's means.
+    """
+
+    kind: str
+    epoch: int  # 1-based epoch the event belongs to
+    epochs: int
+    step: int  # optimizer steps completed so far
+    total_steps: int
+    loss: float
+    recon: float
+    kl: float
+    lr: float
+    elapsed: float  # seconds since training started
+    eta: float  # estimated seconds left
+    test: dict | None = None  # test-set loss terms, on "epoch" events when test data is given
+    message: str = ""
+
+
+# Return True to stop training after the current step.
+Callback = Callable[[TrainEvent], "bool | None"]
+
+
+@dataclass
+class TrainResult:
+    model: VAE
+    history: list[dict]  # one record per completed epoch
+    status: str  # "done", "stopped" or "diverged"
+    message: str
+    steps: int
+    seconds: float
+
+
+def resolve_device(device: str = "auto") -> torch.device:
+    """"auto" picks CUDA, then Apple's MPS, then the CPU."""
+    if device == "auto":
+        if torch.cuda.is_available():
+            return torch.device("cuda")
+        if getattr(torch.backends, "mps", None) and torch.backends.mps.is_available():
+            return torch.device("mps")
+        return torch.device("cpu")
+    try:
+        dev = torch.device(device)
+    except RuntimeError as e:
+        raise ConfigError(f"unknown device {device!r}; use auto, cpu, cuda or mps") from e
+    if dev.type == "cuda" and not torch.cuda.is_available():
+        raise ConfigError("device 'cuda' was asked for but no CUDA GPU is available")
+    if dev.type == "mps" and not torch.backends.mps.is_available():
+        raise ConfigError("device 'mps' was asked for but Apple's MPS is not available")
+    return dev
+
+
+def as_images(images) -> torch.Tensor:
+    """Accept numpy or torch uint8 images [N, 28, 28] (or [N, 784])."""
+    t = torch.from_numpy(np.ascontiguousarray(images)) if isinstance(images, np.ndarray) else images
+    if t.dtype != torch.uint8 or t[0].numel() != 784:
+        raise ConfigError(f"training images must be uint8 [N, 28, 28], got {t.dtype} {list(t.shape)}")
+    return t.reshape(len(t), 28, 28)
+
+
+def lr_at(step: int, total: int, warmup: int, config: TrainConfig) -> float:
+    """Linear warm-up to the peak, then cosine decay to ``lr * final_lr_ratio``."""
+    if step < warmup:
+        return config.lr * (step + 1) / warmup
+    progress = (step - warmup) / max(1, total - warmup)
+    floor = config.lr * config.final_lr_ratio
+    return floor + (config.lr - floor) * 0.5 * (1.0 + math.cos(math.pi * min(1.0, progress)))
+
+
+def train(model: VAE, train_images, test_images=None, config: TrainConfig | None = None,
+          callback: Callback | None = None) -> TrainResult:
+    """Train ``model`` in place on uint8 images; returns its per-epoch history.
+
+    With the same seed, config and thread count the result is identical on the CPU.
+    """
+    config = config or TrainConfig()
+    device = resolve_device(config.device)
+    if config.threads:
+        torch.set_num_threads(config.threads)
+    data = as_images(train_images).to(device)
+    test = as_images(test_images).to(device) if test_images is not None else None
+    model.to(device)
+
+    shuffle_gen = torch.Generator().manual_seed(config.seed)
+    noise_gen = torch.Generator(device=device).manual_seed(config.seed + 1)
+    optimizer_cls = torch.optim.AdamW if config.optimizer == "adamw" else torch.optim.Adam
+    optimizer = optimizer_cls(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
+
+    n, bs = len(data), config.batch_size
+    if n == 0:
+        raise ConfigError("no training images")
+    steps_per_epoch = math.ceil(n / bs)
+    total = config.epochs * steps_per_epoch
+    warmup = round(config.warmup_epochs * steps_per_epoch)
+    kl_warmup = config.kl_warmup_epochs * steps_per_epoch
+
+    history: list[dict] = []
+    good_state = copy.deepcopy(model.state_dict())  # rolled back to on divergence
+    status, message, step = "done", "", 0
+    start = time.perf_counter()
+
+    def event(kind: str, epoch: int, terms: list[float], lr: float, test_terms=None, msg="") -> bool:
+        elapsed = time.perf_counter() - start
+        eta = elapsed / step * (total - step) if step else 0.0
+        ev = TrainEvent(kind, epoch, config.epochs, step, total, *terms, lr, elapsed, eta, test_terms, msg)
+        return bool(callback(ev)) if callback else False
+
+    for epoch in range(1, config.epochs + 1):
+        model.train()
+        epoch_start = time.perf_counter()
+        perm = torch.randperm(n, generator=shuffle_gen).to(device)
+        sums = torch.zeros(3, dtype=torch.float64)
+        for i in range(steps_per_epoch):
+            x = to_input(data[perm[i * bs:(i + 1) * bs]])
+            lr = lr_at(step, total, warmup, config)
+            for group in optimizer.param_groups:
+                group["lr"] = lr
+            beta = config.beta * min(1.0, (step + 1) / kl_warmup) if kl_warmup else config.beta
+            logits, mu, logvar = model(x, noise_gen)
+            terms = vae_loss(logits, x, mu, logvar, beta)
+            values = torch.stack([t.detach() for t in terms]).cpu().tolist()  # one device sync per step
+            if not all(map(math.isfinite, values)):
+                model.load_state_dict(good_state)
+                status = "diverged"
+                message = (f"the loss became {values[0]} at epoch {epoch}, step {step + 1}; the weights were "
+                           f"rolled back to the end of epoch {epoch - 1}. Try a lower learning rate (now {config.lr:g}).")
+                break
+            optimizer.zero_grad(set_to_none=True)
+            terms.loss.backward()
+            optimizer.step()
+            step += 1
+            sums += torch.tensor(values, dtype=torch.float64) * len(x)
+            if event("step", epoch, values, lr):
+                status = "stopped"
+                message = f"stopped at epoch {epoch}, step {step}; the model keeps the weights of that step."
+                break
+        if status != "done":
+            break
+        record = {"epoch": epoch, "lr": lr, "beta": beta, "seconds": time.perf_counter() - epoch_start}
+        record.update(zip(("train_loss", "train_recon", "train_kl"), (sums / n).tolist()))
+        test_terms = None
+        if test is not None:
+            test_terms = negative_elbo(model, test, batch_size=config.eval_batch_size, seed=config.seed)
+            record.update({f"test_{k}": v for k, v in test_terms.items()})
+        history.append(record)
+        good_state = copy.deepcopy(model.state_dict())
+        if event("epoch", epoch, [record["train_loss"], record["train_recon"], record["train_kl"]], lr, test_terms):
+            status = "stopped"
+            message = f"stopped after epoch {epoch}."
+            break
+
+    model.eval()
+    seconds = time.perf_counter() - start
+    if status == "done":
+        message = f"trained {config.epochs} epochs ({step} steps) in {seconds:.1f} s."
+    event(status, epoch, values, lr, msg=message)
+    return TrainResult(model, history, status, message, step, seconds)
