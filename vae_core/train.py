@@ -81,6 +81,11 @@ class TrainEvent:
     message: str = ""
 
 
+# A model that predicts p = 0.5 for every pixel scores 784 ln 2 = 543 nats per image; a
+# recon + KL beyond ~18 times that only happens when the optimisation has blown up (with
+# Adam a too-high learning rate sends the loss to 1e10 and beyond before it ever turns NaN).
+DIVERGED_NATS = 1e4
+
 # Return True to stop training after the current step.
 Callback = Callable[[TrainEvent], "bool | None"]
 
@@ -183,11 +188,13 @@ def train(model: VAE, train_images, test_images=None, config: TrainConfig | None
             logits, mu, logvar = model(x, noise_gen)
             terms = vae_loss(logits, x, mu, logvar, beta)
             values = torch.stack([t.detach() for t in terms]).cpu().tolist()  # one device sync per step
-            if not all(map(math.isfinite, values)):
+            if not all(map(math.isfinite, values)) or values[1] + values[2] > DIVERGED_NATS:
                 model.load_state_dict(good_state)
                 status = "diverged"
-                message = (f"the loss became {values[0]} at epoch {epoch}, step {step + 1}; the weights were "
-                           f"rolled back to the end of epoch {epoch - 1}. Try a lower learning rate (now {config.lr:g}).")
+                restored = f"the end of epoch {epoch - 1}" if epoch > 1 else "their initial values"
+                message = (f"training diverged: the loss became {values[0]:.4g} nats per image at epoch {epoch}, "
+                           f"step {step + 1}; the weights were rolled back to {restored}. "
+                           f"Try a lower learning rate (now {config.lr:g}).")
                 break
             optimizer.zero_grad(set_to_none=True)
             terms.loss.backward()

@@ -1,0 +1,88 @@
+import math
+
+import numpy as np
+import pytest
+import torch
+
+from vae_core.evaluate import evaluate, image_scores, iwae_nll, knn_accuracy, negative_elbo
+from vae_core.model import VAEConfig, build_model, kl_divergence, reconstruction_nll, to_input
+from vae_core.train import TrainConfig, train
+
+
+@pytest.fixture(scope="module")
+def trained(digits):
+    model = build_model(VAEConfig(hidden=(64,)), seed=0)
+    train(model, digits["train_x"], None, TrainConfig(epochs=3, batch_size=100, lr=3e-3, device="cpu"))
+    return model
+
+
+def test_negative_elbo_matches_a_direct_computation(trained, digits):
+    x = to_input(torch.from_numpy(digits["test_x"]))
+    with torch.no_grad():
+        mu, logvar = trained.encode(x)
+        kl = kl_divergence(mu, logvar).mean().item()
+    result = negative_elbo(trained, digits["test_x"], batch_size=64, seed=0)
+    assert result["kl"] == pytest.approx(kl, rel=1e-5)
+    assert result["loss"] == pytest.approx(result["recon"] + result["kl"])
+    # one-sample estimate, reproducible by seed and independent of batching (each batch draws in turn)
+    assert negative_elbo(trained, digits["test_x"], batch_size=64, seed=0) == result
+    assert negative_elbo(trained, digits["test_x"], seed=1)["recon"] != result["recon"]
+    assert trained.training is False
+
+
+def test_iwae_bound_is_tighter_than_the_elbo_and_reproducible(trained, digits):
+    x = digits["test_x"][:100]
+    elbo = np.mean([negative_elbo(trained, x, seed=s)["loss"] for s in range(5)])
+    nll_100 = iwae_nll(trained, x, k=100, seed=0)
+    nll_5 = iwae_nll(trained, x, k=5, seed=0)
+    assert nll_100 < nll_5 < elbo + 0.5  # more samples, tighter bound
+    assert elbo - nll_100 < 15  # but a bound of the same quantity
+    assert iwae_nll(trained, x, k=100, seed=0) == nll_100
+
+
+def test_iwae_memory_bound_does_not_change_the_estimate_much(trained, digits):
+    x = digits["test_x"][:60]
+    small_chunks = iwae_nll(trained, x, k=50, max_rows=500, seed=0)  # 10 images per chunk
+    one_chunk = iwae_nll(trained, x, k=50, max_rows=10_000, seed=0)
+    assert small_chunks == pytest.approx(one_chunk, abs=0.5)
+
+
+def test_iwae_with_one_sample_is_an_elbo_estimate(trained, digits):
+    x = digits["test_x"][:200]
+    k1 = iwae_nll(trained, x, k=1, seed=0)
+    elbo = negative_elbo(trained, x, seed=0)["loss"]
+    assert k1 == pytest.approx(elbo, rel=0.02)
+
+
+def test_knn_accuracy_on_known_points():
+    train_z = np.array([[0, 0], [0.1, 0], [0, 0.1], [5, 5], [5.1, 5], [5, 5.1]], np.float32)
+    train_y = np.array([0, 0, 0, 1, 1, 1])
+    test_z = np.array([[0.05, 0.05], [5.05, 5.0], [4.9, 5.0]], np.float32)
+    assert knn_accuracy(train_z, train_y, test_z, np.array([0, 1, 1]), k=3) == 1.0
+    assert knn_accuracy(train_z, train_y, test_z, np.array([1, 1, 0]), k=3) == pytest.approx(1 / 3)
+    # a 2-2 tie goes to the class of the nearest neighbour
+    tie_z = np.array([[0, 0], [3, 0], [0.5, 0], [3.2, 0]], np.float32)
+    assert knn_accuracy(tie_z, np.array([0, 1, 0, 1]), np.array([[1.0, 0]], np.float32), np.array([0]), k=4) == 1.0
+
+
+def test_image_scores_rank_an_odd_image_as_least_typical(trained, digits):
+    images = digits["test_x"][:50].copy()
+    rng = np.random.default_rng(0)
+    images[17] = rng.integers(0, 256, (28, 28), dtype=np.uint8)  # noise, nothing like a digit
+    scores = image_scores(trained, images)
+    assert scores["neg_elbo"].shape == scores["recon_error"].shape == (50,)
+    assert np.argmax(scores["neg_elbo"]) == 17 and np.argmax(scores["recon_error"]) == 17
+    x = to_input(torch.from_numpy(images[:3]))
+    with torch.no_grad():
+        direct = reconstruction_nll(trained.decode(trained.encode(x)[0]), x).numpy()
+    np.testing.assert_allclose(scores["recon_error"][:3], direct, rtol=1e-5)
+
+
+def test_evaluate_reports_every_metric(trained, digits):
+    metrics = evaluate(trained, digits["test_x"][:100], digits["test_y"][:100],
+                       digits["train_x"], digits["train_y"], k=10)
+    assert set(metrics) == {"neg_elbo", "recon", "kl", "iwae_nll", "iwae_k", "test_images", "knn_accuracy"}
+    assert metrics["iwae_nll"] < metrics["neg_elbo"] + 1
+    assert 0.2 < metrics["knn_accuracy"] <= 1.0  # ten classes: chance is 0.1
+    assert all(math.isfinite(v) for v in metrics.values())
+    assert "knn_accuracy" not in evaluate(trained, digits["test_x"][:50], k=2)

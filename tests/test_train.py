@@ -1,0 +1,145 @@
+import math
+
+import numpy as np
+import pytest
+import torch
+
+from vae_core.errors import ConfigError
+from vae_core.model import VAEConfig, build_model
+from vae_core.train import TrainConfig, lr_at, resolve_device, train
+
+FAST = dict(epochs=2, batch_size=100, lr=3e-3, warmup_epochs=0.5, device="cpu", eval_batch_size=500)
+
+
+def _train(digits, seed=0, callback=None, **overrides):
+    model = build_model(VAEConfig(hidden=(32,)), seed=seed)
+    config = TrainConfig(**{**FAST, "seed": seed, **overrides})
+    return train(model, digits["train_x"], digits["test_x"], config, callback)
+
+
+def test_training_lowers_the_loss_and_records_history(digits):
+    result = _train(digits, epochs=4)
+    assert result.status == "done" and result.steps == 4 * 12
+    assert [h["epoch"] for h in result.history] == [1, 2, 3, 4]
+    first, last = result.history[0], result.history[-1]
+    assert last["train_loss"] < first["train_loss"] and last["test_loss"] < first["test_loss"]
+    for h in result.history:
+        assert h["train_loss"] == pytest.approx(h["train_recon"] + h["train_kl"], rel=1e-6)
+        assert h["test_loss"] == pytest.approx(h["test_recon"] + h["test_kl"], rel=1e-6)
+        assert h["seconds"] > 0
+    assert not result.model.training
+
+
+def test_same_seed_gives_identical_weights_on_cpu(digits):
+    a, b = _train(digits, seed=3), _train(digits, seed=3)
+    for pa, pb in zip(a.model.parameters(), b.model.parameters()):
+        assert torch.equal(pa, pb)
+    assert a.history[-1]["test_loss"] == b.history[-1]["test_loss"]
+    c = _train(digits, seed=4)
+    assert not torch.equal(next(a.model.parameters()), next(c.model.parameters()))
+
+
+def test_accepts_torch_tensors_as_well_as_numpy(digits):
+    model = build_model(VAEConfig(hidden=(16,)), seed=0)
+    result = train(model, torch.from_numpy(digits["train_x"][:200]), None, TrainConfig(**{**FAST, "epochs": 1}))
+    assert result.status == "done" and "test_loss" not in result.history[0]
+
+
+def test_events_carry_progress_losses_lr_and_eta(digits):
+    events = []
+    _train(digits, callback=events.append)
+    steps = [e for e in events if e.kind == "step"]
+    epochs = [e for e in events if e.kind == "epoch"]
+    assert len(steps) == 24 and len(epochs) == 2 and events[-1].kind == "done"
+    assert [e.step for e in steps] == list(range(1, 25))
+    assert all(e.total_steps == 24 and e.epochs == 2 for e in events)
+    assert steps[0].epoch == 1 and steps[-1].epoch == 2
+    assert all(math.isfinite(e.loss) and e.loss == pytest.approx(e.recon + e.kl, rel=1e-5) for e in steps)
+    assert steps[-1].eta == 0 and steps[5].eta > 0
+    assert all(b.elapsed >= a.elapsed for a, b in zip(events, events[1:]))
+    assert epochs[0].test is not None and set(epochs[0].test) == {"loss", "recon", "kl"}
+    peak = max(e.lr for e in steps)
+    assert peak == pytest.approx(3e-3, rel=0.05) and steps[-1].lr < peak / 10
+
+
+def test_stop_keeps_the_weights_of_the_last_completed_step(digits):
+    snapshots = {}
+    model = build_model(VAEConfig(hidden=(32,)), seed=0)
+
+    def stop_at_7(event):
+        if event.kind == "step":
+            snapshots[event.step] = [p.detach().clone() for p in model.parameters()]
+            return event.step == 7
+
+    result = train(model, digits["train_x"], digits["test_x"], TrainConfig(**FAST), stop_at_7)
+    assert result.status == "stopped" and result.steps == 7 and result.history == []
+    assert "step 7" in result.message
+    for p, saved in zip(model.parameters(), snapshots[7]):
+        assert torch.equal(p.detach(), saved)
+
+
+def test_nan_loss_stops_training_and_rolls_back_to_the_last_good_epoch(digits):
+    model = build_model(VAEConfig(hidden=(32,)), seed=0)
+    saved = {}
+    events = []
+
+    def poison_in_epoch_2(event):
+        events.append(event)
+        if event.kind == "epoch" and event.epoch == 1:
+            saved.update({k: v.clone() for k, v in model.state_dict().items()})
+        if event.kind == "step" and event.epoch == 2 and event.step == 15:
+            with torch.no_grad():
+                model.to_stats.weight.fill_(float("nan"))
+
+    result = train(model, digits["train_x"], digits["test_x"], TrainConfig(**{**FAST, "epochs": 3}), poison_in_epoch_2)
+    assert result.status == "diverged"
+    assert "diverged" in result.message and "nan" in result.message and "rolled back to the end of epoch 1" in result.message
+    assert events[-1].kind == "diverged" and events[-1].message == result.message
+    assert len(result.history) == 1
+    for k, v in model.state_dict().items():
+        assert torch.equal(v, saved[k])
+
+
+def test_a_huge_learning_rate_is_caught_with_finite_weights(digits):
+    result = _train(digits, lr=1e4, warmup_epochs=0, epochs=3)
+    assert result.status == "diverged" and "lower learning rate" in result.message
+    assert all(torch.isfinite(p).all() for p in result.model.parameters())
+
+
+def test_kl_warmup_ramps_beta_and_beta_scales_the_kl(digits):
+    events = []
+    result = _train(digits, kl_warmup_epochs=2, beta=2.0, callback=events.append)
+    assert result.history[0]["beta"] == pytest.approx(2.0 * 12 / 24)
+    assert result.history[1]["beta"] == pytest.approx(2.0)
+
+
+def test_learning_rate_schedule_warms_up_then_decays_by_cosine():
+    config = TrainConfig(lr=1.0, final_lr_ratio=0.1)
+    lrs = [lr_at(s, 100, 10, config) for s in range(100)]
+    assert lrs[0] == pytest.approx(0.1) and lrs[9] == pytest.approx(1.0)
+    assert all(a >= b for a, b in zip(lrs[10:], lrs[11:]))
+    assert lrs[55] == pytest.approx(0.55, abs=0.02) and lrs[-1] == pytest.approx(0.1, abs=1e-3)
+
+
+def test_device_resolution():
+    assert resolve_device("cpu").type == "cpu"
+    assert resolve_device("auto").type in ("cpu", "cuda", "mps")
+    if not torch.cuda.is_available():
+        with pytest.raises(ConfigError, match="no CUDA GPU"):
+            resolve_device("cuda")
+    with pytest.raises(ConfigError, match="unknown device"):
+        resolve_device("tpu9")
+
+
+@pytest.mark.parametrize("kwargs, fragment", [
+    ({"epochs": 0}, "epochs"), ({"lr": -1.0}, "learning rate"), ({"lr": float("nan")}, "learning rate"),
+    ({"optimizer": "sgd"}, "optimizer"), ({"beta": -1.0}, "beta"), ({"batch_size": 0}, "batch size"),
+])
+def test_bad_training_settings_are_rejected(kwargs, fragment):
+    with pytest.raises(ConfigError, match=fragment):
+        TrainConfig(**kwargs)
+
+
+def test_wrong_image_dtype_is_rejected(tiny_model):
+    with pytest.raises(ConfigError, match="uint8"):
+        train(tiny_model, np.zeros((10, 28, 28), np.float32), config=TrainConfig(epochs=1, device="cpu"))
