@@ -1,7 +1,8 @@
+from statistics import NormalDist
+
 import numpy as np
 import pytest
 import torch
-from scipy.stats import norm
 
 from vae_core.inference import (decode, decode_grid, encode, fit_class_gaussians, grid_points, interpolate,
                                 sample_class, sample_prior)
@@ -36,7 +37,7 @@ def test_decode_gives_uint8_images_of_the_bernoulli_means(tiny_model):
 def test_grid_points_ppf_cover_the_prior_evenly():
     points = grid_points(5, "ppf")
     assert points.shape == (5, 5, 2)
-    expected = norm.ppf(np.linspace(0.05, 0.95, 5))
+    expected = [NormalDist().inv_cdf(q) for q in np.linspace(0.05, 0.95, 5)]
     np.testing.assert_allclose(points[0, :, 0], expected, atol=1e-5)  # z1 grows left to right
     np.testing.assert_allclose(points[:, 0, 1], expected[::-1], atol=1e-5)  # z2 grows bottom to top
     linear = grid_points(3, "linear", extent=2.0)
@@ -96,6 +97,6 @@ def test_class_conditional_sampling_follows_each_class_gaussian():
     np.testing.assert_allclose(samples.mean(0), gaussians.means[0], atol=0.03)
     np.testing.assert_allclose(samples.std(0), [0.5, 0.1], rtol=0.08)
     assert np.array_equal(samples, sample_class(gaussians, 0, 5000, seed=1))
-    assert sample_class(gaussians, 0, 5000, temperature=0.0, seed=1).std(0).max() < 1e-6
+    assert np.ptp(sample_class(gaussians, 0, 50, temperature=0.0, seed=1), axis=0).max() == 0
     with pytest.raises(ValueError, match="out of range"):
         sample_class(gaussians, 7, 3)

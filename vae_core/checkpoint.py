@@ -9,6 +9,7 @@ leaves a half-written checkpoint under the final name.
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import platform
@@ -111,11 +112,19 @@ def save_checkpoint(ckpt: Checkpoint, path: str | os.PathLike) -> Path:
         os.replace(tmp, path)
         tmp = None
     except OSError as e:
-        raise CheckpointError(f"cannot write {path}: {e.strerror or e}; nothing was written under that name") from e
+        raise CheckpointError(f"cannot write {path}: {_reason(e)}; nothing was written under that name") from e
     finally:
         if tmp is not None and os.path.exists(tmp):
             os.unlink(tmp)
     return path
+
+
+def _reason(e: OSError) -> str:
+    """A readable cause for an OSError, even one raised with only an error number."""
+    code = e.errno if e.errno is not None else (e.args[0] if len(e.args) == 1 and isinstance(e.args[0], int) else None)
+    if code == errno.ENOSPC:
+        return "the disk is full"
+    return e.strerror or (os.strerror(code) if code is not None else str(e) or type(e).__name__)
 
 
 def _read(source: str | os.PathLike | bytes) -> tuple[bytes, str]:
@@ -132,7 +141,9 @@ def _read(source: str | os.PathLike | bytes) -> tuple[bytes, str]:
     except IsADirectoryError:
         raise CheckpointError(f"{path}: is a folder, not a checkpoint file") from None
     except OSError as e:
-        raise CheckpointError(f"{path}: cannot be read ({e.strerror or e})") from e
+        raise CheckpointError(f"{path}: cannot be read ({_reason(e)})") from e
+    except ValueError:  # e.g. a NUL byte in the path
+        raise CheckpointError(f"{str(path)!r} is not a valid file path") from None
 
 
 def _header(data: bytes, name: str) -> dict:
@@ -152,7 +163,7 @@ def _header(data: bytes, name: str) -> dict:
                               "(its header does not fit in the file)")
     try:
         header = json.loads(data[8:8 + n])
-    except (UnicodeDecodeError, json.JSONDecodeError):
+    except (ValueError, RecursionError):  # undecodable or invalid JSON, or absurdly deep nesting
         raise CheckpointError(f"{name} is not a VAE Explorer checkpoint (no safetensors header)") from None
     if not isinstance(header, dict):
         raise CheckpointError(f"{name} is not a VAE Explorer checkpoint (malformed header)")
@@ -160,10 +171,19 @@ def _header(data: bytes, name: str) -> dict:
     for key, info in header.items():
         if key == "__metadata__":
             continue
-        if not isinstance(info, dict) or not isinstance(info.get("data_offsets"), list) \
-                or len(info["data_offsets"]) != 2 or info["data_offsets"][1] > body:
+        offsets = info.get("data_offsets") if isinstance(info, dict) else None
+        shape = info.get("shape") if isinstance(info, dict) else None
+        if not (_ints(offsets) and len(offsets) == 2 and offsets[0] <= offsets[1]
+                and _ints(shape) and isinstance(info.get("dtype"), str)):
+            raise CheckpointError(f"{name} is damaged: the header entry of tensor {key!r} is malformed")
+        if offsets[1] > body:
             raise CheckpointError(f"{name} is truncated or damaged: tensor {key!r} points past the end of the file")
     return header
+
+
+def _ints(value) -> bool:
+    """A list of non-negative integers (offsets or a shape in a safetensors header)."""
+    return isinstance(value, list) and all(type(v) is int and v >= 0 for v in value)
 
 
 def _meta_json(meta: dict, key: str, name: str, kind: type):
@@ -171,7 +191,7 @@ def _meta_json(meta: dict, key: str, name: str, kind: type):
         value = json.loads(meta[key])
     except KeyError:
         raise CheckpointError(f"{name}: the metadata has no {key!r}; it was not written by VAE Explorer") from None
-    except (TypeError, json.JSONDecodeError):
+    except (TypeError, ValueError, RecursionError):
         raise CheckpointError(f"{name}: the metadata field {key!r} is not valid JSON") from None
     if not isinstance(value, kind):
         raise CheckpointError(f"{name}: the metadata field {key!r} should be a {kind.__name__}")
@@ -196,6 +216,8 @@ def load_checkpoint(source: str | os.PathLike | bytes, device: str | torch.devic
         config = VAEConfig.from_dict(_meta_json(meta, "config", name, dict))
     except ConfigError as e:
         raise CheckpointError(f"{name}: {e}") from None
+    except OverflowError:  # e.g. "hidden": [1e400], which int() cannot convert
+        raise CheckpointError(f"{name}: the model config holds a number too large to be a layer size") from None
     classes = _meta_json(meta, "classes", name, list)
     if not classes or not all(isinstance(c, str) for c in classes):
         raise CheckpointError(f"{name}: the class names are malformed")
@@ -231,7 +253,10 @@ def load_checkpoint(source: str | os.PathLike | bytes, device: str | torch.devic
     if bad:
         raise CheckpointError(f"{name}: weight {bad[0]!r} contains NaN or infinite values; the model is broken")
     model = VAE(config)
-    model.load_state_dict(state)
+    try:
+        model.load_state_dict(state)
+    except RuntimeError:  # the header was checked above, so this means a damaged file
+        raise CheckpointError(f"{name} is damaged: its weights do not fit the model") from None
     model.to(device).eval()
 
     latents = _latents(tensors, config, name) if latent_keys else None
@@ -249,9 +274,9 @@ def _latents(tensors: dict[str, torch.Tensor], config: VAEConfig, name: str) -> 
         z_mean, z_logvar, labels = (tensors[f"latents.{k}"] for k in ("z_mean", "z_logvar", "labels"))
     except KeyError:
         raise CheckpointError(f"{name}: the latents need z_mean, z_logvar and labels together") from None
-    n = len(labels)
+    n = labels.shape[0] if labels.dim() == 1 else -1
     ok = (z_mean.dtype == torch.float32 and z_logvar.dtype == torch.float32 and labels.dtype == torch.int64
-          and labels.dim() == 1 and n <= MAX_LATENTS and list(z_mean.shape) == [n, config.latent_dim]
+          and 0 <= n <= MAX_LATENTS and list(z_mean.shape) == [n, config.latent_dim]
           and list(z_logvar.shape) == [n, config.latent_dim])
     if not ok:
         raise CheckpointError(f"{name}: the latents have the wrong shapes or types "

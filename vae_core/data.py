@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import gzip
 import hashlib
+import http.client
 import os
 import struct
 import tempfile
@@ -215,9 +216,9 @@ def load_dataset(dataset: str | DatasetSpec = "mnist", split: str = "train",
         if root is None and digests and any(_owner(spec, n, d) for n, d in zip(names, digests)):
             continue
         return _build(spec, split, paths, blobs, digests)
-    if not download:
-        raise DataError(missing_message(spec, folders))
     dest = Path(root) if root is not None else cache_dir(spec)
+    if not download:
+        raise DataError(missing_message(spec, folders, dest))
     paths = [_existing(dest, n) or download_file(spec, n, dest, progress=progress) for n in names]
     blobs = [_read_bytes(p) for p in paths]
     return _build(spec, split, paths, blobs, [md5_hex(b) for b in blobs] if verify else None)
@@ -240,12 +241,15 @@ def _build(spec: DatasetSpec, split: str, paths: list[Path], blobs: list[bytes],
     return Dataset(spec.name, split, images, labels.astype(np.int64), spec.classes)
 
 
-def missing_message(spec: DatasetSpec, folders: list[Path]) -> str:
+def missing_message(spec: DatasetSpec, folders: list[Path], dest: Path | None = None) -> str:
+    """What to do when a dataset is nowhere; ``dest`` is where its files belong (default: the cache)."""
     names = ", ".join(f"{n}.gz" for pair in spec.files.values() for n in pair)
     looked = "; ".join(str(f) for f in folders)
+    dest = cache_dir(spec) if dest is None else dest
+    where = "" if dest == cache_dir(spec) else f" --data-dir {dest}"
     return (f"{spec.name} is not on this machine (looked in: {looked}). Download it with "
-            f"`python -m vae_core download --dataset {spec.name}`, or place these files in "
-            f"{cache_dir(spec)}: {names}")
+            f"`python -m vae_core download --dataset {spec.name}{where}`, or place these files in "
+            f"{dest}: {names}")
 
 
 def mirrors_for(spec: DatasetSpec) -> tuple[str, ...]:
@@ -291,12 +295,20 @@ def download_file(spec: DatasetSpec, name: str, dest: str | os.PathLike,
                             progress(f"{name}.gz", done, total)
                 if total is not None and done != total:
                     raise DataError(f"{url}: connection closed after {done:,} of {total:,} bytes")
-            _check_md5(spec, name, md5_hex(_read_bytes(part)), url)
+            # The *.part name does not end in .gz, so decompress explicitly.
+            try:
+                content = gzip.decompress(part.read_bytes())
+            except (OSError, EOFError, zlib.error) as e:
+                raise DataError(f"{url}: not a valid gzip file ({e})") from e
+            _check_md5(spec, name, md5_hex(content), url)
             os.replace(part, final)
             return final
         except DataError as e:
             network_only = False
             failures.append(str(e))
+        except http.client.HTTPException as e:  # e.g. IncompleteRead: a chunked body cut short
+            network_only = False
+            failures.append(f"{url}: connection broken mid-download ({e!r})")
         except (urllib.error.URLError, OSError, ValueError) as e:
             failures.append(f"{url}: {getattr(e, 'reason', None) or e}")
         finally:

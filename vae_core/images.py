@@ -26,12 +26,20 @@ def open_image(source) -> Image.Image:
         image = source
     elif isinstance(source, np.ndarray):
         array = source
-        if array.dtype != np.uint8:
-            array = np.asarray(np.clip(np.nan_to_num(array.astype(np.float64)), 0, 1) * 255, np.uint8) \
-                if array.dtype.kind == "f" else np.clip(array, 0, 255).astype(np.uint8)
-        if array.ndim not in (2, 3) or array.size == 0:
-            raise ImageError(f"an image array must be [H, W] or [H, W, C], got shape {list(array.shape)}")
-        image = Image.fromarray(array)
+        if array.dtype.kind not in "biuf":
+            raise ImageError(f"an image array must hold numbers, got {array.dtype}")
+        if array.ndim == 3 and array.shape[2] == 1:
+            array = array[..., 0]
+        if array.ndim not in (2, 3) or array.size == 0 or (array.ndim == 3 and array.shape[2] not in (2, 3, 4)):
+            raise ImageError(f"an image array must be [H, W] or [H, W, C] with 1 to 4 channels, "
+                             f"got shape {list(source.shape)}")
+        if array.dtype == np.bool_:
+            array = array.astype(np.uint8) * 255  # a mask: True is white
+        elif array.dtype.kind == "f":
+            array = np.asarray(np.clip(np.nan_to_num(array.astype(np.float64)), 0, 1) * 255, np.uint8)
+        elif array.dtype != np.uint8:
+            array = np.clip(array, 0, 255).astype(np.uint8)
+        image = Image.fromarray(np.ascontiguousarray(array))
     else:
         data = source if isinstance(source, (bytes, bytearray)) else source.read()
         if not data:
@@ -40,7 +48,10 @@ def open_image(source) -> Image.Image:
             with warnings.catch_warnings():
                 warnings.simplefilter("error", Image.DecompressionBombWarning)
                 image = Image.open(io.BytesIO(data))
-        except (UnidentifiedImageError, Image.DecompressionBombError, Image.DecompressionBombWarning):
+        except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+            raise ImageError(f"the image declares far too many pixels; images up to "
+                             f"{MAX_PIXELS // 1_000_000} megapixels are accepted") from None
+        except UnidentifiedImageError:
             raise ImageError("this file is not an image Pillow can read (try PNG or JPEG)") from None
         except (OSError, ValueError, SyntaxError) as e:
             raise ImageError(f"this image file is damaged ({e})") from None
@@ -61,6 +72,7 @@ def to_grayscale(image: Image.Image) -> np.ndarray:
     """Any Pillow mode -> float64 [H, W] in [0, 1] (0 = black)."""
     if image.mode in ("I;16", "I;16B", "I;16L", "I;16N", "I", "F"):
         g = np.asarray(image, dtype=np.float64)
+        g = np.where(np.isfinite(g), g, 0.0)  # NaN or infinite samples (float TIFFs) count as black
         lo, hi = (0.0, 65535.0) if image.mode.startswith("I;16") else (float(g.min()), float(g.max()))
         return np.clip((g - lo) / max(hi - lo, 1e-12), 0, 1)
     if image.mode in ("RGBA", "LA", "PA") or (image.mode == "P" and "transparency" in image.info):
@@ -82,7 +94,11 @@ def prepare_image(source) -> np.ndarray:
     Grayscale; invert a light background; crop to the ink; fit in 20x20 keeping the
     aspect ratio; centre by centre of mass in 28x28 (how MNIST itself was made).
     """
-    g = to_grayscale(open_image(source))
+    image = open_image(source)
+    try:
+        g = to_grayscale(image)
+    except ValueError:  # a mode Pillow cannot convert, such as "La"
+        raise ImageError(f"images in colour mode {image.mode!r} are not supported (try PNG or JPEG)") from None
     border = np.concatenate([g[0], g[-1], g[:, 0], g[:, -1]])
     if np.median(border) > 0.5:
         g = 1.0 - g
@@ -96,9 +112,13 @@ def prepare_image(source) -> np.ndarray:
     h, w = ink.shape
     scale = DIGIT_BOX / max(h, w)
     size = (max(1, round(w * scale)), max(1, round(h * scale)))
-    patch = Image.fromarray(np.uint8(np.round(ink * 255))).resize(size, Image.Resampling.LANCZOS)
-    patch = np.asarray(patch, dtype=np.float64)
-    patch /= max(patch.max(), 1e-6)
+    # Resample in floating point: a few thin strokes in a big photo shrink to faint values
+    # that 8-bit rounding would erase (leaving no ink at all, and a centre of mass of 0/0).
+    patch = Image.fromarray(ink.astype(np.float32)).resize(size, Image.Resampling.LANCZOS)
+    patch = np.clip(np.asarray(patch, dtype=np.float64), 0, None)  # Lanczos rings below zero
+    if patch.max() <= 0:
+        raise ImageError("no digit found: the marks are too small and scattered to make a digit")
+    patch /= patch.max()
     ys, xs = np.indices(patch.shape)
     mass = patch.sum()
     cy, cx = (ys * patch).sum() / mass, (xs * patch).sum() / mass
