@@ -6,7 +6,7 @@ import torch
 
 from vae_core.errors import ConfigError
 from vae_core.model import VAEConfig, build_model
-from vae_core.train import TrainConfig, lr_at, resolve_device, train
+from vae_core.train import TrainConfig, lr_at, random_shift, resolve_device, train
 
 FAST = dict(epochs=2, batch_size=100, lr=3e-3, warmup_epochs=0.5, device="cpu", eval_batch_size=500)
 
@@ -143,3 +143,25 @@ def test_bad_training_settings_are_rejected(kwargs, fragment):
 def test_wrong_image_dtype_is_rejected(tiny_model):
     with pytest.raises(ConfigError, match="uint8"):
         train(tiny_model, np.zeros((10, 28, 28), np.float32), config=TrainConfig(epochs=1, device="cpu"))
+
+
+def test_random_shift_translates_each_image_by_its_own_offset():
+    images = torch.zeros(64, 28, 28, dtype=torch.uint8)
+    images[:, 14, 14] = 255
+    shifted = random_shift(images, 2, torch.Generator().manual_seed(0))
+    assert shifted.shape == images.shape and shifted.dtype == torch.uint8
+    positions = [tuple(int(v) - 14 for v in torch.nonzero(img)[0]) for img in shifted]
+    assert all(abs(dy) <= 2 and abs(dx) <= 2 for dy, dx in positions)
+    assert len(set(positions)) > 10  # offsets differ across the batch
+    assert (shifted.reshape(64, -1).sum(1) == 255).all()  # nothing but a move
+    edge = torch.zeros(1, 28, 28, dtype=torch.uint8)
+    edge[0, 0, :] = 9
+    assert random_shift(edge, 3, torch.Generator().manual_seed(1)).sum() <= 9 * 28  # zeros come in
+
+
+def test_ema_and_shift_training_runs_and_returns_the_averaged_weights(digits):
+    plain = _train(digits, seed=0, epochs=3)
+    ema = _train(digits, seed=0, epochs=3, ema=0.9, shift=1)
+    assert ema.status == "done" and len(ema.history) == 3
+    assert ema.history[-1]["test_loss"] < ema.history[0]["test_loss"]
+    assert not torch.equal(next(plain.model.parameters()), next(ema.model.parameters()))

@@ -78,6 +78,10 @@ def build_parser() -> Parser:
     t.add_argument("--beta", type=float, default=DEFAULTS_TRAIN.beta, help="weight of the KL term (1 = true ELBO)")
     t.add_argument("--kl-warmup", type=float, default=DEFAULTS_TRAIN.kl_warmup_epochs, metavar="EPOCHS",
                    help="ramp beta up from 0 over this many epochs")
+    t.add_argument("--shift", type=int, default=DEFAULTS_TRAIN.shift, metavar="PIXELS",
+                   help="augmentation: random translation of training images by up to this many pixels")
+    t.add_argument("--ema", type=float, default=DEFAULTS_TRAIN.ema, metavar="DECAY",
+                   help="keep an exponential moving average of the weights (e.g. 0.999); 0 = off")
     t.add_argument("--arch", choices=ARCHITECTURES, default=DEFAULTS_MODEL.arch, help="encoder/decoder type")
     t.add_argument("--hidden", type=_sizes, default=DEFAULTS_MODEL.hidden, metavar="SIZES",
                    help="mlp: encoder layer widths (decoder mirrors); conv: ch1,ch2,dense")
@@ -196,7 +200,8 @@ def cmd_train(args) -> int:
     train_config = TrainConfig(epochs=args.epochs, batch_size=args.batch_size, lr=args.lr,
                                optimizer=args.optimizer, weight_decay=args.weight_decay,
                                warmup_epochs=args.warmup, beta=args.beta, kl_warmup_epochs=args.kl_warmup,
-                               seed=args.seed, device=args.device, threads=args.threads)
+                               shift=args.shift, ema=args.ema, seed=args.seed, device=args.device,
+                               threads=args.threads)
     train_set, test_set = load_splits(args.dataset, limit=args.limit, **_data_kwargs(args))
     printer = ProgressPrinter()
 

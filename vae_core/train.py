@@ -32,6 +32,8 @@ class TrainConfig:
     final_lr_ratio: float = 0.0  # the cosine ends at lr * final_lr_ratio
     beta: float = 1.0  # weight of the KL term (beta-VAE); 1 is the true ELBO
     kl_warmup_epochs: float = 0.0  # ramp beta from 0 over this many epochs
+    shift: int = 0  # augmentation: translate each training image by up to this many pixels
+    ema: float = 0.0  # decay of an exponential moving average of the weights (0 = off), e.g. 0.999
     seed: int = 0
     device: str = "auto"  # "auto", "cpu", "cuda", "mps"
     threads: int | None = None  # CPU threads for torch; None leaves torch's default
@@ -48,6 +50,8 @@ class TrainConfig:
             (0 <= self.final_lr_ratio <= 1, "final_lr_ratio must be in [0, 1]"),
             (math.isfinite(self.beta) and self.beta >= 0, "beta must be a number >= 0"),
             (self.threads is None or self.threads >= 1, "threads must be >= 1"),
+            (isinstance(self.shift, int) and 0 <= self.shift <= 8, "shift must be a whole number from 0 to 8"),
+            (0 <= self.ema < 1, "ema must be in [0, 1)"),
         ]
         for ok, message in checks:
             if not ok:
@@ -127,6 +131,18 @@ def as_images(images) -> torch.Tensor:
     return t.reshape(len(t), 28, 28)
 
 
+def random_shift(images: torch.Tensor, max_shift: int, generator: torch.Generator) -> torch.Tensor:
+    """Translate each uint8 image [B, 28, 28] by its own random offset in [-max_shift, max_shift]
+    pixels, filling with zeros: one gather for the whole batch."""
+    b, h, w = images.shape
+    padded = torch.nn.functional.pad(images, (max_shift,) * 4)
+    offsets = torch.randint(0, 2 * max_shift + 1, (2, b, 1), generator=generator, device=generator.device)
+    offsets = offsets.to(images.device)
+    rows = (torch.arange(h, device=images.device) + offsets[0])[:, :, None]  # [B, h, 1]
+    cols = (torch.arange(w, device=images.device) + offsets[1])[:, None, :]  # [B, 1, w]
+    return padded[torch.arange(b, device=images.device)[:, None, None], rows, cols]
+
+
 def lr_at(step: int, total: int, warmup: int, config: TrainConfig) -> float:
     """Linear warm-up to the peak, then cosine decay to ``lr * final_lr_ratio``."""
     if step < warmup:
@@ -164,7 +180,11 @@ def train(model: VAE, train_images, test_images=None, config: TrainConfig | None
     kl_warmup = config.kl_warmup_epochs * steps_per_epoch
 
     history: list[dict] = []
+    # The EMA copy is what gets evaluated and returned: an average of recent weights
+    # generalises better than the last noisy step.
+    ema_model = copy.deepcopy(model) if config.ema else None
     good_state = copy.deepcopy(model.state_dict())  # rolled back to on divergence
+    good_ema = copy.deepcopy(ema_model.state_dict()) if ema_model else None
     status, message, step = "done", "", 0
     start = time.perf_counter()
 
@@ -180,7 +200,8 @@ def train(model: VAE, train_images, test_images=None, config: TrainConfig | None
         perm = torch.randperm(n, generator=shuffle_gen).to(device)
         sums = torch.zeros(3, dtype=torch.float64)
         for i in range(steps_per_epoch):
-            x = to_input(data[perm[i * bs:(i + 1) * bs]])
+            batch = data[perm[i * bs:(i + 1) * bs]]
+            x = to_input(random_shift(batch, config.shift, shuffle_gen) if config.shift else batch)
             lr = lr_at(step, total, warmup, config)
             for group in optimizer.param_groups:
                 group["lr"] = lr
@@ -190,6 +211,8 @@ def train(model: VAE, train_images, test_images=None, config: TrainConfig | None
             values = torch.stack([t.detach() for t in terms]).cpu().tolist()  # one device sync per step
             if not all(map(math.isfinite, values)) or values[1] + values[2] > DIVERGED_NATS:
                 model.load_state_dict(good_state)
+                if ema_model:
+                    ema_model.load_state_dict(good_ema)
                 status = "diverged"
                 restored = f"the end of epoch {epoch - 1}" if epoch > 1 else "their initial values"
                 message = (f"training diverged: the loss became {values[0]:.4g} nats per image at epoch {epoch}, "
@@ -199,6 +222,9 @@ def train(model: VAE, train_images, test_images=None, config: TrainConfig | None
             optimizer.zero_grad(set_to_none=True)
             terms.loss.backward()
             optimizer.step()
+            if ema_model:
+                with torch.no_grad():
+                    torch._foreach_lerp_(list(ema_model.parameters()), list(model.parameters()), 1.0 - config.ema)
             step += 1
             sums += torch.tensor(values, dtype=torch.float64) * len(x)
             if event("step", epoch, values, lr):
@@ -211,15 +237,18 @@ def train(model: VAE, train_images, test_images=None, config: TrainConfig | None
         record.update(zip(("train_loss", "train_recon", "train_kl"), (sums / n).tolist()))
         test_terms = None
         if test is not None:
-            test_terms = negative_elbo(model, test, batch_size=config.eval_batch_size, seed=config.seed)
+            test_terms = negative_elbo(ema_model or model, test, batch_size=config.eval_batch_size, seed=config.seed)
             record.update({f"test_{k}": v for k, v in test_terms.items()})
         history.append(record)
         good_state = copy.deepcopy(model.state_dict())
+        good_ema = copy.deepcopy(ema_model.state_dict()) if ema_model else None
         if event("epoch", epoch, [record["train_loss"], record["train_recon"], record["train_kl"]], lr, test_terms):
             status = "stopped"
             message = f"stopped after epoch {epoch}."
             break
 
+    if ema_model:
+        model.load_state_dict(ema_model.state_dict())
     model.eval()
     seconds = time.perf_counter() - start
     if status == "done":
