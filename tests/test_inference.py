@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 import torch
 
-from vae_core.inference import (decode, decode_grid, encode, fit_class_gaussians, grid_points, interpolate,
-                                sample_class, sample_prior)
+from vae_core.inference import (decode, decode_grid, encode, fit_class_gaussians, grid_points, interpolate, interpolate_at, nearest,
+                                sample_class, sample_posterior, sample_prior)
 from vae_core.model import to_input
 
 
@@ -100,3 +100,26 @@ def test_class_conditional_sampling_follows_each_class_gaussian():
     assert np.ptp(sample_class(gaussians, 0, 50, temperature=0.0, seed=1), axis=0).max() == 0
     with pytest.raises(ValueError, match="out of range"):
         sample_class(gaussians, 7, 3)
+
+
+def test_sample_posterior_draws_around_mu_with_sigma():
+    mu, logvar = np.array([[1.0, -2.0]]), np.log(np.array([[0.25, 4.0]]))
+    draws = np.concatenate([sample_posterior(mu, logvar, seed=s) for s in range(3000)])
+    np.testing.assert_allclose(draws.mean(0), [1.0, -2.0], atol=0.1)
+    np.testing.assert_allclose(draws.std(0), [0.5, 2.0], rtol=0.06)
+    assert np.array_equal(sample_posterior(mu, logvar, seed=4), sample_posterior(mu, logvar, seed=4))
+
+
+def test_nearest_returns_closest_rows_in_order():
+    points = np.array([[0, 0], [5, 5], [1, 0], [0, 2], [-3, 0]], np.float32)
+    assert nearest(points, [0.9, 0.1], k=3).tolist() == [2, 0, 3]
+    assert nearest(points, [4, 4]).tolist() == [1]
+    assert len(nearest(points, [0, 0], k=50)) == 5
+
+
+def test_interpolate_at_matches_the_evenly_spaced_path():
+    for method in ("linear", "slerp"):
+        path = interpolate([1.0, 2.0], [-2.0, 0.5], 5, method)
+        np.testing.assert_allclose(interpolate_at([1.0, 2.0], [-2.0, 0.5], [0, 0.25, 0.5, 0.75, 1.0], method), path,
+                                   atol=1e-6)
+        np.testing.assert_allclose(interpolate_at([1.0, 2.0], [-2.0, 0.5], 0.25, method)[0], path[1], atol=1e-6)

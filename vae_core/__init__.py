@@ -10,7 +10,7 @@ from .errors import CheckpointError, ConfigError, DataError, ImageError, VAEErro
 from .evaluate import evaluate, image_scores, iwae_nll, knn_accuracy, negative_elbo
 from .images import gif_bytes, png_bytes, prepare_image, tile, upscale
 from .inference import (ClassGaussians, decode, decode_grid, encode, fit_class_gaussians, grid_points,
-                        interpolate, sample_class, sample_prior)
+                        interpolate, interpolate_at, nearest, sample_class, sample_posterior, sample_prior)
 from .model import VAE, LossTerms, VAEConfig, build_model, vae_loss
 from .pipeline import load_splits, package, train_checkpoint
 from .train import TrainConfig, TrainEvent, TrainResult, resolve_device, train
@@ -22,7 +22,7 @@ __all__ = [
     "evaluate", "image_scores", "iwae_nll", "knn_accuracy", "negative_elbo",
     "gif_bytes", "png_bytes", "prepare_image", "tile", "upscale",
     "ClassGaussians", "decode", "decode_grid", "encode", "fit_class_gaussians", "grid_points",
-    "interpolate", "sample_class", "sample_prior",
+    "interpolate", "interpolate_at", "nearest", "sample_class", "sample_posterior", "sample_prior",
     "VAE", "LossTerms", "VAEConfig", "build_model", "vae_loss",
     "load_splits", "package", "train_checkpoint",
     "TrainConfig", "TrainEvent", "TrainResult", "resolve_device", "train",

@@ -191,6 +191,13 @@ def _owner(spec: DatasetSpec, name: str, digest: str) -> str | None:
     return next((s.name for s in DATASETS.values() if s is not spec and s.md5.get(name) == digest), None)
 
 
+def available(dataset: str | DatasetSpec, root: str | os.PathLike | None = None) -> bool:
+    """Whether every file of a dataset is in one of the searched folders (not verified)."""
+    spec = get_spec(dataset)
+    names = [n for pair in spec.files.values() for n in pair]
+    return any(all(_existing(folder, n) for n in names) for folder in candidate_dirs(spec, root))
+
+
 def load_dataset(dataset: str | DatasetSpec = "mnist", split: str = "train",
                  root: str | os.PathLike | None = None, download: bool = True,
                  progress: Progress | None = None, verify: bool = True) -> Dataset:

@@ -75,7 +75,14 @@ def decode_grid(model: VAE, n: int = 20, method: str = "ppf", extent: float = 3.
 
 
 def interpolate(z_a, z_b, steps: int = 10, method: str = "linear") -> np.ndarray:
-    """Points from z_a to z_b inclusive: float32 [steps, latent_dim].
+    """``steps`` evenly spaced points from z_a to z_b inclusive: float32 [steps, latent_dim]."""
+    if steps < 2:
+        raise ValueError("interpolation needs at least 2 steps")
+    return interpolate_at(z_a, z_b, np.linspace(0.0, 1.0, steps), method)
+
+
+def interpolate_at(z_a, z_b, t, method: str = "linear") -> np.ndarray:
+    """Points at fractions ``t`` (a number or an array in [0, 1]) of the way from z_a to z_b.
 
     "slerp" follows the great circle between the two directions while the length
     changes linearly, which keeps the path in the prior's typical region instead of
@@ -84,9 +91,7 @@ def interpolate(z_a, z_b, steps: int = 10, method: str = "linear") -> np.ndarray
     a, b = np.asarray(z_a, np.float64).ravel(), np.asarray(z_b, np.float64).ravel()
     if a.shape != b.shape:
         raise ValueError(f"endpoints differ in size: {a.shape} vs {b.shape}")
-    if steps < 2:
-        raise ValueError("interpolation needs at least 2 steps")
-    t = np.linspace(0.0, 1.0, steps)[:, None]
+    t = np.atleast_1d(np.asarray(t, np.float64))[:, None]
     if method == "linear":
         return ((1 - t) * a + t * b).astype(np.float32)
     if method != "slerp":
@@ -97,7 +102,7 @@ def interpolate(z_a, z_b, steps: int = 10, method: str = "linear") -> np.ndarray
     ua, ub = a / na, b / nb
     omega = np.arccos(np.clip(ua @ ub, -1.0, 1.0))
     if omega < 1e-6:
-        direction = np.broadcast_to(ua, (steps, len(a)))
+        direction = np.broadcast_to(ua, (len(t), len(a)))
     elif np.pi - omega < 1e-6:
         # opposite directions: any great circle works; turn through a fixed perpendicular
         perp = np.zeros_like(ua)
@@ -147,3 +152,19 @@ def sample_class(gaussians: ClassGaussians, label: int, n: int, temperature: flo
     chol = np.linalg.cholesky(gaussians.covs[label])
     eps = sample_prior(n, len(gaussians.means[label]), temperature, seed).astype(np.float64)
     return (gaussians.means[label] + eps @ chol.T).astype(np.float32)
+
+
+def sample_posterior(mu, logvar, seed: int = 0) -> np.ndarray:
+    """One z ~ N(mu, exp(logvar)) per row: float32 [N, d] (what a stochastic reconstruction decodes)."""
+    mu, logvar = np.atleast_2d(np.asarray(mu, np.float32)), np.atleast_2d(np.asarray(logvar, np.float32))
+    eps = sample_prior(len(mu), mu.shape[1], 1.0, seed)
+    return (mu + np.exp(0.5 * logvar) * eps).astype(np.float32)
+
+
+def nearest(points, z, k: int = 1) -> np.ndarray:
+    """Indices of the k rows of ``points`` [N, d] closest to ``z`` (Euclidean), nearest first."""
+    points = np.asarray(points, np.float32)
+    d = np.sum((points - np.asarray(z, np.float32).ravel()[None, :]) ** 2, axis=1)
+    k = min(k, len(points))
+    idx = np.argpartition(d, k - 1)[:k]
+    return idx[np.argsort(d[idx], kind="stable")]
