@@ -46,7 +46,7 @@ class VAEConfig:
             raise ConfigError(f"unknown architecture {self.arch!r}; choose one of: {', '.join(ARCHITECTURES)}")
         if self.activation not in ACTIVATIONS:
             raise ConfigError(f"unknown activation {self.activation!r}; choose one of: {', '.join(ACTIVATIONS)}")
-        if not isinstance(self.latent_dim, int) or not 1 <= self.latent_dim <= 64:
+        if type(self.latent_dim) is not int or not 1 <= self.latent_dim <= 64:
             raise ConfigError(f"latent size must be an integer from 1 to 64, got {self.latent_dim!r}")
         need = 3 if self.arch == "conv" else 1
         if not need <= len(self.hidden) <= 8 or any(not 1 <= h <= 4096 for h in self.hidden):
@@ -70,7 +70,7 @@ class VAEConfig:
             raise ConfigError(f"unknown model config keys: {', '.join(sorted(unknown))}")
         try:
             return cls(**d)
-        except (TypeError, ValueError) as e:
+        except (TypeError, ValueError, OverflowError) as e:
             raise ConfigError(f"invalid model config: {e}") from e
 
 
