@@ -1,0 +1,65 @@
+"""Generate: new images from the prior, or of a chosen class."""
+
+import streamlit as st
+
+import vae_core as vc
+from ui.state import latent_view, model_state
+from ui.widgets import require_model
+
+entry = require_model()
+ckpt = entry.ckpt
+view = latent_view(entry, entry.id)
+state = model_state(entry)
+noun = "digit" if ckpt.dataset == "mnist" else "item"
+
+st.title("Generate new images")
+
+st.subheader(f"Make a {noun}")
+if view is None:
+    st.info("Class-conditional sampling needs the test-set latents, which this checkpoint does not carry.")
+else:
+    st.caption(f"Press a button: the model draws points near where that class lives in the latent space "
+               f"and decodes them into brand-new {noun}s.")
+
+    def choose(label: int) -> None:
+        state["class"] = label
+        state["class_seed"] = state.get("class_seed", 0) + 1
+
+    per_row = 5
+    for row in range(0, len(ckpt.classes), per_row):
+        for label, column in zip(range(row, row + per_row), st.columns(per_row)):
+            if label < len(ckpt.classes):
+                column.button(ckpt.classes[label], key=f"gen_class_{label}", on_click=choose, args=(label,),
+                              width="stretch",
+                              type="primary" if state.get("class") == label else "secondary")
+    if "class" in state:
+        label = state["class"]
+        z = vc.sample_class(view.gaussians, label, 16, temperature=1.0, seed=state["class_seed"])
+        grid = vc.tile(vc.decode(ckpt.model, z), cols=8, pad=2, pad_value=40)
+        st.image(vc.png_bytes(grid, scale=4), caption=f"16 new {noun}s of class {ckpt.classes[label]} "
+                                                       "(press again for more)")
+        st.download_button("Download (PNG)", vc.png_bytes(grid, scale=4), file_name=f"class-{label}.png",
+                           mime="image/png", on_click="ignore", icon=":material/download:", key="gen_class_download")
+
+st.divider()
+st.subheader("Sample from the prior")
+st.caption("Points drawn from N(0, T²·I) and decoded. Lower temperatures stay near the centre of the "
+           "latent space (typical, cleaner images); higher ones explore its edges.")
+left, right = st.columns([1, 3], gap="large")
+with left:
+    n = st.slider("How many", 4, 100, 36, key="gen_n")
+    temperature = st.slider("Temperature T", 0.1, 2.0, 1.0, step=0.05, key="gen_temperature")
+    st.number_input("Seed", 0, 1_000_000, 0, key="gen_seed")
+
+    def reseed() -> None:
+        st.session_state["gen_seed"] = st.session_state.get("gen_seed", 0) + 1
+
+    st.button("New samples", on_click=reseed, icon=":material/casino:")
+z = vc.sample_prior(n, ckpt.config.latent_dim, temperature, st.session_state["gen_seed"])
+cols = min(n, 10)
+grid = vc.tile(vc.decode(ckpt.model, z), cols=cols, pad=2, pad_value=40)
+with right:
+    st.image(vc.png_bytes(grid, scale=3), caption=f"{n} samples · T = {temperature:.2f} · "
+                                                  f"seed {st.session_state['gen_seed']}")
+    st.download_button("Download (PNG)", vc.png_bytes(grid, scale=4), file_name="samples.png", mime="image/png",
+                       on_click="ignore", icon=":material/download:", key="gen_prior_download")

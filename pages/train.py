@@ -1,0 +1,153 @@
+"""Train: fit your own VAE in the browser. Training runs in a background thread owned by
+this session; the page only polls it, so other widgets and pages stay usable."""
+
+import plotly.graph_objects as go
+import streamlit as st
+
+import vae_core as vc
+from vae_core.figures import history_figure, scatter_figure
+from vae_core.jobs import DownloadJob, TrainingJob
+from ui.state import DATASET_TITLES, add_user_model
+from ui.widgets import ensure_shell
+
+PRESETS = {
+    "Quick (under a minute)": dict(hidden="256", epochs=8, batch_size=256, lr=3e-3, beta=1.0, iwae_k=20),
+    "Standard (about 5 minutes)": dict(hidden="512,256", epochs=40, batch_size=256, lr=2e-3, beta=1.0, iwae_k=100),
+    "Custom": None,
+}
+
+ensure_shell()
+st.title("Train your own model")
+job: TrainingJob | None = st.session_state.get("train_job")
+download_job: DownloadJob | None = st.session_state.get("download_job")
+busy = job is not None and job.snapshot().running
+
+
+def apply_preset() -> None:
+    preset = PRESETS[st.session_state["train_preset"]]
+    if preset:
+        for key, value in preset.items():
+            st.session_state[f"train_{key}"] = value
+
+
+if "train_hidden" not in st.session_state:
+    st.session_state["train_preset"] = next(iter(PRESETS))
+    apply_preset()
+
+settings, live = st.columns([2, 3], gap="large")
+with settings:
+    st.selectbox("Preset", list(PRESETS), key="train_preset", on_change=apply_preset, disabled=busy)
+    dataset = st.selectbox("Dataset", list(vc.DATASETS), format_func=DATASET_TITLES.get, key="train_dataset",
+                           disabled=busy)
+    with st.expander("Settings", expanded=st.session_state["train_preset"] == "Custom"):
+        c1, c2 = st.columns(2)
+        c1.number_input("Epochs", 1, 500, key="train_epochs", disabled=busy)
+        c2.select_slider("Batch size", [32, 64, 128, 256, 512, 1024, 2048], key="train_batch_size", disabled=busy)
+        c1.number_input("Learning rate", 1e-5, 1.0, key="train_lr", format="%.4f", step=1e-4, disabled=busy)
+        c2.number_input("β (KL weight)", 0.0, 20.0, key="train_beta", step=0.5, disabled=busy,
+                        help="β < 1: sharper reconstructions, a less regular latent space; β > 1: a smoother, "
+                             "better-organised space with blurrier images. 1 is the true ELBO.")
+        c1.text_input("Encoder layer sizes", key="train_hidden", help="Comma-separated widths, e.g. 512,256; "
+                      "the decoder mirrors them", disabled=busy)
+        c2.number_input("Seed", 0, 1_000_000, 0, key="train_seed", disabled=busy)
+        c1.number_input("Training images", 1_000, 60_000, 60_000, step=1_000, key="train_limit", disabled=busy,
+                        help="Fewer images train faster (the test set shrinks in proportion)")
+        c2.number_input("−log p(x) samples (K)", 1, 1000, key="train_iwae_k", disabled=busy,
+                        help="Importance samples for the final evaluation")
+
+    if not vc.data.available(dataset) and not busy:
+        st.warning(f"{DATASET_TITLES[dataset]} is not on this machine yet (about "
+                   f"{'11' if dataset == 'mnist' else '30'} MB). Training needs it; everything else works without.")
+        if download_job is None or not download_job.snapshot().running:
+            if st.button(f"Download {DATASET_TITLES[dataset]}", icon=":material/download:"):
+                st.session_state["download_job"] = DownloadJob(dataset).start()
+                st.rerun()
+        if download_job is not None:
+            snap = download_job.snapshot()
+            if snap.status == "failed":
+                st.error(snap.message)
+
+    def start() -> None:
+        try:
+            hidden = tuple(int(h) for h in st.session_state["train_hidden"].replace(" ", "").split(",") if h)
+            model_config = vc.VAEConfig(hidden=hidden)
+            train_config = vc.TrainConfig(epochs=int(st.session_state["train_epochs"]),
+                                          batch_size=int(st.session_state["train_batch_size"]),
+                                          lr=float(st.session_state["train_lr"]),
+                                          beta=float(st.session_state["train_beta"]),
+                                          warmup_epochs=min(1.0, 0.1 * int(st.session_state["train_epochs"])),
+                                          seed=int(st.session_state["train_seed"]))
+        except (ValueError, vc.VAEError) as e:
+            st.session_state["train_error"] = f"Check the settings: {e}"
+            return
+        st.session_state.pop("train_error", None)
+        limit = int(st.session_state["train_limit"])
+        st.session_state["train_job"] = TrainingJob(
+            st.session_state["train_dataset"], model_config, train_config, limit=limit if limit < 60_000 else None,
+            iwae_k=int(st.session_state["train_iwae_k"])).start()
+        st.session_state["train_added"] = False
+
+    start_col, stop_col = st.columns(2)
+    start_col.button("Start training", type="primary", on_click=start, disabled=busy, icon=":material/play_arrow:",
+                     width="stretch")
+    if stop_col.button("Stop", disabled=not busy, icon=":material/stop:", width="stretch"):
+        job.stop()
+    if "train_error" in st.session_state:
+        st.error(st.session_state["train_error"])
+
+
+def scatter_of(latents, classes) -> go.Figure:
+    z, labels = latents
+    fig = scatter_figure(z[:3000], labels[:3000], classes, grid_points=2, height=360)
+    fig.update_layout(dragmode=False, legend=dict(font=dict(size=10)), uirevision=None)
+    return fig
+
+
+@st.fragment(run_every=1.0)
+def progress_panel() -> None:
+    """Polled every second while this page is open: the job's progress, curves and scatter."""
+    download = st.session_state.get("download_job")
+    if download is not None:
+        snap = download.snapshot()
+        if snap.running:
+            st.progress(snap.fraction, text=snap.message or "downloading…")
+        elif snap.status == "done" and not st.session_state.get("download_announced"):
+            st.session_state["download_announced"] = True
+            st.rerun()  # the whole page: the dataset is now available
+    job = st.session_state.get("train_job")
+    if job is None:
+        st.info("Pick a preset and press **Start training**. Progress, loss curves and the latent space "
+                "appear here, refreshed every epoch. You can switch pages meanwhile.")
+        return
+    snap = job.snapshot()
+    ev = snap.last_event
+    if snap.running:
+        if ev is None:
+            st.progress(snap.fraction, text=snap.message or "starting…")
+        else:
+            st.progress(min(1.0, ev.step / ev.total_steps),
+                        text=f"epoch {ev.epoch}/{ev.epochs} · step {ev.step:,}/{ev.total_steps:,} · "
+                             f"loss {ev.loss:.1f} nats · ETA {ev.eta:.0f} s"
+                             + (" · evaluating…" if snap.status == "evaluating" else ""))
+    elif snap.status in ("done", "stopped"):
+        if snap.result is not None and not st.session_state.get("train_added"):
+            st.session_state["train_added"] = True
+            n = sum(1 for e in st.session_state.get("user_models", {}).values() if e.source == "trained") + 1
+            add_user_model(snap.result, "trained", f"My model {n} ({DATASET_TITLES[snap.result.dataset]})")
+            st.rerun()  # the whole page, so the sidebar picker shows the new model
+        m = snap.result.metrics if snap.result else {}
+        st.success(f"Finished: {snap.message} It is now selected in the model picker"
+                   + (f" (test −ELBO {m['neg_elbo']:.1f} nats)." if "neg_elbo" in m else "."))
+    elif snap.status == "diverged":
+        st.error(snap.message)
+    elif snap.status == "failed":
+        st.error(f"Training failed: {snap.message}")
+    if snap.history:
+        curves, latents = st.columns(2)
+        curves.plotly_chart(history_figure(snap.history), key="train_curves")
+        if snap.latents is not None:
+            latents.plotly_chart(scatter_of(snap.latents, vc.DATASETS[job.dataset].classes), key="train_scatter")
+
+
+with live:
+    progress_panel()

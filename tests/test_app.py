@@ -1,0 +1,155 @@
+"""AppTest coverage of every page: widgets in, outputs checked (no browser)."""
+
+import time
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from conftest import MNIST_DIR
+
+ROOT = Path(__file__).resolve().parents[1]
+PRETRAINED = "pretrained/mnist.safetensors"
+has_mnist = (MNIST_DIR / "t10k-images-idx3-ubyte.gz").exists()
+
+
+@pytest.fixture
+def app(monkeypatch):
+    monkeypatch.chdir(ROOT)
+    if has_mnist:
+        monkeypatch.setenv("VAE_DATA_DIR", str(MNIST_DIR))
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def open_page(at: AppTest, page: str) -> AppTest:
+    at.switch_page(f"pages/{page}.py").run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def images(at: AppTest) -> list:
+    """(url, caption) of every st.image; the url is a hash of the image bytes."""
+    return [img.proto.imgs[0] for img in at.get("image")]
+
+
+def image_urls(at: AppTest) -> list[str]:
+    return [img.url for img in images(at)]
+
+
+def pick(at: AppTest, **pick_value) -> None:
+    at.session_state["per_model"] = {f"pretrained/{Path(PRETRAINED).name}": {"pick": pick_value}}
+
+
+def test_sidebar_lists_pretrained_models_with_a_card(app):
+    picker = app.sidebar.selectbox(key="model_id")
+    assert "MNIST (pretrained)" in picker.options and picker.value == f"pretrained/{Path(PRETRAINED).name}"
+    assert "−ELBO" in app.sidebar.markdown[0].value and "MLP" in app.sidebar.caption[0].value
+
+
+def test_explore_shows_scatter_and_three_images_for_a_picked_point(app):
+    assert app.title[0].value == "Explore the latent space"
+    assert len(app.get("plotly_chart")) == 1
+    assert app.info[0].value.startswith("Click a point")
+    pick(app, index=3, z=[0.1, 0.2])
+    app.run()
+    assert app.subheader[0].value.startswith("Test image #3 · class ")
+    shown = images(app)
+    assert len(shown) == (3 if has_mnist else 2)
+    assert [i.caption for i in shown][-2:] == ["Reconstruction (z ~ q(z|x))", "Decode of z_mean"]
+    assert "encoder σ" in app.main.caption[-1].value
+
+
+def test_explore_decodes_any_location_from_the_sliders(app):
+    app.slider(key="explore_z1").set_value(1.5).run()
+    assert app.subheader[0].value.startswith("Location (1.50, ")
+    first = image_urls(app)
+    app.slider(key="explore_z2").set_value(-2.0).run()
+    assert app.subheader[0].value == "Location (1.50, -2.00)"
+    assert image_urls(app) != first and "nearest test image" in app.main.caption[-1].value
+
+
+def test_explore_manifold_layer_toggles(app):
+    app.toggle(key="explore_manifold").set_value(True).run()
+    assert not app.exception
+    figure = app.get("plotly_chart")[0].proto.spec
+    assert '"source":"data:image' in figure and "png;base64" in figure
+
+
+def test_picks_survive_page_switches(app):
+    pick(app, index=5, z=[0.0, 0.0])
+    app.run()
+    open_page(app, "generate")
+    open_page(app, "explore")
+    assert app.subheader[0].value.startswith("Test image #5")
+
+
+def test_interpolate_slider_changes_the_image(app):
+    open_page(app, "interpolate")
+    assert app.title[0].value == "Interpolate between two images"
+    before = image_urls(app)
+    assert len(before) == 2  # the image at t, and the strip
+    app.slider(key="interp_t").set_value(0.9).run()
+    after = image_urls(app)
+    assert after[0] != before[0] and after[1] == before[1]
+    app.slider(key="interp_steps").set_value(6).run()
+    assert image_urls(app)[1] != after[1]
+    app.radio(key="interp_method").set_value("slerp").run()
+    assert not app.exception and "slerp" in images(app)[1].caption
+
+
+def test_interpolate_endpoints_by_class(app):
+    open_page(app, "interpolate")
+    app.radio(key="interp_mode").set_value("By class and example").run()
+    app.selectbox(key="interp_class_a").set_value(3).run()
+    assert "**Start:** test image #" in app.markdown[0].value and "(3)" in app.markdown[0].value.split("\n")[0]
+
+
+def test_generate_class_buttons_produce_a_grid(app):
+    open_page(app, "generate")
+    assert len(app.get("image")) == 1  # the prior grid only
+    app.button(key="gen_class_7").click().run()
+    shown = images(app)
+    assert len(shown) == 2 and "class 7" in shown[0].caption
+    first = shown[0].url
+    app.button(key="gen_class_7").click().run()
+    assert images(app)[0].url != first  # pressing again draws new digits
+
+
+def test_generate_prior_controls(app):
+    open_page(app, "generate")
+    url = image_urls(app)[0]
+    app.slider(key="gen_temperature").set_value(0.5).run()
+    assert image_urls(app)[0] != url and "T = 0.50" in images(app)[0].caption
+    app.button[-1].click().run()  # "New samples"
+    assert app.number_input(key="gen_seed").value == 1
+
+
+@pytest.mark.skipif(not has_mnist, reason=f"training needs the MNIST files in {MNIST_DIR}")
+def test_quick_training_completes_and_appears_in_the_picker(app):
+    open_page(app, "train")
+    app.number_input(key="train_limit").set_value(1000).run()
+    app.number_input(key="train_epochs").set_value(2).run()
+    app.number_input(key="train_iwae_k").set_value(5).run()
+    app.button[0].click().run()
+    job = app.session_state["train_job"]
+    deadline = time.time() + 120
+    while job.snapshot().running and time.time() < deadline:
+        time.sleep(0.5)
+    assert job.snapshot().status == "done", job.snapshot().message
+    app.run()
+    app.run()
+    assert any("Finished" in s.value for s in app.success)
+    picker = app.sidebar.selectbox(key="model_id")
+    assert "My model 1 (MNIST)" in picker.options and picker.value.startswith("session/")
+    assert len(app.get("plotly_chart")) == 2  # loss curves and the latent scatter
+
+
+def test_bad_training_settings_get_a_clear_message(app):
+    open_page(app, "train")
+    app.text_input(key="train_hidden").set_value("512,abc").run()
+    app.button[0].click().run()
+    assert app.error and app.error[0].value.startswith("Check the settings")
+    assert "train_job" not in app.session_state
