@@ -4,7 +4,7 @@ import numpy as np
 import streamlit as st
 
 import vae_core as vc
-from vae_core.figures import add_pick, pick_from_points
+from vae_core.figures import pick_from_points, zoom_figure
 from ui.state import latent_view, model_state, test_set
 from ui.widgets import base_scatter, digit_image, require_model, selected_points
 
@@ -12,11 +12,10 @@ entry = require_model()
 view = latent_view(entry, entry.id)
 ckpt = entry.ckpt
 state = model_state(entry)
-data = test_set(ckpt.dataset)
 
 st.title("Explore the latent space")
 st.caption("Each dot is a test image placed at its code z_mean. Click a dot to see it decoded, or click empty "
-           "space to decode any location. Click legend entries to hide or show classes.")
+           "space to decode any location. Click legend entries to hide or show classes; scroll to zoom.")
 
 if view is None:
     st.warning("This checkpoint carries no test-set latents and the dataset is not on disk, so there is no "
@@ -40,19 +39,9 @@ if "explore_z1" not in st.session_state or pick is None:
     z0 = pick["z"] if pick else [0.0, 0.0]
     st.session_state["explore_z1"], st.session_state["explore_z2"] = float(z0[0]), float(z0[1])
 
-left, right = st.columns([3, 2], gap="large")
-with right:
-    manifold = st.toggle("Show decoded digits behind the points", key="explore_manifold",
-                         help="The manifold: digits decoded on an even grid, aligned with the axes")
-with left:
-    fig = base_scatter(entry, view, manifold)
-    if pick is not None:
-        idx = pick["index"]
-        add_pick(fig, pick["z"], np.exp(0.5 * view.z_logvar[idx]) if idx is not None else None)
-    st.plotly_chart(fig, key="explore_scatter", on_select=on_pick, selection_mode="points",
-                    config={"scrollZoom": True, "displaylogo": False})
-
-with right:
+plot, panel = st.columns([3, 2], gap="large")
+# The panel is filled first, so the decoded images reach the browser before the chart.
+with panel:
     e = float(view.extent)
     st.slider("z₁", -e, e, step=0.01, key="explore_z1", on_change=on_slider)
     st.slider("z₂", -e, e, step=0.01, key="explore_z2", on_change=on_slider)
@@ -62,23 +51,36 @@ with right:
         idx = pick["index"]
         label = ckpt.classes[int(view.labels[idx])]
         mu, logvar = view.z_mean[idx], view.z_logvar[idx]
-        recon = vc.decode(ckpt.model, vc.sample_posterior(mu, logvar, seed=idx))[0]
-        mean = vc.decode(ckpt.model, mu)[0]
+        sigma = np.exp(0.5 * logvar)
         st.subheader(f"Test image #{idx} · class {label}")
         cols = st.columns(3)
+        data = test_set(ckpt.dataset)
         if data is not None:
             digit_image(cols[0], data.images[idx], "Original")
         else:
             cols[0].caption("Original: the dataset is not on disk (the Train page can download it).")
-        digit_image(cols[1], recon, "Reconstruction (z ~ q(z|x))")
-        digit_image(cols[2], mean, "Decode of z_mean")
-        sigma = np.exp(0.5 * logvar)
-        st.caption(f"z_mean = ({mu[0]:.2f}, {mu[1]:.2f}) · encoder σ = ({sigma[0]:.2f}, {sigma[1]:.2f}); the ellipses "
-                   "on the plot are 1σ and 2σ of q(z|x).")
+        digit_image(cols[1], vc.decode(ckpt.model, vc.sample_posterior(mu, logvar, seed=idx))[0],
+                    "Reconstruction (z ~ q(z|x))")
+        digit_image(cols[2], vc.decode(ckpt.model, mu)[0], "Decode of z_mean")
+        st.plotly_chart(zoom_figure(view.z_mean, view.labels, mu, sigma), key="explore_zoom",
+                        config={"staticPlot": True})
+        st.caption(f"Close-up: z_mean = ({mu[0]:.2f}, {mu[1]:.2f}); the encoder is unsure by σ = ({sigma[0]:.2f}, "
+                   f"{sigma[1]:.2f}), drawn as 1σ and 2σ ellipses of q(z|x).")
     else:
         z = pick["z"]
         near = int(vc.nearest(view.z_mean, z)[0])
         st.subheader(f"Location ({z[0]:.2f}, {z[1]:.2f})")
-        cols = st.columns(3)
+        cols = st.columns([1, 2])
         digit_image(cols[0], vc.decode(ckpt.model, z)[0], "Decoded")
+        with cols[1]:
+            st.plotly_chart(zoom_figure(view.z_mean, view.labels, z), key="explore_zoom",
+                            config={"staticPlot": True})
         st.caption(f"The nearest test image is #{near} (class {ckpt.classes[int(view.labels[near])]}).")
+
+with plot:
+    # The figure depends only on the model and the layer toggle, never on the pick, so the
+    # chart is not rebuilt on a click (Plotly styles the clicked point itself).
+    manifold = st.toggle("Show decoded digits behind the points", key="explore_manifold",
+                         help="The manifold: digits decoded on an even grid, aligned with the axes")
+    st.plotly_chart(base_scatter(entry, view, manifold), key="explore_scatter", on_select=on_pick,
+                    selection_mode="points", config={"scrollZoom": True, "displaylogo": False})

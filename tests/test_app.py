@@ -59,7 +59,7 @@ def test_explore_shows_scatter_and_three_images_for_a_picked_point(app):
     shown = images(app)
     assert len(shown) == (3 if has_mnist else 2)
     assert [i.caption for i in shown][-2:] == ["Reconstruction (z ~ q(z|x))", "Decode of z_mean"]
-    assert "encoder σ" in app.main.caption[-1].value
+    assert "σ = (" in app.main.caption[-1].value and len(app.get("plotly_chart")) == 2  # scatter and close-up
 
 
 def test_explore_decodes_any_location_from_the_sliders(app):

@@ -18,7 +18,8 @@ from .images import png_bytes
 PALETTE = ("#332288", "#88CCEE", "#44AA99", "#117733", "#999933",
            "#DDCC77", "#CC6677", "#882255", "#AA4499", "#777777")
 
-GRID_TRACE = "location"  # name of the invisible trace that makes empty space clickable
+GRID_TRACE = "location"
+PICK_COLOR = "#D55E00"  # vermillion: stands out against every class colour  # name of the invisible trace that makes empty space clickable
 
 
 def class_color(label: int) -> str:
@@ -74,12 +75,15 @@ def scatter_figure(z_mean, labels, classes, extent: float | None = None, grid_po
             hovertemplate=f"<b>{name}</b><br>test image #%{{customdata}}<br>z = (%{{x:.2f}}, %{{y:.2f}})"
                           "<extra></extra>"))
     fig.update_layout(
-        height=height, margin=dict(l=10, r=10, t=30, b=10), dragmode="pan", hovermode="closest",
+        height=height, margin=dict(l=10, r=10, t=10, b=10), dragmode="pan", hovermode="closest",
         clickmode="event+select", plot_bgcolor="white", uirevision="keep",
-        legend=dict(title="class (click to hide)", itemsizing="constant"),
-        xaxis=dict(title="z₁", range=[-extent, extent], zeroline=True, zerolinecolor="#ddd", gridcolor="#f0f0f0"),
+        legend=dict(title=dict(text="class (click to hide or show)", side="top"), itemsizing="constant",
+                    orientation="h", yanchor="top", y=-0.12, xanchor="center", x=0.5),
+        # a square plot whose ranges stay at +-extent (the clickable grid covers exactly that)
+        xaxis=dict(title="z₁", range=[-extent, extent], zeroline=True, zerolinecolor="#ddd", gridcolor="#f0f0f0",
+                   constrain="domain"),
         yaxis=dict(title="z₂", range=[-extent, extent], zeroline=True, zerolinecolor="#ddd", gridcolor="#f0f0f0",
-                   scaleanchor="x", scaleratio=1))
+                   scaleanchor="x", scaleratio=1, constrain="domain"))
     if manifold:
         fig.add_layout_image(manifold)
     return fig
@@ -98,9 +102,26 @@ def add_pick(fig: go.Figure, z, sigma=None, label: str = "picked") -> go.Figure:
         for k, dash in ((1, "solid"), (2, "dot")):
             e = ellipse_points(z, sigma, k)
             fig.add_trace(go.Scatter(x=e[:, 0], y=e[:, 1], mode="lines", showlegend=False, hoverinfo="skip",
-                                     line=dict(color="#000000", width=1.5, dash=dash)))
+                                     line=dict(color=PICK_COLOR, width=2, dash=dash)))
     fig.add_trace(go.Scatter(x=[z[0]], y=[z[1]], mode="markers", name=label, showlegend=False, hoverinfo="skip",
-                             marker=dict(symbol="x-thin", size=16, line=dict(width=3, color="#000000"))))
+                             marker=dict(symbol="circle-open", size=22, line=dict(width=3, color=PICK_COLOR))))
+    return fig
+
+
+def zoom_figure(z_mean, labels, center, sigma=None, height: int = 260) -> go.Figure:
+    """A close-up of the latent plane around ``center``: the neighbouring test codes, the
+    point, and its posterior's 1- and 2-sigma ellipses (too small to see at full scale)."""
+    center = np.asarray(center, np.float64)[:2]
+    half = 0.5 if sigma is None else float(max(0.25, 3.0 * np.max(sigma)))
+    z, labels = np.asarray(z_mean)[:, :2], np.asarray(labels)
+    near = np.flatnonzero(np.all(np.abs(z - center) <= half, axis=1))
+    fig = go.Figure(go.Scatter(x=z[near, 0], y=z[near, 1], mode="markers", hoverinfo="skip", showlegend=False,
+                               marker=dict(size=7, color=[class_color(int(c)) for c in labels[near]], opacity=0.8)))
+    add_pick(fig, center, sigma)
+    fig.update_layout(height=height, margin=dict(l=10, r=10, t=10, b=10), plot_bgcolor="white",
+                      xaxis=dict(range=[center[0] - half, center[0] + half], gridcolor="#f0f0f0", constrain="domain"),
+                      yaxis=dict(range=[center[1] - half, center[1] + half], gridcolor="#f0f0f0", scaleanchor="x",
+                                 scaleratio=1, constrain="domain"))
     return fig
 
 
