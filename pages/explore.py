@@ -27,24 +27,23 @@ def on_pick() -> None:
     pick = pick_from_points(selected_points("explore_scatter"))
     if pick is not None:
         state["pick"] = pick
-        st.session_state["explore_z1"], st.session_state["explore_z2"] = pick["z"]
 
 
 def on_slider() -> None:
     state["pick"] = {"index": None, "z": [st.session_state["explore_z1"], st.session_state["explore_z2"]]}
 
 
-pick = state.get("pick")
-if "explore_z1" not in st.session_state or pick is None:
-    z0 = pick["z"] if pick else [0.0, 0.0]
-    st.session_state["explore_z1"], st.session_state["explore_z2"] = float(z0[0]), float(z0[1])
-
 plot, panel = st.columns([3, 2], gap="large")
 # The panel is filled first, so the decoded images reach the browser before the chart.
 with panel:
+    # The sliders only ever change by hand: setting them from a click as well races with the
+    # values the browser sends back, and a click would then turn into a stale location.
     e = float(view.extent)
-    st.slider("z₁", -e, e, step=0.01, key="explore_z1", on_change=on_slider)
-    st.slider("z₂", -e, e, step=0.01, key="explore_z2", on_change=on_slider)
+    with st.container(border=True):
+        st.caption("Decode any location")
+        st.slider("z₁", -e, e, 0.0, step=0.01, key="explore_z1", on_change=on_slider)
+        st.slider("z₂", -e, e, 0.0, step=0.01, key="explore_z2", on_change=on_slider)
+    pick = state.get("pick")
     if pick is None:
         st.info("Click a point on the scatter, or move the sliders.")
     elif pick["index"] is not None:

@@ -34,7 +34,7 @@ else:
                               type="primary" if state.get("class") == label else "secondary")
     if "class" in state:
         label = state["class"]
-        z = vc.sample_class(view.gaussians, label, 16, temperature=1.0, seed=state["class_seed"])
+        z = vc.sample_class(view.gaussians, label, 16, temperature=0.75, seed=state["class_seed"])
         grid = vc.tile(vc.decode(ckpt.model, z), cols=8, pad=2, pad_value=40)
         st.image(vc.png_bytes(grid, scale=4), caption=f"16 new {noun}s of class {ckpt.classes[label]} "
                                                        "(press again for more)")

@@ -99,7 +99,7 @@ with settings:
 def scatter_of(latents, classes) -> go.Figure:
     z, labels = latents
     fig = scatter_figure(z[:3000], labels[:3000], classes, grid_points=2, height=360)
-    fig.update_layout(dragmode=False, legend=dict(font=dict(size=10)), uirevision=None)
+    fig.update_layout(dragmode=False, uirevision=None, legend=dict(title=None, font=dict(size=10), y=-0.18))
     return fig
 
 

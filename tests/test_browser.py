@@ -74,10 +74,23 @@ def page(server):
         errors: list[str] = []
         page.on("pageerror", lambda e: errors.append(str(e)))
         page.goto(server)
-        page.wait_for_selector(".js-plotly-plot")
+        wait_for_scatter(page)
         yield page
         assert not [e for e in errors if "ResizeObserver" not in e], errors
         browser.close()
+
+
+def wait_for_scatter(page) -> None:
+    """Until the scatter is drawn and listens to clicks."""
+    page.wait_for_function("() => { const gd = document.querySelector('.js-plotly-plot');"
+                           " return gd && gd._fullData && gd._fullData.length >= 11 && gd._fullLayout._plots; }")
+    page.wait_for_timeout(1000)
+
+
+def wait_idle(page) -> None:
+    """Until the script run has finished (the status widget is gone) and the page settled."""
+    page.wait_for_function("() => !document.querySelector('[data-testid=stStatusWidget]')")
+    page.wait_for_timeout(500)
 
 
 def shoot(page, name: str) -> None:
@@ -104,21 +117,54 @@ def point_position(page, trace: int, point: int) -> tuple[float, float]:
     }""", [trace, point])
 
 
+def isolated_point(page, trace: int) -> int:
+    """Index of a point of ``trace``, well inside the view, with no other test point close by,
+    so a click on it cannot land on a neighbour instead."""
+    return page.evaluate("""(trace) => {
+        const gd = document.querySelector('.js-plotly-plot'), data = gd._fullData;
+        const limit = 0.8 * gd._fullLayout.xaxis.range[1];
+        let best = 0, bestDist = -1;
+        for (let i = 0; i < Math.min(300, data[trace].x.length); i++) {
+            const x = data[trace].x[i], y = data[trace].y[i];
+            if (Math.abs(x) > limit || Math.abs(y) > limit) continue;
+            let nearest = Infinity;
+            for (let t = 1; t < data.length; t++) {
+                if (!data[t].customdata) continue;
+                for (let j = 0; j < data[t].x.length; j++) {
+                    if (t === trace && j === i) continue;
+                    const d = (data[t].x[j] - x) ** 2 + (data[t].y[j] - y) ** 2;
+                    if (d < nearest) nearest = d;
+                }
+            }
+            if (nearest > bestDist) { bestDist = nearest; best = i; }
+        }
+        return best;
+    }""", trace)
+
+
+def wait_for_model(page, label: str) -> None:
+    """Until the sidebar's model picker shows ``label``."""
+    page.wait_for_function("label => { const box = document.querySelector("
+                           "'[data-testid=stSidebar] [data-testid=stSelectbox] input'); "
+                           "return box && box.value === label; }", arg=label)
+
+
 def images(page) -> list[str]:
     return page.eval_on_selector_all("[data-testid='stMain'] [data-testid='stImage'] img", "els => els.map(e => e.src)")
 
 
 def test_explore_click_shows_decoded_images(page):
     times = []
-    for trace, point in [(1, 5), (8, 40), (3, 12), (10, 7)]:  # classes 0, 7, 2, 9
+    for trace in (1, 8, 3, 10):  # classes 0, 7, 2, 9
         name = page.evaluate(f"() => document.querySelector('.js-plotly-plot')._fullData[{trace}].name")
-        x, y = point_position(page, trace, point)
+        x, y = point_position(page, trace, isolated_point(page, trace))
         start = time.perf_counter()
         page.mouse.click(x, y)
         page.wait_for_function("name => document.querySelector('[data-testid=stMain]').innerText"
                                ".includes('class ' + name) && document.querySelectorAll("
                                "'[data-testid=stMain] [data-testid=stImage] img').length >= 3", arg=name)
         times.append(1000 * (time.perf_counter() - start))
+        wait_idle(page)
         assert "Test image #" in page.inner_text("[data-testid='stMain']")
     print(f"click-to-image ms: {[round(t) for t in times]}")
     assert len(set(images(page))) == 3
@@ -129,8 +175,9 @@ def test_explore_click_on_empty_space_decodes_that_location(page):
     grid = page.evaluate("() => document.querySelector('.js-plotly-plot')._fullData[0].x.length")
     side = round(grid ** 0.5)
     page.mouse.click(*point_position(page, 0, (side - 3) * side + 2))  # near the top-left corner: no test points
-    page.wait_for_function("() => document.querySelector('[data-testid=stMain]').innerText.includes('Location (')")
-    assert len(images(page)) == 1
+    page.wait_for_function("() => document.querySelector('[data-testid=stMain]').innerText.includes('Location (') "
+                           "&& document.querySelectorAll('[data-testid=stMain] [data-testid=stImage] img').length === 1")
+    assert "The nearest test image is #" in page.inner_text("[data-testid='stMain']")
 
 
 def test_interpolation_slider_changes_the_image(page):
@@ -144,7 +191,7 @@ def test_interpolation_slider_changes_the_image(page):
     page.wait_for_function("before => { const img = document.querySelector("
                            "'[data-testid=stMain] [data-testid=stImage] img'); return img && img.src !== before; }",
                            arg=before)
-    assert "t = 0.70" in page.inner_text("[data-testid='stMain']")
+    page.wait_for_selector("text=t = 0.70")  # 20 steps of 0.01 from 0.50
     shoot(page, "interpolate")
 
 
@@ -166,7 +213,7 @@ def test_quick_training_finishes_and_joins_the_picker(page):
         page.wait_for_timeout(500)
     page.get_by_role("button", name="Start training").click()
     page.wait_for_selector("text=Finished", timeout=120_000)
-    page.wait_for_selector("[data-testid='stSidebar'] >> text=My model 1 (MNIST)")
+    wait_for_model(page, "My model 1 (MNIST)")
     shoot(page, "train")
 
 
@@ -175,11 +222,11 @@ def test_upload_of_a_checkpoint_and_of_a_bad_file(page, tmp_path):
     bad = tmp_path / "evil.safetensors"
     bad.write_bytes(b"\x80\x04\x95 not a checkpoint")
     page.locator("[data-testid='stSidebar'] input[type=file]").set_input_files(str(bad))
-    page.wait_for_selector("text=evil.safetensors is a Python pickle")
+    page.wait_for_selector("[data-testid='stSidebar'] [data-testid='stAlert'] >> text=is a Python pickle")
     good = tmp_path / "mine.safetensors"
     shutil.copy(ROOT / "pretrained" / "mnist.safetensors", good)
     page.locator("[data-testid='stSidebar'] input[type=file]").set_input_files(str(good))
-    page.wait_for_selector("[data-testid='stSidebar'] >> text=mine.safetensors (uploaded)")
+    wait_for_model(page, "mine.safetensors (uploaded)")
     goto(page, "Explore")
-    page.wait_for_selector(".js-plotly-plot")
+    wait_for_scatter(page)
     shoot(page, "upload")

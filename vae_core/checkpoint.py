@@ -109,6 +109,7 @@ def save_checkpoint(ckpt: Checkpoint, path: str | os.PathLike) -> Path:
             f.write(data)
             f.flush()
             os.fsync(f.fileno())
+        os.chmod(tmp, 0o644)  # mkstemp makes it private; a checkpoint is an ordinary file
         os.replace(tmp, path)
         tmp = None
     except OSError as e:

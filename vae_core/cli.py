@@ -18,7 +18,8 @@ from . import data as data_mod
 from .checkpoint import load_checkpoint, save_checkpoint
 from .errors import VAEError
 from .evaluate import evaluate
-from .images import png_bytes, tile
+from .figures import PALETTE, latent_extent
+from .images import png_bytes, scatter_image, tile
 from .inference import decode, decode_grid, fit_class_gaussians, sample_class, sample_prior
 from .model import ACTIVATIONS, ARCHITECTURES, VAEConfig, count_parameters
 from .pipeline import load_splits, train_checkpoint
@@ -126,6 +127,12 @@ def build_parser() -> Parser:
                    help="ppf: normal quantiles (covers the prior evenly); linear: even spacing over --extent")
     g.add_argument("--extent", type=float, default=3.0, help="half-width of the linear grid")
     g.add_argument("--scale", type=_positive_int, default=1, help="pixel upscaling of the PNG")
+
+    c = sub.add_parser("scatter", help="draw a checkpoint's test-set latents, coloured by class, as a PNG",
+                       formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    c.add_argument("checkpoint", help="checkpoint file (with latents)")
+    c.add_argument("--out", required=True, metavar="FILE", help="PNG to write")
+    c.add_argument("--size", type=_positive_int, default=640, help="width and height in pixels")
 
     d = sub.add_parser("download", help="download a dataset (verified by MD5)")
     d.add_argument("--dataset", choices=list(data_mod.DATASETS), default="mnist")
@@ -281,6 +288,17 @@ def cmd_grid(args) -> int:
     return 0
 
 
+def cmd_scatter(args) -> int:
+    ckpt = load_checkpoint(args.checkpoint)
+    if ckpt.latents is None:
+        raise VAEError(f"{args.checkpoint} carries no latents to draw")
+    z = ckpt.latents.z_mean
+    image = scatter_image(z, ckpt.latents.labels, list(PALETTE), latent_extent(z), args.size)
+    _write(args.out, png_bytes(image))
+    print(f"wrote {args.out} ({len(z):,} points)")
+    return 0
+
+
 def cmd_download(args) -> int:
     data_mod.download(args.dataset, root=args.data_dir, progress=_download_progress())
     print(f"{args.dataset}: all files present and verified")
@@ -295,7 +313,7 @@ def _write(path: str, content: bytes) -> None:
 
 
 COMMANDS = {"train": cmd_train, "evaluate": cmd_evaluate, "sample": cmd_sample, "grid": cmd_grid,
-            "download": cmd_download}
+            "scatter": cmd_scatter, "download": cmd_download}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -148,7 +148,8 @@ def history_figure(history: list[dict], height: int = 320) -> go.Figure:
         values = [h.get(key) for h in history]
         if any(v is not None for v in values):
             fig.add_trace(go.Scatter(x=epochs, y=values, mode="lines+markers", name=name, line=dict(dash=dash)))
-    fig.update_layout(height=height, margin=dict(l=10, r=10, t=30, b=10), xaxis_title="epoch",
+    fig.update_layout(height=height, margin=dict(l=10, r=10, t=30, b=10),
+                      xaxis=dict(title="epoch", tickformat="d", dtick=max(1, len(epochs) // 8)),
                       yaxis_title="negative ELBO (nats / image)", legend=dict(orientation="h", y=1.1))
     return fig
 

@@ -129,6 +129,27 @@ def prepare_image(source) -> np.ndarray:
     return np.uint8(np.round(out * 255))
 
 
+def scatter_image(z, labels, colors: list[str], extent: float, size: int = 640, radius: int = 2) -> np.ndarray:
+    """A scatter plot of 2-D points coloured by label, drawn with Pillow: uint8 [size, size, 3].
+
+    The square spans [-extent, extent] on both axes (z2 pointing up), on white with the axes
+    through the origin; used for pictures in files (the app draws with Plotly).
+    """
+    from PIL import ImageColor, ImageDraw
+
+    image = Image.new("RGB", (size, size), "white")
+    draw = ImageDraw.Draw(image)
+    scale = (size - 1) / (2 * extent)
+    draw.line([(size // 2, 0), (size // 2, size)], fill=(220, 220, 220))
+    draw.line([(0, size // 2), (size, size // 2)], fill=(220, 220, 220))
+    rgb = [ImageColor.getrgb(c) for c in colors]
+    z = np.asarray(z, np.float64)
+    for (x, y), label in zip(z[:, :2], np.asarray(labels)):
+        px, py = (x + extent) * scale, (extent - y) * scale
+        draw.ellipse([px - radius, py - radius, px + radius, py + radius], fill=rgb[int(label) % len(rgb)])
+    return np.asarray(image)
+
+
 def upscale(image, factor: int = 8) -> np.ndarray:
     """Nearest-neighbour upscaling: each pixel becomes a crisp factor x factor block."""
     image = np.asarray(image)
