@@ -45,8 +45,11 @@ def _load_pretrained(path: str, mtime: float) -> vc.Checkpoint | str:
 
 
 def pretrained_entries() -> list[ModelEntry]:
+    """The shipped models, MNIST first (the default a visitor meets)."""
     entries = []
-    for path in sorted(PRETRAINED_DIR.glob("*.safetensors")):
+    order = list(DATASET_TITLES)
+    for path in sorted(PRETRAINED_DIR.glob("*.safetensors"),
+                       key=lambda p: (order.index(p.stem) if p.stem in order else len(order), p.name)):
         loaded = _load_pretrained(str(path), path.stat().st_mtime)
         if isinstance(loaded, str):
             st.sidebar.error(f"Pretrained model {path.name} could not be loaded: {loaded}")

@@ -217,8 +217,6 @@ def load_checkpoint(source: str | os.PathLike | bytes, device: str | torch.devic
         config = VAEConfig.from_dict(_meta_json(meta, "config", name, dict))
     except ConfigError as e:
         raise CheckpointError(f"{name}: {e}") from None
-    except OverflowError:  # e.g. "hidden": [1e400], which int() cannot convert
-        raise CheckpointError(f"{name}: the model config holds a number too large to be a layer size") from None
     classes = _meta_json(meta, "classes", name, list)
     if not classes or not all(isinstance(c, str) for c in classes):
         raise CheckpointError(f"{name}: the class names are malformed")

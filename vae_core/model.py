@@ -70,7 +70,9 @@ class VAEConfig:
             raise ConfigError(f"unknown model config keys: {', '.join(sorted(unknown))}")
         try:
             return cls(**d)
-        except (TypeError, ValueError, OverflowError) as e:
+        except OverflowError:  # e.g. "hidden": [1e400], which int() cannot convert
+            raise ConfigError("the model config holds a number too large to be a layer size") from None
+        except (TypeError, ValueError) as e:
             raise ConfigError(f"invalid model config: {e}") from e
 
 
