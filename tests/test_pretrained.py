@@ -1,6 +1,5 @@
 """The shipped models load with the current code and still score what the model card says."""
 
-import json
 import re
 from pathlib import Path
 

@@ -33,7 +33,7 @@ def _scatter_json(_entry: ModelEntry, _view: LatentView, entry_id: str, manifold
 
 def base_scatter(entry: ModelEntry, view: LatentView, manifold: bool = False) -> go.Figure:
     """The model's scatter (built once per model and cached), as a fresh figure to draw on."""
-    return go.Figure(_scatter_json(entry, view, entry.id, manifold), skip_invalid=False)
+    return go.Figure(_scatter_json(entry, view, entry.id, manifold))
 
 
 def selected_points(key: str) -> list[dict]:

@@ -1,0 +1,76 @@
+import numpy as np
+import plotly.graph_objects as go
+import pytest
+
+from vae_core.figures import (GRID_TRACE, PALETTE, add_path, add_pick, ellipse_points, history_figure,
+                              latent_extent, manifold_image, pick_from_points, scatter_figure, zoom_figure)
+
+
+@pytest.fixture
+def codes():
+    rng = np.random.default_rng(0)
+    return rng.normal(size=(300, 2)).astype(np.float32), rng.integers(0, 3, 300)
+
+
+def test_scatter_has_one_webgl_trace_per_class_with_indices(codes):
+    z, labels = codes
+    fig = scatter_figure(z, labels, ["a", "b", "c"], grid_points=5)
+    assert [t.name for t in fig.data] == [GRID_TRACE, "a", "b", "c"]
+    assert all(isinstance(t, go.Scattergl) for t in fig.data)
+    assert len(fig.data[0].x) == 25 and fig.data[0].showlegend is False
+    for c, trace in enumerate(fig.data[1:]):
+        idx = np.asarray(trace.customdata)
+        assert (labels[idx] == c).all() and trace.marker.color == PALETTE[c]
+        np.testing.assert_allclose(trace.x, z[idx, 0], atol=1e-4)
+    assert sum(len(t.x) for t in fig.data[1:]) == 300
+    extent = latent_extent(z)
+    assert tuple(fig.layout.xaxis.range) == (-extent, extent) and fig.layout.yaxis.scaleanchor == "x"
+
+
+def test_palette_is_ten_distinct_colours():
+    assert len(set(PALETTE)) == 10
+
+
+def test_latent_extent_covers_the_prior_and_the_points():
+    assert latent_extent(np.zeros((10, 2))) == 3.0
+    assert latent_extent(np.array([[5.0, 0], [-1, 1]])) == pytest.approx(5.5, abs=0.02)
+
+
+def test_manifold_image_is_aligned_with_the_grid_cells():
+    grid = np.zeros((5 * 28, 5 * 28), np.uint8)
+    layer = manifold_image(grid, 5, extent=2.0)
+    cell = 4.0 / 4
+    assert layer["x"] == pytest.approx(-2.5) and layer["y"] == pytest.approx(2.5)
+    assert layer["sizex"] == pytest.approx(5 * cell) and layer["source"].startswith("data:image/png;base64,")
+
+
+def test_pick_from_points_reads_a_test_point_or_a_location():
+    assert pick_from_points([]) is None
+    assert pick_from_points([{"x": 1.5, "y": -2, "customdata": 17}]) == {"index": 17, "z": [1.5, -2.0]}
+    assert pick_from_points([{"x": 1.5, "y": -2, "customdata": [4]}])["index"] == 4
+    assert pick_from_points([{"x": 0.25, "y": 0.5, "curve_number": 0}]) == {"index": None, "z": [0.25, 0.5]}
+
+
+def test_ellipses_and_overlays():
+    e = ellipse_points([1, 2], [0.5, 0.1], n_sigma=2)
+    np.testing.assert_allclose(((e[:, 0] - 1) / 1.0) ** 2 + ((e[:, 1] - 2) / 0.2) ** 2, 1.0, atol=1e-9)
+    fig = add_pick(go.Figure(), [1, 2], [0.5, 0.1])
+    assert len(fig.data) == 3  # 1-sigma, 2-sigma and the point
+    assert len(add_pick(go.Figure(), [1, 2]).data) == 1
+    path = add_path(go.Figure(), np.array([[0, 0], [1, 1], [2, 0]]), current=[1, 1])
+    assert len(path.data) == 4
+
+
+def test_zoom_shows_only_the_neighbourhood(codes):
+    z, labels = codes
+    fig = zoom_figure(z, labels, z[0], sigma=[0.1, 0.1])
+    shown = np.stack([fig.data[0].x, fig.data[0].y], axis=1)
+    assert len(shown) < 300 and np.all(np.abs(shown - z[0]) <= 0.3 + 1e-6)
+    assert fig.layout.xaxis.range[1] - fig.layout.xaxis.range[0] == pytest.approx(0.6)
+
+
+def test_history_figure_plots_train_and_test_curves():
+    history = [{"epoch": e, "train_loss": 200 - e, "test_loss": 201 - e} for e in range(1, 6)]
+    fig = history_figure(history)
+    assert [t.name for t in fig.data] == ["train", "test"] and list(fig.data[1].y) == [200, 199, 198, 197, 196]
+    assert [t.name for t in history_figure([{"epoch": 1, "train_loss": 3.0}]).data] == ["train"]
