@@ -59,9 +59,9 @@ with settings:
         st.warning(f"{DATASET_TITLES[dataset]} is not on this machine yet (about "
                    f"{'11' if dataset == 'mnist' else '30'} MB). Training needs it; everything else works without.")
         if download_job is None or not download_job.snapshot().running:
-            if st.button(f"Download {DATASET_TITLES[dataset]}", icon=":material/download:"):
-                st.session_state["download_job"] = DownloadJob(dataset).start()
-                st.rerun()
+            st.button(f"Download {DATASET_TITLES[dataset]}", icon=":material/download:", key="train_download",
+                      on_click=lambda: st.session_state.update(download_job=DownloadJob(dataset).start(),
+                                                               download_announced=False))
         if download_job is not None:
             snap = download_job.snapshot()
             if snap.status == "failed":
@@ -89,9 +89,9 @@ with settings:
 
     start_col, stop_col = st.columns(2)
     start_col.button("Start training", type="primary", on_click=start, disabled=busy, icon=":material/play_arrow:",
-                     width="stretch")
-    if stop_col.button("Stop", disabled=not busy, icon=":material/stop:", width="stretch"):
-        job.stop()
+                     width="stretch", key="train_start")
+    stop_col.button("Stop", disabled=not busy, icon=":material/stop:", width="stretch", key="train_stop",
+                    on_click=lambda: job.stop())
     if "train_error" in st.session_state:
         st.error(st.session_state["train_error"])
 

@@ -133,7 +133,7 @@ def test_quick_training_completes_and_appears_in_the_picker(app):
     app.number_input(key="train_limit").set_value(1000).run()
     app.number_input(key="train_epochs").set_value(2).run()
     app.number_input(key="train_iwae_k").set_value(5).run()
-    app.button[0].click().run()
+    app.button(key="train_start").click().run()
     job = app.session_state["train_job"]
     deadline = time.time() + 120
     while job.snapshot().running and time.time() < deadline:
@@ -150,6 +150,53 @@ def test_quick_training_completes_and_appears_in_the_picker(app):
 def test_bad_training_settings_get_a_clear_message(app):
     open_page(app, "train")
     app.text_input(key="train_hidden").set_value("512,abc").run()
-    app.button[0].click().run()
+    app.button(key="train_start").click().run()
     assert app.error and app.error[0].value.startswith("Check the settings")
     assert "train_job" not in app.session_state
+
+
+@pytest.fixture
+def app_without_data(monkeypatch, tmp_path):
+    """The app on a machine with no dataset anywhere (HOME is a fresh folder, see conftest)."""
+    monkeypatch.chdir(ROOT)
+    monkeypatch.setenv("VAE_DATA_DIR", str(tmp_path / "nothing-here"))
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    at.run()
+    return at
+
+
+def test_without_data_explore_and_generate_still_work(app_without_data):
+    at = app_without_data
+    pick(at, index=3, z=[0.1, 0.2])
+    at.run()
+    assert not at.exception
+    assert len(images(at)) == 2 and any("dataset is not on disk" in c.value for c in at.main.caption)
+    open_page(at, "generate")
+    at.button(key="gen_class_3").click().run()
+    assert len(images(at)) == 2
+
+
+@pytest.mark.skipif(not has_mnist, reason=f"the download test serves the MNIST files from {MNIST_DIR}")
+def test_without_data_train_offers_the_download_with_progress(app_without_data, monkeypatch):
+    import functools
+    import http.server
+    import threading
+
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(MNIST_DIR))
+    handler.log_message = lambda *args: None
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    monkeypatch.setenv("VAE_DATA_MIRRORS", f"http://127.0.0.1:{server.server_address[1]}/")
+    try:
+        at = open_page(app_without_data, "train")
+        assert "MNIST is not on this machine yet" in at.warning[0].value
+        at.button(key="train_download").click().run()
+        job = at.session_state["download_job"]
+        deadline = time.time() + 60
+        while job.snapshot().running and time.time() < deadline:
+            time.sleep(0.1)
+        assert job.snapshot().status == "done", job.snapshot().message
+        at.run()
+        assert not at.warning and not at.exception
+    finally:
+        server.shutdown()

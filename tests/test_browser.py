@@ -191,7 +191,11 @@ def test_interpolation_slider_changes_the_image(page):
     page.wait_for_function("before => { const img = document.querySelector("
                            "'[data-testid=stMain] [data-testid=stImage] img'); return img && img.src !== before; }",
                            arg=before)
-    page.wait_for_selector("text=t = 0.70")  # 20 steps of 0.01 from 0.50
+    wait_idle(page)
+    slider = page.locator("[data-testid='stSlider']").filter(has_text="Position t")
+    value = float(slider.locator("[data-testid='stSliderThumbValue']").inner_text())
+    assert value > 0.5
+    page.wait_for_selector(f"text=t = {value:.2f}")  # the image shown is the one at the slider's t
     shoot(page, "interpolate")
 
 
@@ -206,12 +210,17 @@ def test_generate_digits_of_class_7(page):
 def test_quick_training_finishes_and_joins_the_picker(page):
     goto(page, "Train")
     page.get_by_text("Settings", exact=True).click()
-    for label, value in (("Training images", "2000"), ("Epochs", "3")):
+    for label, value in (("Training images", "6000"), ("Epochs", "4")):
         box = page.get_by_label(label, exact=True)
         box.fill(value)
         box.press("Enter")
         page.wait_for_timeout(500)
     page.get_by_role("button", name="Start training").click()
+    page.wait_for_selector("text=epoch ")  # the progress bar is running
+    goto(page, "Generate")  # other pages stay usable while the session's thread trains
+    page.get_by_role("button", name="3", exact=True).click()
+    page.wait_for_selector("text=16 new digits of class 3")
+    goto(page, "Train")
     page.wait_for_selector("text=Finished", timeout=120_000)
     wait_for_model(page, "My model 1 (MNIST)")
     shoot(page, "train")

@@ -88,9 +88,15 @@ def current_entry() -> ModelEntry | None:
     return entries[st.session_state["model_id"]]
 
 
-@st.cache_resource(show_spinner=False, max_entries=2)
 def test_set(dataset: str) -> vc.Dataset | None:
     """The test split when it is on disk (never downloads here), else None."""
+    # Keyed by where the files are, so a download made meanwhile is picked up.
+    folders = tuple(str(d) for d in vc.data.candidate_dirs(dataset))
+    return _load_test_set(dataset, folders) if vc.data.available(dataset) else None
+
+
+@st.cache_resource(show_spinner=False, max_entries=4)
+def _load_test_set(dataset: str, folders: tuple[str, ...]) -> vc.Dataset | None:
     try:
         return vc.load_dataset(dataset, "test", download=False)
     except vc.VAEError:
