@@ -9,7 +9,9 @@ from ui.state import keep_widget_state  # noqa: E402
 
 # Widget values that must survive page switches (see keep_widget_state).
 keep_widget_state("explore_manifold", "interp_steps", "interp_method", "interp_t", "interp_mode",
-                  "gen_n", "gen_temperature", "gen_seed", "train_preset", "train_dataset")
+                  "gen_n", "gen_temperature", "gen_seed", "train_preset", "train_dataset", "train_epochs",
+                  "train_batch_size", "train_lr", "train_beta", "train_hidden", "train_seed", "train_limit",
+                  "train_iwae_k")
 
 page = st.navigation([
     st.Page("pages/explore.py", title="Explore", icon=":material/scatter_plot:", default=True),

@@ -39,6 +39,14 @@ def image_urls(at: AppTest) -> list[str]:
     return [img.url for img in images(at)]
 
 
+def finish(job, timeout: float = 120.0) -> None:
+    """Wait for a background job of the page and check it succeeded."""
+    deadline = time.time() + timeout
+    while job.snapshot().running and time.time() < deadline:
+        time.sleep(0.1)
+    assert job.snapshot().status == "done", job.snapshot().message
+
+
 def pick(at: AppTest, **pick_value) -> None:
     at.session_state["per_model"] = {f"pretrained/{Path(PRETRAINED).name}": {"pick": pick_value}}
 
@@ -134,11 +142,7 @@ def test_quick_training_completes_and_appears_in_the_picker(app):
     app.number_input(key="train_epochs").set_value(2).run()
     app.number_input(key="train_iwae_k").set_value(5).run()
     app.button(key="train_start").click().run()
-    job = app.session_state["train_job"]
-    deadline = time.time() + 120
-    while job.snapshot().running and time.time() < deadline:
-        time.sleep(0.5)
-    assert job.snapshot().status == "done", job.snapshot().message
+    finish(app.session_state["train_job"])
     app.run()
     app.run()
     assert any("Finished" in s.value for s in app.success)
@@ -191,12 +195,18 @@ def test_without_data_train_offers_the_download_with_progress(app_without_data, 
         at = open_page(app_without_data, "train")
         assert "MNIST is not on this machine yet" in at.warning[0].value
         at.button(key="train_download").click().run()
-        job = at.session_state["download_job"]
-        deadline = time.time() + 60
-        while job.snapshot().running and time.time() < deadline:
-            time.sleep(0.1)
-        assert job.snapshot().status == "done", job.snapshot().message
+        finish(at.session_state["download_job"])
         at.run()
         assert not at.warning and not at.exception
     finally:
         server.shutdown()
+
+
+def test_training_settings_survive_page_switches(app):
+    open_page(app, "train")
+    app.number_input(key="train_epochs").set_value(17).run()
+    app.text_input(key="train_hidden").set_value("128,64").run()
+    open_page(app, "explore")
+    open_page(app, "train")
+    assert app.number_input(key="train_epochs").value == 17
+    assert app.text_input(key="train_hidden").value == "128,64"
