@@ -36,9 +36,10 @@ else:
         label = state["class"]
         z = vc.sample_class(view.gaussians, label, 16, temperature=0.75, seed=state["class_seed"])
         grid = vc.tile(vc.decode(ckpt.model, z), cols=8, pad=2, pad_value=40)
-        st.image(vc.png_bytes(grid, scale=4), caption=f"16 new {noun}s of class {ckpt.classes[label]} "
+        class_png = vc.png_bytes(grid, scale=4)
+        st.image(class_png, caption=f"16 new {noun}s of class {ckpt.classes[label]} "
                                                        "(press again for more)")
-        st.download_button("Download (PNG)", vc.png_bytes(grid, scale=4), file_name=f"class-{label}.png",
+        st.download_button("Download (PNG)", class_png, file_name=f"class-{label}.png",
                            mime="image/png", on_click="ignore", icon=":material/download:", key="gen_class_download")
 
 st.divider()
@@ -59,7 +60,8 @@ z = vc.sample_prior(n, ckpt.config.latent_dim, temperature, st.session_state["ge
 cols = min(n, 10)
 grid = vc.tile(vc.decode(ckpt.model, z), cols=cols, pad=2, pad_value=40)
 with right:
-    st.image(vc.png_bytes(grid, scale=3), caption=f"{n} samples · T = {temperature:.2f} · "
+    prior_png = vc.png_bytes(grid, scale=4)
+    st.image(prior_png, caption=f"{n} samples · T = {temperature:.2f} · "
                                                   f"seed {st.session_state['gen_seed']}")
-    st.download_button("Download (PNG)", vc.png_bytes(grid, scale=4), file_name="samples.png", mime="image/png",
+    st.download_button("Download (PNG)", prior_png, file_name="samples.png", mime="image/png",
                        on_click="ignore", icon=":material/download:", key="gen_prior_download")

@@ -84,9 +84,10 @@ with controls:
 frames = vc.decode(ckpt.model, path)
 strip = vc.tile(frames, cols=steps, pad=2, pad_value=40)
 st.subheader("The path as a strip")
-st.image(vc.png_bytes(strip, scale=3), caption=f"{steps} images, {method} from start to end")
+strip_png = vc.png_bytes(strip, scale=4)
+st.image(strip_png, caption=f"{steps} images, {method} from start to end")
 left, right = st.columns(2)
-left.download_button("Download strip (PNG)", vc.png_bytes(strip, scale=4), file_name="interpolation.png",
+left.download_button("Download strip (PNG)", strip_png, file_name="interpolation.png",
                      mime="image/png", on_click="ignore", icon=":material/download:")
 right.download_button("Download animation (GIF)", vc.gif_bytes(vc.decode(ckpt.model, vc.interpolate(
     ends["a"]["z"], ends["b"]["z"], 32, method)), scale=6), file_name="interpolation.gif", mime="image/gif",

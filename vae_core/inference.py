@@ -12,13 +12,9 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from .evaluate import encode_all
+from .evaluate import _device, encode_all
 from .images import tile
 from .model import IMAGE_SIZE, VAE
-
-
-def _device(model: VAE) -> torch.device:
-    return next(model.parameters()).device
 
 
 def encode(model: VAE, images, batch_size: int = 4096) -> tuple[np.ndarray, np.ndarray]:

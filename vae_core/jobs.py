@@ -142,7 +142,7 @@ class TrainingJob(Job):
             if ev.kind == "epoch":
                 # the live scatter: encode the test set with this epoch's weights (~50 ms)
                 z, _ = encode(model, test_set.images)
-                changes.update(history=list(self.snapshot().history) + [ev_record(ev)],
+                changes.update(history=list(self.snapshot().history) + [ev.record],
                                latents=(z, test_set.labels))
             self.update(**changes)
             return self.stop_requested
@@ -155,10 +155,3 @@ class TrainingJob(Job):
         ckpt = package(model, train_set, test_set, result, self.train_config, self.iwae_k, self.train_config.seed)
         self.update(status=result.status, message=result.message, result=ckpt, history=result.history, fraction=1.0)
 
-
-def ev_record(ev: TrainEvent) -> dict:
-    """A history row from an epoch event (the same keys as ``TrainResult.history``)."""
-    row = {"epoch": ev.epoch, "train_loss": ev.loss, "train_recon": ev.recon, "train_kl": ev.kl, "lr": ev.lr}
-    if ev.test:
-        row.update({f"test_{k}": v for k, v in ev.test.items()})
-    return row
