@@ -4,20 +4,39 @@ import streamlit as st
 
 st.set_page_config(page_title="VAE Latent Explorer", page_icon=":material/scatter_plot:", layout="wide")
 
-from ui.sidebar import model_sidebar  # noqa: E402  (page config must come first)
+from ui.warmup import start_plotly_download  # noqa: E402  (imports no torch)
+
+warm_up = start_plotly_download()  # the browser loads Plotly while the imports below run (first run only)
+
+from ui.links import apply_link, update_link  # noqa: E402  (page config must come first)
+from ui.sidebar import model_sidebar  # noqa: E402
 from ui.state import keep_widget_state  # noqa: E402
+
+if warm_up is not None:
+    warm_up.empty()
 
 # Widget values that must survive page switches (see keep_widget_state).
 keep_widget_state("explore_manifold", "interp_steps", "interp_method", "interp_t", "interp_mode",
                   "gen_n", "gen_temperature", "gen_seed", "train_preset", "train_dataset", "train_epochs",
                   "train_batch_size", "train_lr", "train_beta", "train_hidden", "train_seed", "train_limit",
-                  "train_iwae_k")
+                  "train_iwae_k", "enc_source", "anomaly_kind",
+                  "compare_source", "compare_n", "compare_seed", "compare_same_scale",
+                  "toy_dataset", "toy_n", "toy_noise", "toy_seed", "toy_steps", "toy_beta", "toy_colour",
+                  "toy_means")
 
 page = st.navigation([
     st.Page("pages/explore.py", title="Explore", icon=":material/scatter_plot:", default=True),
     st.Page("pages/interpolate.py", title="Interpolate", icon=":material/timeline:"),
     st.Page("pages/generate.py", title="Generate", icon=":material/auto_awesome:"),
+    st.Page("pages/encode.py", title="Your digit", icon=":material/draw:"),
+    st.Page("pages/anomaly.py", title="Anomalies", icon=":material/troubleshoot:"),
+    st.Page("pages/compare.py", title="AE vs VAE", icon=":material/compare:"),
+    st.Page("pages/toy.py", title="Toy world", icon=":material/grain:"),
     st.Page("pages/train.py", title="Train", icon=":material/model_training:"),
 ])
+apply_link()  # a shared link's model, pick and endpoints, on a session's first run
 st.session_state["current_entry"] = model_sidebar()
-page.run()
+try:
+    page.run()
+finally:  # also when the page stops early (st.stop)
+    update_link(st.session_state["current_entry"])

@@ -6,7 +6,8 @@ import streamlit as st
 import vae_core as vc
 from vae_core.figures import pick_from_points, zoom_figure
 from ui.state import latent_view, model_state, test_set
-from ui.widgets import base_scatter, digit_image, require_model, selected_points
+from ui.links import update_link
+from ui.widgets import digit_image, require_model, selected_points, shared_scatter
 
 entry = require_model()
 view = latent_view(entry, entry.id)
@@ -33,16 +34,8 @@ def on_slider() -> None:
     state["pick"] = {"index": None, "z": [st.session_state["explore_z1"], st.session_state["explore_z2"]]}
 
 
-plot, panel = st.columns([3, 2], gap="large")
-# The panel is filled first, so the decoded images reach the browser before the chart.
-with panel:
-    # The sliders only ever change by hand: setting them from a click as well races with the
-    # values the browser sends back, and a click would then turn into a stale location.
-    e = float(view.extent)
-    with st.container(border=True):
-        st.caption("Decode any location")
-        st.slider("z₁", -e, e, 0.0, step=0.01, key="explore_z1", on_change=on_slider)
-        st.slider("z₂", -e, e, 0.0, step=0.01, key="explore_z2", on_change=on_slider)
+def panel() -> None:
+    """The decoded images of the pick, then its close-up (drawn first: they are what a click waits for)."""
     pick = state.get("pick")
     if pick is None:
         st.info("Click a point on the scatter, or move the sliders.")
@@ -58,9 +51,10 @@ with panel:
             digit_image(cols[0], data.images[idx], "Original")
         else:
             cols[0].caption("Original: the dataset is not on disk (the Train page can download it).")
-        digit_image(cols[1], vc.decode(ckpt.model, vc.sample_posterior(mu, logvar, seed=idx))[0],
-                    "Reconstruction (z ~ q(z|x))")
-        digit_image(cols[2], vc.decode(ckpt.model, mu)[0], "Decode of z_mean")
+        # one decoder call for both images
+        recon, mean = vc.decode(ckpt.model, np.stack([vc.sample_posterior(mu, logvar, seed=idx)[0], mu]))
+        digit_image(cols[1], recon, "Reconstruction (z ~ q(z|x))")
+        digit_image(cols[2], mean, "Decode of z_mean")
         st.plotly_chart(zoom_figure(view.z_mean, view.labels, mu, sigma), key="explore_zoom",
                         config={"staticPlot": True})
         st.caption(f"Close-up: z_mean = ({mu[0]:.2f}, {mu[1]:.2f}); the encoder is unsure by σ = ({sigma[0]:.2f}, "
@@ -76,10 +70,33 @@ with panel:
                             config={"staticPlot": True})
         st.caption(f"The nearest test image is #{near} (class {ckpt.classes[int(view.labels[near])]}).")
 
+
+@st.fragment
+def explorer(plot, side) -> None:
+    """The scatter and the pick's panel, drawn into the page's two columns. A click reruns
+    only this: not the sidebar, not the sliders and toggle around it (the browser then
+    redraws only what a click changes)."""
+    with side:
+        panel()
+    with plot:
+        # The figure depends only on the model and the layer toggle, never on the pick: it is
+        # built once and cached, and re-sending it unchanged costs the browser only a reference
+        # to the copy it already has (Plotly styles the clicked point itself).
+        st.plotly_chart(shared_scatter(entry, view, manifold), key="explore_scatter", on_select=on_pick,
+                        selection_mode="points", config={"scrollZoom": True, "displaylogo": False})
+    update_link(entry)  # the URL follows the pick (app.py does this after full runs only)
+
+
+plot, side = st.columns([3, 2], gap="large")
+with side:
+    # The sliders only ever change by hand: setting them from a click as well races with the
+    # values the browser sends back, and a click would then turn into a stale location.
+    e = float(view.extent)
+    with st.container(border=True):
+        st.caption("Decode any location")
+        st.slider("z₁", -e, e, 0.0, step=0.01, key="explore_z1", on_change=on_slider)
+        st.slider("z₂", -e, e, 0.0, step=0.01, key="explore_z2", on_change=on_slider)
 with plot:
-    # The figure depends only on the model and the layer toggle, never on the pick, so the
-    # chart is not rebuilt on a click (Plotly styles the clicked point itself).
     manifold = st.toggle("Show decoded digits behind the points", key="explore_manifold",
                          help="The manifold: digits decoded on an even grid, aligned with the axes")
-    st.plotly_chart(base_scatter(entry, view, manifold), key="explore_scatter", on_select=on_pick,
-                    selection_mode="points", config={"scrollZoom": True, "displaylogo": False})
+explorer(plot, side)

@@ -14,7 +14,7 @@ noun = "digit" if ckpt.dataset == "mnist" else "item"
 
 st.title("Generate new images")
 
-st.subheader(f"Make a {noun}")
+st.subheader(f"Make {'an' if noun[0] in 'aeiou' else 'a'} {noun}")
 if view is None:
     st.info("Class-conditional sampling needs the test-set latents, which this checkpoint does not carry.")
 else:

@@ -1,12 +1,16 @@
 """Interpolate: walk the latent space from one image to another."""
 
 import numpy as np
+import plotly.graph_objects as go
 import streamlit as st
 
 import vae_core as vc
 from vae_core.figures import add_path, pick_from_points
+from vae_core.scrubber import scrubber_figure
 from ui.state import latent_view, model_state
-from ui.widgets import base_scatter, digit_image, require_model, selected_points
+from ui.widgets import base_scatter, require_model, selected_points
+
+WALK_POSITIONS = 101  # t = 0.00, 0.01, ..., 1.00
 
 entry = require_model()
 ckpt = entry.ckpt
@@ -24,11 +28,12 @@ def first_of(label: int) -> dict:
     return {"index": idx, "z": view.z_mean[idx].tolist()}
 
 
-if "endpoints" not in state:  # a useful start: a "1" turning into a "7" (or the first two classes)
+ends = state.setdefault("endpoints", {})  # a shared link may have set one or both
+if len(ends) < 2:  # a useful start: a "1" turning into a "7" (or the first two classes)
     a, b = (1, 7) if len(ckpt.classes) > 7 else (0, 1)
-    state["endpoints"] = {"a": first_of(a), "b": first_of(b)}
+    ends.setdefault("a", first_of(a))
+    ends.setdefault("b", first_of(b))
     state["next_endpoint"] = "a"
-ends = state["endpoints"]
 
 
 def describe(end: dict) -> str:
@@ -43,6 +48,29 @@ def on_click() -> None:
         which = state.get("next_endpoint", "a")
         ends[which] = pick
         state["next_endpoint"] = "b" if which == "a" else "a"
+
+
+@st.cache_resource(show_spinner=False, max_entries=64)
+def _path_figure(_entry, _view, entry_id: str, a: tuple, b: tuple, method: str) -> go.Figure:
+    return add_path(base_scatter(_entry, _view), vc.interpolate(a, b, 48, method))
+
+
+def path_figure(entry, view, a: tuple, b: tuple, method: str) -> go.Figure:
+    """The scatter with the path drawn on it, built once per path (shared: never change it)."""
+    return _path_figure(entry, view, entry.id, a, b, method)
+
+
+@st.cache_resource(show_spinner=False, max_entries=64)
+def _walk_figure(_entry, entry_id: str, a: tuple, b: tuple, method: str) -> go.Figure:
+    t = np.linspace(0.0, 1.0, WALK_POSITIONS)
+    z = vc.interpolate_at(a, b, t, method)
+    titles = [f"t = {ti:.2f} · z = ({zi[0]:.2f}, {zi[1]:.2f})" for ti, zi in zip(t, z)]
+    return scrubber_figure(vc.decode(_entry.ckpt.model, z), titles, active=WALK_POSITIONS // 2)
+
+
+def walk_figure(entry, a: tuple, b: tuple, method: str) -> go.Figure:
+    """The decoded image at t, with a slider over t = 0.00 ... 1.00 (shared: never change it)."""
+    return _walk_figure(entry, entry.id, a, b, method)
 
 
 controls, plot = st.columns([2, 3], gap="large")
@@ -69,26 +97,27 @@ with controls:
     method = st.radio("Path", ["linear", "slerp"], horizontal=True, key="interp_method",
                       help="slerp follows an arc, keeping the path away from the prior's low-density centre")
     steps = st.slider("Images in the strip", 3, 24, 10, key="interp_steps")
-    t = st.slider("Position t", 0.0, 1.0, 0.5, step=0.01, key="interp_t")
 
-path = vc.interpolate(ends["a"]["z"], ends["b"]["z"], steps, method)
-z_t = vc.interpolate_at(ends["a"]["z"], ends["b"]["z"], t, method)[0]
+a_z, b_z = tuple(ends["a"]["z"]), tuple(ends["b"]["z"])
 with plot:
-    fig = add_path(base_scatter(entry, view), vc.interpolate(ends["a"]["z"], ends["b"]["z"], 48, method), z_t)
-    st.plotly_chart(fig, key="interp_scatter", on_select=on_click, selection_mode="points",
-                    config={"scrollZoom": True, "displaylogo": False})
+    st.plotly_chart(path_figure(entry, view, a_z, b_z, method), key="interp_scatter", on_select=on_click,
+                    selection_mode="points", config={"scrollZoom": True, "displaylogo": False})
 
 with controls:
-    digit_image(st, vc.decode(ckpt.model, z_t)[0], f"t = {t:.2f} · z = ({z_t[0]:.2f}, {z_t[1]:.2f})", scale=8)
+    # Every position is decoded up front and travels with the figure, so moving its slider
+    # swaps images in the browser, with no round trip to the server.
+    st.plotly_chart(walk_figure(entry, a_z, b_z, method), key="interp_walk",
+                    config={"displayModeBar": False, "scrollZoom": False})
+    st.html("<style>.st-key-interp_walk image { image-rendering: pixelated; }</style>")  # crisp pixels
 
-frames = vc.decode(ckpt.model, path)
+frames = vc.decode(ckpt.model, vc.interpolate(a_z, b_z, steps, method))
 strip = vc.tile(frames, cols=steps, pad=2, pad_value=40)
 st.subheader("The path as a strip")
-strip_png = vc.png_bytes(strip, scale=4)
-st.image(strip_png, caption=f"{steps} images, {method} from start to end")
+st.image(vc.png_bytes(strip), caption=f"{steps} images, {method} from start to end", width=4 * strip.shape[1])
 left, right = st.columns(2)
-left.download_button("Download strip (PNG)", strip_png, file_name="interpolation.png",
+# Both files are made when their button is pressed, not on every run.
+left.download_button("Download strip (PNG)", lambda: vc.png_bytes(strip, scale=4), file_name="interpolation.png",
                      mime="image/png", on_click="ignore", icon=":material/download:")
-right.download_button("Download animation (GIF)", vc.gif_bytes(vc.decode(ckpt.model, vc.interpolate(
-    ends["a"]["z"], ends["b"]["z"], 32, method)), scale=6), file_name="interpolation.gif", mime="image/gif",
+right.download_button("Download animation (GIF)", lambda: vc.gif_bytes(vc.decode(ckpt.model, vc.interpolate(
+    a_z, b_z, 32, method)), scale=6), file_name="interpolation.gif", mime="image/gif",
     on_click="ignore", icon=":material/animation:")

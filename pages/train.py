@@ -15,6 +15,8 @@ PRESETS = {
     "Standard (about 5 minutes)": dict(hidden="512,256", epochs=40, batch_size=256, lr=2e-3, beta=1.0, iwae_k=100),
     "Custom": None,
 }
+# β, the weight of the KL term: 0 (reconstruction only), 1 (the true ELBO), 4 (a β-VAE), ...
+BETAS = [0.0, 0.25, 0.5, 1.0, 2.0, 4.0, 8.0]
 
 ensure_shell()
 st.title("Train your own model")
@@ -33,20 +35,24 @@ def apply_preset() -> None:
 if "train_hidden" not in st.session_state:
     st.session_state["train_preset"] = next(iter(PRESETS))
     apply_preset()
+if st.session_state.get("train_beta") not in BETAS:
+    st.session_state["train_beta"] = 1.0
 
 settings, live = st.columns([2, 3], gap="large")
 with settings:
     st.selectbox("Preset", list(PRESETS), key="train_preset", on_change=apply_preset, disabled=busy)
     dataset = st.selectbox("Dataset", list(vc.DATASETS), format_func=DATASET_TITLES.get, key="train_dataset",
                            disabled=busy)
+    st.select_slider("β, the weight of the KL term", BETAS, key="train_beta", format_func=lambda b: f"{b:g}",
+                     disabled=busy)
+    st.caption("β trades reconstruction against the pull of every code towards N(0, I): **0** reconstructs "
+               "best but leaves a gappy space like an autoencoder's, **1** is the true ELBO, **4** gives a "
+               "smoother, more sampleable space with blurrier images.")
     with st.expander("Settings", expanded=st.session_state["train_preset"] == "Custom"):
         c1, c2 = st.columns(2)
         c1.number_input("Epochs", 1, 500, key="train_epochs", disabled=busy)
         c2.select_slider("Batch size", [32, 64, 128, 256, 512, 1024, 2048], key="train_batch_size", disabled=busy)
         c1.number_input("Learning rate", 1e-5, 1.0, key="train_lr", format="%.4f", step=1e-4, disabled=busy)
-        c2.number_input("β (KL weight)", 0.0, 20.0, key="train_beta", step=0.5, disabled=busy,
-                        help="β < 1: sharper reconstructions, a less regular latent space; β > 1: a smoother, "
-                             "better-organised space with blurrier images. 1 is the true ELBO.")
         c1.text_input("Encoder layer sizes", key="train_hidden", help="Comma-separated widths, e.g. 512,256; "
                       "the decoder mirrors them", disabled=busy)
         c2.number_input("Seed", 0, 1_000_000, 0, key="train_seed", disabled=busy)
@@ -129,15 +135,18 @@ def progress_panel() -> None:
                         text=f"epoch {ev.epoch}/{ev.epochs} · step {ev.step:,}/{ev.total_steps:,} · "
                              f"loss {ev.loss:.1f} nats · ETA {ev.eta:.0f} s"
                              + (" · evaluating…" if snap.status == "evaluating" else ""))
-    elif snap.status in ("done", "stopped"):
+    elif snap.status in ("done", "stopped") or (snap.status == "diverged" and snap.result is not None):
         if snap.result is not None and not st.session_state.get("train_added"):
             st.session_state["train_added"] = True
             n = sum(1 for e in st.session_state.get("user_models", {}).values() if e.source == "trained") + 1
             add_user_model(snap.result, "trained", f"My model {n} ({DATASET_TITLES[snap.result.dataset]})")
             st.rerun()  # the whole page, so the sidebar picker shows the new model
         m = snap.result.metrics if snap.result else {}
-        st.success(f"Finished: {snap.message} It is now selected in the model picker"
-                   + (f" (test −ELBO {m['neg_elbo']:.1f} nats)." if "neg_elbo" in m else "."))
+        if snap.status == "diverged":  # the weights of the last good epoch were kept
+            st.error(f"{snap.message} That model is now selected in the model picker.")
+        else:
+            st.success(f"Finished: {snap.message} It is now selected in the model picker"
+                       + (f" (test −ELBO {m['neg_elbo']:.1f} nats)." if "neg_elbo" in m else "."))
     elif snap.status == "diverged":
         st.error(snap.message)
     elif snap.status == "failed":

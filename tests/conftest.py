@@ -2,17 +2,25 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
+from hypothesis import settings
 
 from vae_core.model import VAEConfig, build_model
 
 SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 MNIST_DIR = SHARED_DATA / "mnist"
 FASHION_DIR = SHARED_DATA / "fashion-mnist"
+
+# The fuzz tests (IDX reader, checkpoint loader, image preparation) each feed thousands of
+# generated inputs: decorate them with ``@FUZZ``. VAE_FUZZ_PROFILE=fuzz-quick runs 200 each.
+settings.register_profile("fuzz", max_examples=2000, deadline=None)
+settings.register_profile("fuzz-quick", max_examples=200, deadline=None)
+FUZZ = settings.get_profile(os.environ.get("VAE_FUZZ_PROFILE", "fuzz"))
 
 
 def synthetic_digits(n: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:

@@ -1,5 +1,6 @@
 """AppTest coverage of every page: widgets in, outputs checked (no browser)."""
 
+import json
 import time
 from pathlib import Path
 
@@ -94,18 +95,29 @@ def test_picks_survive_page_switches(app):
     assert app.subheader[0].value.startswith("Test image #5")
 
 
-def test_interpolate_slider_changes_the_image(app):
+def walk(at: AppTest) -> dict:
+    """The Interpolate page's walk: the image at t with its slider, as Plotly JSON."""
+    return json.loads(next(c.proto.spec for c in at.get("plotly_chart") if '"sliders"' in c.proto.spec))
+
+
+def test_interpolate_walk_carries_every_position(app):
     open_page(app, "interpolate")
     assert app.title[0].value == "Interpolate between two images"
-    before = image_urls(app)
-    assert len(before) == 2  # the image at t, and the strip
-    app.slider(key="interp_t").set_value(0.9).run()
-    after = image_urls(app)
-    assert after[0] != before[0] and after[1] == before[1]
+    fig = walk(app)
+    slider = fig["layout"]["sliders"][0]
+    steps = slider["steps"]
+    # t = 0.00 ... 1.00 decoded up front: the slider swaps images in the browser
+    assert len(steps) == 101 and slider["active"] == 50 and steps[90]["label"].startswith("t = 0.90 · z = (")
+    sources = [s["args"][0]["images[0].source"] for s in steps]
+    assert len(set(sources)) > 20 and fig["layout"]["images"][0]["source"] == sources[50]
+    assert fig["layout"]["title"]["text"] == steps[50]["args"][0]["title.text"]
+    strip = image_urls(app)
+    assert len(strip) == 1  # the strip; the image at t lives in the walk
     app.slider(key="interp_steps").set_value(6).run()
-    assert image_urls(app)[1] != after[1]
+    assert image_urls(app) != strip and walk(app) == fig  # the walk does not depend on the strip
     app.radio(key="interp_method").set_value("slerp").run()
-    assert not app.exception and "slerp" in images(app)[1].caption
+    assert not app.exception and "slerp" in images(app)[0].caption
+    assert walk(app)["layout"]["sliders"][0]["steps"][30] != steps[30]
 
 
 def test_interpolate_endpoints_by_class(app):

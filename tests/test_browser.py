@@ -182,20 +182,21 @@ def test_explore_click_on_empty_space_decodes_that_location(page):
 
 def test_interpolation_slider_changes_the_image(page):
     goto(page, "Interpolate")
-    page.wait_for_selector("[data-testid='stMain'] [data-testid='stImage'] img")
-    before = images(page)[0]
-    thumb = page.locator("[data-testid='stSlider']").filter(has_text="Position t").get_by_role("slider")
-    thumb.focus()
-    for _ in range(20):
-        page.keyboard.press("ArrowRight")
-    page.wait_for_function("before => { const img = document.querySelector("
-                           "'[data-testid=stMain] [data-testid=stImage] img'); return img && img.src !== before; }",
-                           arg=before)
+    walk = "[data-testid='stMain'] .st-key-interp_walk .js-plotly-plot"
+    page.wait_for_selector(f"{walk} image")
     wait_idle(page)
-    slider = page.locator("[data-testid='stSlider']").filter(has_text="Position t")
-    value = float(slider.locator("[data-testid='stSliderThumbValue']").inner_text())
-    assert value > 0.5
-    page.wait_for_selector(f"text=t = {value:.2f}")  # the image shown is the one at the slider's t
+    before = page.get_attribute(f"{walk} image", "href")
+    rail = page.locator(f"{walk} .slider-rail-rect").bounding_box()
+    page.mouse.click(rail["x"] + 0.9 * rail["width"], rail["y"] + rail["height"] / 2)
+    # the frames travel with the figure: the image changes in the browser, with no rerun
+    page.wait_for_function("([sel, before]) => document.querySelector(sel + ' image').getAttribute('href') !== before",
+                           arg=[walk, before])
+    shown = page.evaluate("""sel => { const gd = document.querySelector(sel), slider = gd.layout.sliders[0];
+        return {href: gd.querySelector('image').getAttribute('href'), title: gd.layout.title.text,
+                step: slider.steps[slider.active].args[0]}; }""", walk)
+    assert shown["href"] == shown["step"]["images[0].source"] and shown["title"] == shown["step"]["title.text"]
+    assert float(shown["title"].split()[2]) > 0.75  # "t = 0.88 · z = (...)"
+    assert not page.query_selector("[data-testid=stStatusWidget]")
     shoot(page, "interpolate")
 
 

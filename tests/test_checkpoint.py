@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 from PIL import Image
 from safetensors.torch import save as st_save
@@ -24,6 +24,8 @@ import vae_core.checkpoint as ckpt_mod
 from vae_core.checkpoint import FORMAT, Checkpoint, Latents, checkpoint_bytes, load_checkpoint, save_checkpoint
 from vae_core.errors import CheckpointError
 from vae_core.model import VAEConfig, build_model
+
+from conftest import FUZZ
 
 CLASSES = tuple(str(i) for i in range(10))
 
@@ -702,7 +704,7 @@ def mutate(data: bytes, ops) -> bytes:
     return bytes(d)
 
 
-@settings(max_examples=300, deadline=None)
+@FUZZ
 @given(st.lists(mutation, min_size=1, max_size=4))
 def test_damaged_bytes_raise_only_checkpoint_error(ops):
     data = mutate(VALID, ops)

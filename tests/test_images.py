@@ -10,13 +10,15 @@ import zlib
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 from PIL import Image, ImageDraw, ImageFile
 
 from vae_core.errors import ImageError
 from vae_core.images import DIGIT_BOX, MAX_PIXELS, gif_bytes, png_bytes, prepare_image, tile, upscale
+
+from conftest import FUZZ
 
 
 # --- helpers ------------------------------------------------------------------------------------
@@ -495,7 +497,7 @@ def _only_image_error(source) -> None:
 
 
 @pytest.mark.filterwarnings("ignore::UserWarning:PIL.TiffImagePlugin")  # damaged TIFF tags
-@settings(max_examples=300, deadline=None)
+@FUZZ
 @given(st.one_of(st.binary(max_size=2048), damaged_images()))
 def test_arbitrary_bytes_raise_only_image_error(data):
     _only_image_error(data)
@@ -505,7 +507,7 @@ DTYPES = st.sampled_from([np.uint8, np.int8, np.uint16, np.int32, np.int64, np.u
                           np.float64, np.bool_, np.complex64])
 
 
-@settings(max_examples=300, deadline=None)
+@FUZZ
 @given(hnp.arrays(DTYPES, hnp.array_shapes(min_dims=0, max_dims=4, min_side=0, max_side=12)))
 def test_arbitrary_arrays_raise_only_image_error(array):
     _only_image_error(array)

@@ -3,7 +3,7 @@ import time
 
 import pytest
 
-from vae_core.jobs import DownloadJob, TrainingJob
+from vae_core.jobs import DownloadJob, TrainingJob, training_threads
 from vae_core.model import VAEConfig
 from vae_core.train import TrainConfig
 
@@ -69,3 +69,8 @@ def test_divergence_in_a_job_is_reported(monkeypatch):
                       root=MNIST_DIR, limit=1000).start()
     snap = wait(job)
     assert snap.status == "diverged" and "lower learning rate" in snap.message
+
+
+def test_a_training_job_leaves_a_core_to_the_app():
+    assert training_threads(None, cpus=2) == 1 and training_threads(None, cpus=8) == 7
+    assert training_threads(None, cpus=1) == 1 and training_threads(3, cpus=2) == 3  # asked for: as asked

@@ -1,3 +1,4 @@
+import importlib
 import math
 
 import numpy as np
@@ -6,7 +7,8 @@ import torch
 
 from vae_core.errors import ConfigError
 from vae_core.model import VAEConfig, build_model
-from vae_core.train import TrainConfig, lr_at, random_shift, resolve_device, train
+from vae_core.train import (TrainConfig, lr_at, make_optimizer, random_shift, resolve_device, resolve_precision,
+                             train)
 
 FAST = dict(epochs=2, batch_size=100, lr=3e-3, warmup_epochs=0.5, device="cpu", eval_batch_size=500)
 
@@ -134,6 +136,7 @@ def test_device_resolution():
 @pytest.mark.parametrize("kwargs, fragment", [
     ({"epochs": 0}, "epochs"), ({"lr": -1.0}, "learning rate"), ({"lr": float("nan")}, "learning rate"),
     ({"optimizer": "sgd"}, "optimizer"), ({"beta": -1.0}, "beta"), ({"batch_size": 0}, "batch size"),
+    ({"precision": "fp8"}, "precision"),
 ])
 def test_bad_training_settings_are_rejected(kwargs, fragment):
     with pytest.raises(ConfigError, match=fragment):
@@ -165,3 +168,67 @@ def test_ema_and_shift_training_runs_and_returns_the_averaged_weights(digits):
     assert ema.status == "done" and len(ema.history) == 3
     assert ema.history[-1]["test_loss"] < ema.history[0]["test_loss"]
     assert not torch.equal(next(plain.model.parameters()), next(ema.model.parameters()))
+
+
+def test_bf16_matmuls_train_as_well_and_keep_float32_weights(digits):
+    fp32 = _train(digits, seed=0, epochs=4, precision="fp32")
+    bf16 = _train(digits, seed=0, epochs=4, precision="bf16")
+    assert bf16.status == "done" and bf16.history[-1]["precision"] == "bf16"
+    assert all(p.dtype == torch.float32 for p in bf16.model.parameters())
+    assert bf16.history[-1]["test_loss"] < bf16.history[0]["test_loss"]
+    # Same run but for rounding: within a few percent of the float32 result.
+    assert bf16.history[-1]["test_loss"] == pytest.approx(fp32.history[-1]["test_loss"], rel=0.03)
+    assert not torch.equal(next(fp32.model.parameters()), next(bf16.model.parameters()))
+
+
+def test_adam_is_fused_where_the_device_has_a_kernel(tiny_model):
+    optimizer = make_optimizer(tiny_model, TrainConfig(device="cpu"))
+    assert isinstance(optimizer, torch.optim.Adam) and optimizer.defaults["fused"]
+    assert isinstance(make_optimizer(tiny_model, TrainConfig(optimizer="adamw", weight_decay=0.01)),
+                      torch.optim.AdamW)
+
+
+def test_precision_auto_picks_bf16_only_where_it_is_native(monkeypatch):
+    cpu = torch.device("cpu")
+    assert resolve_precision("fp32", cpu) == "fp32" and resolve_precision("bf16", cpu) == "bf16"
+    monkeypatch.setattr(torch.cpu, "_is_avx512_bf16_supported", lambda: False, raising=False)
+    monkeypatch.setattr(torch.cpu, "_is_amx_tile_supported", lambda: False, raising=False)
+    assert resolve_precision("auto", cpu) == "fp32"
+    monkeypatch.setattr(torch.cpu, "_is_amx_tile_supported", lambda: True, raising=False)
+    assert resolve_precision("auto", cpu) == "bf16"
+    assert resolve_precision("auto", torch.device("mps")) == "fp32"
+
+
+def test_one_wild_batch_is_skipped_and_training_goes_on(digits, monkeypatch):
+    train_module = importlib.import_module("vae_core.train")  # the module, not the function vae_core.train
+    calls = {"n": 0}
+    real_loss = train_module.vae_loss
+
+    def one_spike(*args, **kwargs):  # the 20th batch alone blows up, as an outlier can
+        calls["n"] += 1
+        terms = real_loss(*args, **kwargs)
+        return terms._replace(loss=terms.loss * 1e9, recon=terms.recon * 1e9) if calls["n"] == 20 else terms
+
+    monkeypatch.setattr(train_module, "vae_loss", one_spike)
+    result = _train(digits, epochs=3)
+    assert result.status == "done" and result.steps == 3 * 12 - 1
+    assert [h["skipped_batches"] for h in result.history] == [0, 1, 0]
+    assert all(math.isfinite(h["train_loss"]) and h["train_loss"] < 1e3 for h in result.history)
+
+
+def test_a_streak_across_an_epoch_end_rolls_back_past_that_epoch(digits):
+    model = build_model(VAEConfig(hidden=(32,)), seed=0)
+    saved = {}
+
+    def poison_at_the_end_of_epoch_2(event):
+        if event.kind == "epoch" and event.epoch == 1:
+            saved.update({k: v.clone() for k, v in model.state_dict().items()})
+        if event.kind == "step" and event.epoch == 2 and event.step == 22:  # 2 batches before the epoch ends
+            with torch.no_grad():
+                model.to_stats.weight.fill_(float("inf"))
+
+    result = train(model, digits["train_x"], digits["test_x"], TrainConfig(**{**FAST, "epochs": 3}),
+                   poison_at_the_end_of_epoch_2)
+    assert result.status == "diverged" and "rolled back to the end of epoch 1" in result.message
+    assert "at epoch 2, step 23" in result.message and len(result.history) == 1
+    assert all(torch.equal(v, saved[k]) for k, v in model.state_dict().items())

@@ -5,7 +5,8 @@ from __future__ import annotations
 import streamlit as st
 
 import vae_core as vc
-from ui.state import DATASET_TITLES, ModelEntry, add_user_model, all_entries, current_entry
+from ui.links import share_link
+from ui.state import DATASET_TITLES, ModelEntry, add_user_model, all_entries, current_entry, latent_view
 
 MAX_UPLOAD_MB = 50
 
@@ -15,29 +16,51 @@ def _on_upload() -> None:
     if upload is None:
         return
     try:
-        ckpt = vc.load_checkpoint(upload.getvalue())
+        # Read from memory; the file's name only ever labels it (it is never a path).
+        ckpt = vc.load_checkpoint(upload.getvalue(), name=upload.name)
+        if ckpt.config.latent_dim != 2:
+            raise vc.CheckpointError(f"{upload.name} has a {ckpt.config.latent_dim}-D latent space; this explorer "
+                                     "shows 2-D latent spaces only (train one with --latent-dim 2)")
     except vc.VAEError as e:
-        st.session_state["upload_error"] = f"{upload.name}: {e}"
+        st.session_state["upload_error"] = str(e)
         return
     st.session_state.pop("upload_error", None)
     add_user_model(ckpt, "uploaded", f"{upload.name} (uploaded)")
 
 
+def _number(metrics: dict, key: str) -> float | None:
+    """A metric if it is a number: an uploaded checkpoint's metadata may hold anything."""
+    value = metrics.get(key)
+    return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
+
+
 def model_card(entry: ModelEntry) -> None:
     ckpt, m = entry.ckpt, entry.ckpt.metrics
+    stem = ckpt.dataset if ckpt.dataset in DATASET_TITLES else "model"  # never a name taken from a file
     config = ckpt.config
     layers = "-".join(str(h) for h in config.hidden)
     st.caption(f"**{DATASET_TITLES.get(ckpt.dataset, ckpt.dataset)}** · {config.arch.upper()} {layers} · "
                f"{config.activation} · latent size {config.latent_dim}"
+               + ("" if config.variational else " · plain autoencoder (no ELBO)")
                + (f" · {len(ckpt.history)} epochs" if ckpt.history else ""))
-    if "neg_elbo" in m:
-        knn = f"{100 * m['knn_accuracy']:.1f} %" if "knn_accuracy" in m else "–"
-        st.markdown(f"| −ELBO | −log p(x) | k-NN |\n|:-:|:-:|:-:|\n| {m['neg_elbo']:.1f} | {m['iwae_nll']:.1f} | {knn} |",
+    elbo, nll, knn, k = (_number(m, key) for key in ("neg_elbo", "iwae_nll", "knn_accuracy", "iwae_k"))
+    if elbo is not None and nll is not None:
+        knn = f"{100 * knn:.1f} %" if knn is not None else "–"
+        st.markdown(f"| −ELBO | −log p(x) | k-NN |\n|:-:|:-:|:-:|\n| {elbo:.1f} | {nll:.1f} | {knn} |",
                     help="Test-set figures in nats per image (lower is better): the negative ELBO, an "
-                         f"importance-weighted estimate of −log p(x) (K={m.get('iwae_k', 100)}), and how often "
+                         f"importance-weighted estimate of −log p(x) (K={k or 100:.0f}), and how often "
                          "the 5 nearest training codes share a test image's class.")
+    # Files are made only when a button is pressed (a callable), not on every run.
+    view = latent_view(entry, entry.id)
+    if view is not None:
+        st.download_button("Test-set latents (CSV)", lambda: vc.latents_csv(view.z_mean, view.z_logvar, view.labels,
+                                                                           ckpt.classes),
+                           file_name=f"{stem}-latents.csv", mime="text/csv", on_click="ignore",
+                           icon=":material/table:", key=f"latents-{entry.id}",
+                           help="One row per test image: index, label, class, z_mean and σ")
     if entry.source != "pretrained":
-        st.download_button("Download checkpoint", vc.checkpoint_bytes(ckpt), file_name=f"{ckpt.dataset}-vae.safetensors",
+        st.download_button("Download checkpoint", lambda: vc.checkpoint_bytes(ckpt),
+                           file_name=f"{stem}-vae.safetensors",
                            mime="application/octet-stream", on_click="ignore", icon=":material/download:",
                            key=f"download-{entry.id}")
 
@@ -52,6 +75,7 @@ def model_sidebar() -> ModelEntry | None:
             st.selectbox("Model", list(entries), key="model_id", format_func=lambda i: entries[i].label)
             entry = entries[st.session_state["model_id"]]
             model_card(entry)
+            share_link(entry)
         with st.expander("Upload a checkpoint"):
             st.file_uploader("A .safetensors checkpoint saved by this app or its CLI", type=["safetensors"],
                              key="upload", on_change=_on_upload,

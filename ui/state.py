@@ -60,6 +60,19 @@ def pretrained_entries() -> list[ModelEntry]:
     return entries
 
 
+def pretrained_autoencoder(dataset: str) -> ModelEntry | None:
+    """The shipped plain autoencoder of a dataset (pretrained/autoencoder/, not in the picker)."""
+    path = PRETRAINED_DIR / "autoencoder" / f"{dataset}-ae.safetensors"
+    if not path.is_file():
+        return None
+    loaded = _load_pretrained(str(path), path.stat().st_mtime)
+    if isinstance(loaded, str):
+        st.error(f"The pretrained autoencoder {path.name} could not be loaded: {loaded}")
+        return None
+    title = DATASET_TITLES.get(loaded.dataset, loaded.dataset)
+    return ModelEntry(f"pretrained/autoencoder/{path.name}", f"{title} autoencoder (pretrained)", "pretrained", loaded)
+
+
 def user_models() -> dict[str, ModelEntry]:
     return st.session_state.setdefault("user_models", {})
 
@@ -90,6 +103,8 @@ def current_entry() -> ModelEntry | None:
 
 def test_set(dataset: str) -> vc.Dataset | None:
     """The test split when it is on disk (never downloads here), else None."""
+    if dataset not in vc.DATASETS:  # e.g. an uploaded checkpoint's own name for its data
+        return None
     # Keyed by where the files are, so a download made meanwhile is picked up.
     folders = tuple(str(d) for d in vc.data.candidate_dirs(dataset))
     return _load_test_set(dataset, folders) if vc.data.available(dataset) else None
@@ -107,7 +122,7 @@ def _load_test_set(dataset: str, folders: tuple[str, ...]) -> vc.Dataset | None:
 def latent_view(_entry: ModelEntry, entry_id: str) -> LatentView | None:
     """Latents from the checkpoint, or computed from the test set when it has none."""
     ckpt = _entry.ckpt
-    if ckpt.latents is not None:
+    if ckpt.latents is not None and len(ckpt.latents.labels):
         z_mean, z_logvar, labels = ckpt.latents.z_mean, ckpt.latents.z_logvar, ckpt.latents.labels
     else:
         data = test_set(ckpt.dataset)

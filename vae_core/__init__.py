@@ -7,10 +7,13 @@ Run ``python -m vae_core --help`` for the command line.
 from .checkpoint import Checkpoint, Latents, checkpoint_bytes, load_checkpoint, save_checkpoint
 from .data import DATASETS, Dataset, DatasetSpec, download, load_dataset
 from .errors import CheckpointError, ConfigError, DataError, ImageError, VAEError
+from .export import latents_csv
 from .evaluate import evaluate, image_scores, iwae_nll, knn_accuracy, negative_elbo
 from .images import gif_bytes, png_bytes, prepare_image, tile, upscale
-from .inference import (ClassGaussians, decode, decode_grid, encode, fit_class_gaussians, grid_points,
-                        interpolate, interpolate_at, nearest, sample_class, sample_posterior, sample_prior)
+from .inference import (ClassGaussians, EncodedImage, decode, decode_grid, encode, encode_image, fit_class_gaussians,
+                        grid_points, interpolate, interpolate_at, nearest, sample_class, sample_posterior,
+                        sample_prior)
+from .links import LinkedView, parse_view, view_params
 from .model import VAE, LossTerms, VAEConfig, build_model, vae_loss
 from .pipeline import load_splits, package, train_checkpoint
 from .train import TrainConfig, TrainEvent, TrainResult, resolve_device, train
@@ -19,9 +22,11 @@ __all__ = [
     "Checkpoint", "Latents", "checkpoint_bytes", "load_checkpoint", "save_checkpoint",
     "DATASETS", "Dataset", "DatasetSpec", "download", "load_dataset",
     "CheckpointError", "ConfigError", "DataError", "ImageError", "VAEError",
+    "latents_csv", "LinkedView", "parse_view", "view_params",
     "evaluate", "image_scores", "iwae_nll", "knn_accuracy", "negative_elbo",
     "gif_bytes", "png_bytes", "prepare_image", "tile", "upscale",
-    "ClassGaussians", "decode", "decode_grid", "encode", "fit_class_gaussians", "grid_points",
+    "ClassGaussians", "EncodedImage", "decode", "decode_grid", "encode", "encode_image", "fit_class_gaussians",
+    "grid_points",
     "interpolate", "interpolate_at", "nearest", "sample_class", "sample_posterior", "sample_prior",
     "VAE", "LossTerms", "VAEConfig", "build_model", "vae_loss",
     "load_splits", "package", "train_checkpoint",

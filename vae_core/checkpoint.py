@@ -32,7 +32,10 @@ FORMAT_VERSION = "1"
 MAX_BYTES = 256 * 1024 * 1024  # far above any model here; guards memory against hostile files
 MAX_HEADER_BYTES = 16 * 1024 * 1024
 MAX_LATENTS = 1_000_000
+MAX_CLASSES, MAX_CLASS_NAME = 1000, 100  # MNIST has 10; a page draws one button per class
 _DTYPES = {"F32": torch.float32, "I64": torch.int64}
+LATENT_KEYS = ("z_mean", "z_logvar", "labels")
+SCORE_KEYS = ("neg_elbo", "recon_error")  # optional, together
 
 # Magic numbers of the files people most often mistake for a checkpoint.
 _FOREIGN = [
@@ -53,6 +56,10 @@ class Latents:
     z_mean: np.ndarray  # float32 [N, latent_dim]
     z_logvar: np.ndarray  # float32 [N, latent_dim]
     labels: np.ndarray  # int64 [N]
+    # Optional per-image scores (typicality.score_images), so the anomaly view and "how typical
+    # is my digit" work without the dataset; older checkpoints have none.
+    neg_elbo: np.ndarray | None = None  # float32 [N]
+    recon_error: np.ndarray | None = None  # float32 [N]
 
 
 @dataclass
@@ -86,6 +93,9 @@ def checkpoint_bytes(ckpt: Checkpoint) -> bytes:
         tensors["latents.z_mean"] = torch.as_tensor(np.asarray(ckpt.latents.z_mean, np.float32))
         tensors["latents.z_logvar"] = torch.as_tensor(np.asarray(ckpt.latents.z_logvar, np.float32))
         tensors["latents.labels"] = torch.as_tensor(np.asarray(ckpt.latents.labels, np.int64))
+        for key in SCORE_KEYS:
+            if getattr(ckpt.latents, key) is not None:
+                tensors[f"latents.{key}"] = torch.as_tensor(np.asarray(getattr(ckpt.latents, key), np.float32))
     metadata = {
         "format": FORMAT, "format_version": FORMAT_VERSION,
         "config": json.dumps(ckpt.model.config.to_dict()),
@@ -128,9 +138,9 @@ def _reason(e: OSError) -> str:
     return e.strerror or (os.strerror(code) if code is not None else str(e) or type(e).__name__)
 
 
-def _read(source: str | os.PathLike | bytes) -> tuple[bytes, str]:
+def _read(source: str | os.PathLike | bytes, name: str | None = None) -> tuple[bytes, str]:
     if isinstance(source, (bytes, bytearray, memoryview)):
-        return bytes(source), "the uploaded file"
+        return bytes(source), name or "the uploaded file"
     path = Path(source)
     try:
         size = path.stat().st_size
@@ -153,8 +163,10 @@ def _header(data: bytes, name: str) -> dict:
         raise CheckpointError(f"{name} is empty (0 bytes); it is not a checkpoint")
     if len(data) > MAX_BYTES:
         raise CheckpointError(f"{name}: {len(data):,} bytes is larger than any checkpoint ({MAX_BYTES:,} at most)")
+    # A safetensors header length can begin with a pickle's 0x80 (1 file in 256): test the layout first.
+    fits = len(data) > 8 and 8 + struct.unpack("<Q", data[:8])[0] < len(data) and data[8:9] == b"{"
     for magic, what in _FOREIGN:
-        if data.startswith(magic):
+        if data.startswith(magic) and not fits:
             raise CheckpointError(f"{name} is {what}, not a VAE Explorer checkpoint (.safetensors)")
     if len(data) < 8:
         raise CheckpointError(f"{name} is not a checkpoint: it is too short ({len(data)} bytes)")
@@ -199,13 +211,15 @@ def _meta_json(meta: dict, key: str, name: str, kind: type):
     return value
 
 
-def load_checkpoint(source: str | os.PathLike | bytes, device: str | torch.device = "cpu") -> Checkpoint:
-    """Load and validate a checkpoint from a path or from bytes (an upload).
+def load_checkpoint(source: str | os.PathLike | bytes, device: str | torch.device = "cpu",
+                    name: str | None = None) -> Checkpoint:
+    """Load and validate a checkpoint from a path or from bytes (an upload; ``name`` is what
+    messages call it, by default "the uploaded file"; it is never used as a path).
 
     Raises :class:`CheckpointError` with one clear sentence for anything that is not a
     sound checkpoint of this project; never unpickles anything.
     """
-    data, name = _read(source)
+    data, name = _read(source, name)
     header = _header(data, name)
     meta = header.get("__metadata__")
     if not isinstance(meta, dict) or meta.get("format") != FORMAT:
@@ -218,8 +232,10 @@ def load_checkpoint(source: str | os.PathLike | bytes, device: str | torch.devic
     except ConfigError as e:
         raise CheckpointError(f"{name}: {e}") from None
     classes = _meta_json(meta, "classes", name, list)
-    if not classes or not all(isinstance(c, str) for c in classes):
-        raise CheckpointError(f"{name}: the class names are malformed")
+    if not 0 < len(classes) <= MAX_CLASSES or not all(isinstance(c, str) and len(c) <= MAX_CLASS_NAME
+                                                      for c in classes):
+        raise CheckpointError(f"{name}: the class names are malformed (1 to {MAX_CLASSES} names of at most "
+                              f"{MAX_CLASS_NAME} characters)")
 
     # Compare the header with the tensors the config implies, before loading any data.
     with torch.device("meta"):
@@ -237,7 +253,7 @@ def load_checkpoint(source: str | os.PathLike | bytes, device: str | torch.devic
             raise CheckpointError(f"{name}: weight {key!r} is {info.get('dtype')} {info.get('shape')}, "
                                   f"expected F32 {list(tensor.shape)} for this architecture")
     latent_keys = {k for k in header if k.startswith("latents.")}
-    if latent_keys - {"latents.z_mean", "latents.z_logvar", "latents.labels"}:
+    if latent_keys - {f"latents.{k}" for k in LATENT_KEYS + SCORE_KEYS}:
         raise CheckpointError(f"{name}: unexpected tensors {sorted(latent_keys)}")
     for key in header:
         if key != "__metadata__" and not key.startswith(("model.", "latents.")):
@@ -282,4 +298,14 @@ def _latents(tensors: dict[str, torch.Tensor], config: VAEConfig, name: str) -> 
                               f"(expected float32 [N, {config.latent_dim}] twice and int64 [N])")
     if not (torch.isfinite(z_mean).all() and torch.isfinite(z_logvar).all()) or (n and labels.min() < 0):
         raise CheckpointError(f"{name}: the latents contain NaN, infinite or negative-label values")
-    return Latents(z_mean.numpy(), z_logvar.numpy(), labels.numpy())
+    scores = [tensors.get(f"latents.{k}") for k in SCORE_KEYS]
+    if any(s is not None for s in scores):
+        if not all(s is not None and s.dtype == torch.float32 and list(s.shape) == [n] for s in scores):
+            raise CheckpointError(f"{name}: the per-image scores need {' and '.join(SCORE_KEYS)} together, "
+                                  f"each float32 [{n}] like the labels")
+        if not all(torch.isfinite(s).all() for s in scores):
+            raise CheckpointError(f"{name}: the per-image scores contain NaN or infinite values")
+        scores = [s.numpy() for s in scores]
+    else:
+        scores = [None] * len(SCORE_KEYS)
+    return Latents(z_mean.numpy(), z_logvar.numpy(), labels.numpy(), *scores)

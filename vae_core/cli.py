@@ -1,4 +1,4 @@
-"""Command line: ``python -m vae_core {train,evaluate,sample,grid,download} ...``.
+"""Command line: ``python -m vae_core {train,evaluate,sample,grid,scatter,encode,download} ...``.
 
 Every failure a user can cause ends with one line ``error: ...`` on stderr and a
 non-zero exit code (1 for a bad file or dataset, 2 for bad arguments); never a traceback.
@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import signal
 import sys
 import tempfile
@@ -16,14 +17,15 @@ from pathlib import Path
 
 from . import data as data_mod
 from .checkpoint import load_checkpoint, save_checkpoint
-from .errors import VAEError
+from .errors import ImageError, VAEError
 from .evaluate import evaluate
 from .figures import PALETTE, latent_extent
 from .images import png_bytes, scatter_image, tile
-from .inference import decode, decode_grid, fit_class_gaussians, sample_class, sample_prior
+from .inference import decode, decode_grid, encode, encode_image, fit_class_gaussians, sample_class, sample_prior
 from .model import ACTIVATIONS, ARCHITECTURES, VAEConfig, count_parameters
 from .pipeline import load_splits, train_checkpoint
-from .train import TrainConfig, TrainEvent
+from .typicality import SCORE_KINDS, score_images, verdict
+from .train import PRECISIONS, TrainConfig, TrainEvent
 
 DEFAULTS_MODEL, DEFAULTS_TRAIN = VAEConfig(), TrainConfig()
 
@@ -44,6 +46,16 @@ def _positive_int(text: str) -> int:
         raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
     if value < 1:
         raise argparse.ArgumentTypeError(f"{text!r} must be at least 1")
+    return value
+
+
+def _finite_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not math.isfinite(value):
+        raise argparse.ArgumentTypeError(f"{text!r} is not a finite number")
     return value
 
 
@@ -89,9 +101,14 @@ def build_parser() -> Parser:
     t.add_argument("--activation", choices=list(ACTIVATIONS), default=DEFAULTS_MODEL.activation, help="activation")
     t.add_argument("--latent-dim", type=_positive_int, default=DEFAULTS_MODEL.latent_dim, help="latent size")
     t.add_argument("--dropout", type=float, default=DEFAULTS_MODEL.dropout, help="dropout on hidden layers")
+    t.add_argument("--autoencoder", action="store_true", help="train a plain (deterministic) autoencoder of the "
+                   "same architecture: the encoder outputs z itself and the loss is the reconstruction alone "
+                   "(--beta and --kl-warmup then do nothing)")
     t.add_argument("--seed", type=int, default=DEFAULTS_TRAIN.seed, help="seed of weights, shuffling and noise")
     t.add_argument("--device", default=DEFAULTS_TRAIN.device, help="auto, cpu, cuda or mps")
     t.add_argument("--threads", type=_positive_int, default=None, help="CPU threads (default: torch's choice)")
+    t.add_argument("--precision", choices=list(PRECISIONS), default=DEFAULTS_TRAIN.precision,
+                   help="bf16 runs the matrix products in bfloat16 (faster on CPUs with AMX/AVX512-BF16)")
     t.add_argument("--limit", type=_positive_int, default=None, metavar="N",
                    help="use only the first N training images (and N/6 test images), for a quick run")
     t.add_argument("--iwae-k", type=int, default=100, metavar="K",
@@ -112,7 +129,7 @@ def build_parser() -> Parser:
     s.add_argument("checkpoint", help="checkpoint file")
     s.add_argument("--out", required=True, metavar="FILE", help="PNG to write")
     s.add_argument("--n", type=_positive_int, default=64, help="number of images")
-    s.add_argument("--temperature", type=float, default=1.0, help="scale of the prior's standard deviation")
+    s.add_argument("--temperature", type=_finite_float, default=1.0, help="scale of the prior's standard deviation")
     s.add_argument("--seed", type=int, default=0, help="random seed")
     s.add_argument("--label", default=None, help="sample one class (a class name or index) instead of the prior; "
                    "needs a checkpoint with latents")
@@ -125,7 +142,7 @@ def build_parser() -> Parser:
     g.add_argument("--n", type=_positive_int, default=20, help="grid size (n x n)")
     g.add_argument("--method", choices=["ppf", "linear"], default="ppf",
                    help="ppf: normal quantiles (covers the prior evenly); linear: even spacing over --extent")
-    g.add_argument("--extent", type=float, default=3.0, help="half-width of the linear grid")
+    g.add_argument("--extent", type=_finite_float, default=3.0, help="half-width of the linear grid")
     g.add_argument("--scale", type=_positive_int, default=1, help="pixel upscaling of the PNG")
 
     c = sub.add_parser("scatter", help="draw a checkpoint's test-set latents, coloured by class, as a PNG",
@@ -133,6 +150,16 @@ def build_parser() -> Parser:
     c.add_argument("checkpoint", help="checkpoint file (with latents)")
     c.add_argument("--out", required=True, metavar="FILE", help="PNG to write")
     c.add_argument("--size", type=_positive_int, default=640, help="width and height in pixels")
+
+    n = sub.add_parser("encode", help="encode your own image of a digit: its code, reconstruction and how typical "
+                       "it is", formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    n.add_argument("checkpoint", help="checkpoint file")
+    n.add_argument("image", help="an image file (PNG, JPEG, GIF, ...) of one digit, dark on light or light on dark")
+    n.add_argument("--out", metavar="FILE", help="also write the reconstruction as a PNG")
+    n.add_argument("--scale", type=_positive_int, default=4, help="pixel upscaling of the PNG")
+    n.add_argument("--json", action="store_true", help="print the result as JSON")
+    n.add_argument("--data-dir", metavar="DIR", help="folder with the test set, used when the checkpoint carries "
+                   "no per-image scores (never downloads)")
 
     d = sub.add_parser("download", help="download a dataset (verified by MD5)")
     d.add_argument("--dataset", choices=list(data_mod.DATASETS), default="mnist")
@@ -163,7 +190,7 @@ class ProgressPrinter:
             self.stream.write(("\r" if self.tty else "") + f"epoch {ev.epoch:3d}/{ev.epochs}  train {ev.loss:.2f} "
                               f"(recon {ev.recon:.2f} + kl {ev.kl:.2f}){test}  {ev.elapsed:6.1f}s  "
                               f"eta {ev.eta:5.0f}s" + " " * 8 + "\n")
-        elif ev.kind in ("stopped", "diverged"):
+        elif ev.kind == "stopped":  # a divergence ends the command with its error line instead
             self.stream.write(("\n" if self.tty else "") + f"{ev.kind}: {ev.message}\n")
         self.stream.flush()
         return self.stop_requested
@@ -203,12 +230,12 @@ def _check_writable(path: str) -> None:
 def cmd_train(args) -> int:
     _check_writable(args.out)
     model_config = VAEConfig(arch=args.arch, latent_dim=args.latent_dim, hidden=args.hidden,
-                             activation=args.activation, dropout=args.dropout)
+                             activation=args.activation, dropout=args.dropout, variational=not args.autoencoder)
     train_config = TrainConfig(epochs=args.epochs, batch_size=args.batch_size, lr=args.lr,
                                optimizer=args.optimizer, weight_decay=args.weight_decay,
                                warmup_epochs=args.warmup, beta=args.beta, kl_warmup_epochs=args.kl_warmup,
                                shift=args.shift, ema=args.ema, seed=args.seed, device=args.device,
-                               threads=args.threads)
+                               threads=args.threads, precision=args.precision)
     train_set, test_set = load_splits(args.dataset, limit=args.limit, **_data_kwargs(args))
     printer = ProgressPrinter()
 
@@ -224,15 +251,21 @@ def cmd_train(args) -> int:
         ckpt, result = train_checkpoint(train_set, test_set, model_config, train_config, printer, args.iwae_k)
     finally:
         signal.signal(signal.SIGINT, previous)
+    if result.status == "diverged" and not result.history:  # never overwrite --out with untrained weights
+        raise VAEError(f"{result.message} No epoch completed, so nothing was saved.")
     save_checkpoint(ckpt, args.out)
     m = ckpt.metrics
     summary = f"saved {args.out}  ({count_parameters(ckpt.model):,} parameters, {result.seconds:.1f} s, " \
               f"{result.seconds / max(1, len(result.history)):.2f} s/epoch)"
+    if "neg_elbo" not in m and "recon" in m:  # an autoencoder: no ELBO, no likelihood
+        summary += f"\ntest reconstruction {m['recon']:.2f}  k-NN accuracy {100 * m.get('knn_accuracy', float('nan')):.2f}%"
     if "neg_elbo" in m:
         summary += f"\ntest -ELBO {m['neg_elbo']:.2f}  -log p(x) (K={m['iwae_k']}) {m['iwae_nll']:.2f}  " \
                    f"k-NN accuracy {100 * m.get('knn_accuracy', float('nan')):.2f}%"
     print(summary)
-    return 0 if result.status != "diverged" else 1
+    if result.status == "diverged":
+        raise VAEError(f"{result.message} The model of epoch {len(result.history)} was saved as {args.out}.")
+    return 0
 
 
 METRIC_ROWS = [("neg_elbo", "test negative ELBO", "nats"), ("recon", "  reconstruction", "nats"),
@@ -249,9 +282,12 @@ def cmd_evaluate(args) -> int:
     if args.json:
         print(json.dumps({"checkpoint": args.checkpoint, "dataset": ckpt.dataset, **metrics}, indent=2))
         return 0
-    print(f"{args.checkpoint}: {ckpt.dataset}, {ckpt.config.arch} {list(ckpt.config.hidden)}, "
+    print(f"{args.checkpoint}: {ckpt.dataset}, {ckpt.config.arch} {list(ckpt.config.hidden)}"
+          + ("" if ckpt.config.variational else " autoencoder") + ", "
           f"latent size {ckpt.config.latent_dim}, {len(test_images):,} test images, K={args.k}")
     for key, label, unit in METRIC_ROWS:
+        if key not in metrics:  # an autoencoder has no ELBO, KL or likelihood
+            continue
         value = metrics[key] * (100 if unit == "%" else 1)
         print(f"  {label:<34} {value:9.2f} {unit}")
     return 0
@@ -292,10 +328,80 @@ def cmd_scatter(args) -> int:
     ckpt = load_checkpoint(args.checkpoint)
     if ckpt.latents is None:
         raise VAEError(f"{args.checkpoint} carries no latents to draw")
+    if ckpt.config.latent_dim < 2:
+        raise VAEError(f"{args.checkpoint} has a 1-D latent space; scatter draws 2-D codes")
     z = ckpt.latents.z_mean
     image = scatter_image(z, ckpt.latents.labels, list(PALETTE), latent_extent(z), args.size)
     _write(args.out, png_bytes(image))
     print(f"wrote {args.out} ({len(z):,} points)")
+    return 0
+
+
+MAX_IMAGE_BYTES = 50 * 1024 * 1024  # the app's upload limit
+
+
+def _read_image_file(path: str) -> bytes:
+    try:
+        size = Path(path).stat().st_size
+        if size > MAX_IMAGE_BYTES:
+            raise VAEError(f"{path}: {size:,} bytes is too large for an image of a digit "
+                           f"({MAX_IMAGE_BYTES // 2**20} MB at most)")
+        return Path(path).read_bytes()
+    except FileNotFoundError:
+        raise VAEError(f"{path}: no such file") from None
+    except IsADirectoryError:
+        raise VAEError(f"{path}: is a folder, not an image") from None
+    except OSError as e:
+        raise VAEError(f"{path}: cannot be read ({e.strerror or e})") from None
+
+
+def _test_reference(ckpt, data_dir: str | None) -> tuple:
+    """(z_mean, labels, scores) of the test set: from the checkpoint, else from the test set on disk."""
+    lat = ckpt.latents
+    if lat is not None and lat.neg_elbo is not None:
+        return lat.z_mean, lat.labels, {"neg_elbo": lat.neg_elbo, "recon_error": lat.recon_error}
+    try:
+        test = data_mod.load_dataset(ckpt.dataset, "test", root=data_dir, download=False)
+    except VAEError:
+        return (lat.z_mean, lat.labels, None) if lat is not None else (None, None, None)
+    z_mean = lat.z_mean if lat is not None else encode(ckpt.model, test.images)[0]
+    return z_mean, test.labels, score_images(ckpt.model, test.images)
+
+
+def cmd_encode(args) -> int:
+    ckpt = load_checkpoint(args.checkpoint)
+    data = _read_image_file(args.image)
+    z_mean, labels, reference = _test_reference(ckpt, args.data_dir)
+    try:
+        result = encode_image(ckpt.model, data, z_mean, reference)
+    except ImageError as e:
+        raise VAEError(f"{args.image}: {e}") from None
+    if args.out:
+        _write(args.out, png_bytes(result.reconstruction, args.scale))
+    near = [] if result.nearest is None else [
+        {"index": int(i), "class": ckpt.classes[int(labels[i])], "z_mean": [round(float(v), 4) for v in z_mean[i]]}
+        for i in result.nearest]
+    note = None if result.percentiles else (
+        f"the checkpoint carries no per-image test scores and the {ckpt.dataset} test set is not on disk "
+        f"(python -m vae_core download --dataset {ckpt.dataset}, or --data-dir)")
+    if args.json:
+        print(json.dumps({"checkpoint": args.checkpoint, "image": args.image,
+                          "z_mean": result.mu.tolist(), "sigma": result.sigma.tolist(), **result.scores,
+                          "percentiles": result.percentiles,
+                          "verdict": verdict(result.percentiles["neg_elbo"]) if result.percentiles else None,
+                          "nearest": near, "typicality_unknown": note, "reconstruction": args.out}, indent=2))
+        return 0
+    mu, sigma = result.mu, result.sigma
+    print(f"{args.image}: z_mean = ({', '.join(f'{v:.3f}' for v in mu)})  "
+          f"σ = ({', '.join(f'{v:.3f}' for v in sigma)})")
+    for key, label in SCORE_KINDS.items():
+        pct = f"  percentile {result.percentiles[key]:5.1f} of the test set" if result.percentiles else ""
+        print(f"  {label:<22} {result.scores[key]:8.2f} nats{pct}")
+    print(f"  typicality: {verdict(result.percentiles['neg_elbo']) if result.percentiles else 'unknown: ' + note}")
+    if near:
+        print("  nearest test images: " + ", ".join(f"#{n['index']} ({n['class']})" for n in near))
+    if args.out:
+        print(f"wrote {args.out} (the reconstruction)")
     return 0
 
 
@@ -313,7 +419,7 @@ def _write(path: str, content: bytes) -> None:
 
 
 COMMANDS = {"train": cmd_train, "evaluate": cmd_evaluate, "sample": cmd_sample, "grid": cmd_grid,
-            "scatter": cmd_scatter, "download": cmd_download}
+            "scatter": cmd_scatter, "encode": cmd_encode, "download": cmd_download}
 
 
 def main(argv: list[str] | None = None) -> int:

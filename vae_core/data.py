@@ -12,6 +12,7 @@ from __future__ import annotations
 import gzip
 import hashlib
 import http.client
+import math
 import os
 import struct
 import tempfile
@@ -29,6 +30,9 @@ from .errors import DataError
 IMAGE_MAGIC = 0x00000803  # unsigned bytes, 3 dimensions
 LABEL_MAGIC = 0x00000801  # unsigned bytes, 1 dimension
 SPLITS = ("train", "test")
+# The largest real file (60,000 training images) is 47 MB uncompressed: anything bigger is not
+# one, and reading no further keeps a gzip bomb (or an endless download) from filling memory.
+MAX_FILE_BYTES = 64 * 1024 * 1024
 
 # progress(file name, bytes done, total bytes or None when the server does not say)
 Progress = Callable[[str, int, "int | None"], None]
@@ -141,12 +145,18 @@ def _existing(folder: Path, name: str) -> Path | None:
 
 def _read_bytes(path: Path) -> bytes:
     try:
-        if path.suffix == ".gz":
-            with gzip.open(path, "rb") as f:
-                return f.read()
-        return path.read_bytes()
+        with (gzip.open(path, "rb") if path.suffix == ".gz" else open(path, "rb")) as f:
+            return _read_limited(f, str(path))
     except (OSError, EOFError, zlib.error) as e:
         raise DataError(f"{path}: cannot be read ({e}); delete it and download it again") from e
+
+
+def _read_limited(f, source: str) -> bytes:
+    data = f.read(MAX_FILE_BYTES + 1)
+    if len(data) > MAX_FILE_BYTES:
+        raise DataError(f"{source}: more than {MAX_FILE_BYTES:,} bytes (uncompressed), larger than any MNIST "
+                        "file; delete it and download it again")
+    return data
 
 
 def md5_hex(data: bytes) -> str:
@@ -168,7 +178,7 @@ def parse_idx(data: bytes, source: str = "<bytes>", expect_magic: int | None = N
     if len(data) < header:
         raise DataError(f"{source}: truncated file (header cut short); delete it and download it again")
     shape = struct.unpack(f">{ndim}I", data[4:header])
-    expected = header + int(np.prod(shape, dtype=np.int64))
+    expected = header + math.prod(shape)  # Python ints: a hostile shape cannot overflow to a small size
     if len(data) < expected:
         raise DataError(f"{source}: truncated file ({len(data):,} bytes, the header announces "
                         f"{expected:,}); delete it and download it again")
@@ -298,13 +308,16 @@ def download_file(spec: DatasetSpec, name: str, dest: str | os.PathLike,
                     while chunk := response.read(1 << 16):
                         out.write(chunk)
                         done += len(chunk)
+                        if done > MAX_FILE_BYTES:
+                            raise DataError(f"{url}: more than {MAX_FILE_BYTES:,} bytes, larger than any MNIST file")
                         if progress:
                             progress(f"{name}.gz", done, total)
                 if total is not None and done != total:
                     raise DataError(f"{url}: connection closed after {done:,} of {total:,} bytes")
             # The *.part name does not end in .gz, so decompress explicitly.
             try:
-                content = gzip.decompress(part.read_bytes())
+                with gzip.open(part, "rb") as f:
+                    content = _read_limited(f, url)
             except (OSError, EOFError, zlib.error) as e:
                 raise DataError(f"{url}: not a valid gzip file ({e})") from e
             _check_md5(spec, name, md5_hex(content), url)

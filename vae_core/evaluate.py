@@ -2,6 +2,9 @@
 of its latent codes, and per-image scores for finding unusual images.
 
 All figures are nats per image with targets x = uint8 / 255 and a Bernoulli decoder.
+A plain autoencoder (``VAEConfig(variational=False)``) has no prior and no posterior, so
+it has no ELBO or likelihood: its "negative ELBO" is its reconstruction error alone, and
+``evaluate`` reports only that and the k-NN accuracy.
 """
 
 from __future__ import annotations
@@ -11,7 +14,8 @@ import math
 import numpy as np
 import torch
 
-from .model import VAE, kl_divergence, reconstruction_nll, reparameterize, to_input
+from .errors import ConfigError
+from .model import VAE, posterior_sample, reconstruction_nll, to_input
 
 LOG_2PI = math.log(2 * math.pi)
 
@@ -36,8 +40,9 @@ def negative_elbo(model: VAE, images, batch_size: int = 2000, seed: int = 0) -> 
     n = 0
     for x in _batches(images, batch_size, _device(model)):
         mu, logvar = model.encode(x)
-        recon = reconstruction_nll(model.decode(reparameterize(mu, logvar, gen)), x)
-        total += torch.stack([recon.sum(), kl_divergence(mu, logvar).sum()]).double().cpu()
+        z, kl = posterior_sample(model, mu, logvar, gen)
+        recon = reconstruction_nll(model.decode(z), x)
+        total += torch.stack([recon.sum(), kl.sum()]).double().cpu()
         n += len(x)
     model.train(was_training)
     recon, kl = (total / max(n, 1)).tolist()
@@ -52,6 +57,8 @@ def iwae_nll(model: VAE, images, k: int = 100, max_rows: int = 50_000, seed: int
     Images go through in chunks of at most ``max_rows`` decoded samples, so memory stays
     bounded (about max_rows * 784 * 4 bytes) whatever K is.
     """
+    if not model.config.variational:
+        raise ConfigError("an autoencoder defines no likelihood p(x), so -log p(x) cannot be estimated")
     model.eval()
     device = _device(model)
     gen = torch.Generator(device=device).manual_seed(seed)
@@ -115,8 +122,8 @@ def image_scores(model: VAE, images, batch_size: int = 2000, seed: int = 0) -> d
     neg_elbo, recon_error = [], []
     for x in _batches(images, batch_size, _device(model)):
         mu, logvar = model.encode(x)
-        sampled = reconstruction_nll(model.decode(reparameterize(mu, logvar, gen)), x)
-        neg_elbo.append((sampled + kl_divergence(mu, logvar)).cpu())
+        z, kl = posterior_sample(model, mu, logvar, gen)
+        neg_elbo.append((reconstruction_nll(model.decode(z), x) + kl).cpu())
         recon_error.append(reconstruction_nll(model.decode(mu), x).cpu())
     return {"neg_elbo": torch.cat(neg_elbo).numpy(), "recon_error": torch.cat(recon_error).numpy()}
 
@@ -126,12 +133,16 @@ def evaluate(model: VAE, test_images, test_labels=None, train_images=None, train
     """The headline metrics of a model on a test set (and a train set, for k-NN).
 
     Returns {"neg_elbo", "recon", "kl", "iwae_nll", "knn_accuracy", "iwae_k", "test_images"};
-    k-NN accuracy needs labels of both sets and is left out otherwise.
+    k-NN accuracy needs labels of both sets and is left out otherwise. An autoencoder gets
+    only {"recon", "knn_accuracy", "test_images"}: it has no ELBO and no likelihood.
     """
     elbo = negative_elbo(model, test_images, seed=seed)
-    metrics = {"neg_elbo": elbo["loss"], "recon": elbo["recon"], "kl": elbo["kl"],
-               "iwae_nll": iwae_nll(model, test_images, k=k, seed=seed), "iwae_k": k,
-               "test_images": len(test_images)}
+    if model.config.variational:
+        metrics = {"neg_elbo": elbo["loss"], "recon": elbo["recon"], "kl": elbo["kl"],
+                   "iwae_nll": iwae_nll(model, test_images, k=k, seed=seed), "iwae_k": k,
+                   "test_images": len(test_images)}
+    else:
+        metrics = {"recon": elbo["recon"], "test_images": len(test_images)}
     if train_images is not None and train_labels is not None and test_labels is not None:
         train_z, _ = encode_all(model, train_images)
         test_z, _ = encode_all(model, test_images)

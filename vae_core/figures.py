@@ -96,15 +96,20 @@ def ellipse_points(center, sigma, n_sigma: float = 1.0, steps: int = 64) -> np.n
     return np.stack([c[0] + n_sigma * s[0] * np.cos(t), c[1] + n_sigma * s[1] * np.sin(t)], axis=1)
 
 
-def add_pick(fig: go.Figure, z, sigma=None, label: str = "picked") -> go.Figure:
-    """Mark a picked location, with its posterior's 1- and 2-sigma ellipses when sigma is known."""
+def add_pick(fig: go.Figure, z, sigma=None, label: str = "picked", gl: bool = False) -> go.Figure:
+    """Mark a picked location, with its posterior's 1- and 2-sigma ellipses when sigma is known.
+
+    ``gl`` draws the marks with WebGL: on a WebGL scatter, SVG marks lie under the points.
+    """
+    kind = go.Scattergl if gl else go.Scatter
     if sigma is not None:
         for k, dash in ((1, "solid"), (2, "dot")):
             e = ellipse_points(z, sigma, k)
-            fig.add_trace(go.Scatter(x=e[:, 0], y=e[:, 1], mode="lines", showlegend=False, hoverinfo="skip",
-                                     line=dict(color=PICK_COLOR, width=2, dash=dash)))
-    fig.add_trace(go.Scatter(x=[z[0]], y=[z[1]], mode="markers", name=label, showlegend=False, hoverinfo="skip",
-                             marker=dict(symbol="circle-open", size=22, line=dict(width=3, color=PICK_COLOR))))
+            fig.add_trace(kind(x=e[:, 0], y=e[:, 1], mode="lines", showlegend=False, hoverinfo="skip",
+                               line=dict(color=PICK_COLOR, width=2, dash=dash)))
+    fig.add_trace(kind(x=[z[0]], y=[z[1]], mode="markers", name=label, showlegend=False, hoverinfo="skip",
+                       marker=dict(symbol="circle-open", size=22, color=PICK_COLOR,
+                                   line=dict(width=3, color=PICK_COLOR))))
     return fig
 
 
@@ -166,3 +171,128 @@ def pick_from_points(points: list[dict]) -> dict | None:
     if isinstance(index, list):
         index = index[0] if index else None
     return {"index": int(index) if index is not None else None, "z": [float(point["x"]), float(point["y"])]}
+
+
+def add_neighbours(fig: go.Figure, z, name: str = "nearest test images") -> go.Figure:
+    """Mark test codes (a picked point's nearest neighbours) with crosses."""
+    z = np.asarray(z, np.float64).reshape(-1, 2)
+    fig.add_trace(go.Scatter(x=z[:, 0], y=z[:, 1], mode="markers", name=name, showlegend=False, hoverinfo="skip",
+                             marker=dict(symbol="x-thin", size=11, line=dict(width=2, color="#000000"))))
+    return fig
+
+
+SCORE_COLORSCALE = "Viridis"  # perceptually uniform and readable with colour-vision deficiencies
+ABOVE_TRACE = "above threshold"
+ABOVE_COLOR = "#000000"  # rings and bars over the threshold (the picked image keeps PICK_COLOR)
+
+
+def score_scatter_figure(z_mean, scores, label: str, threshold: float | None = None, extent: float | None = None,
+                         height: int = 640) -> go.Figure:
+    """The test codes coloured by a per-image score (bright = less typical); codes scoring above
+    ``threshold`` are ringed. Each point's customdata is its test index, so clicks select images.
+
+    The colour scale spans the 1st to 99th percentile, so a few extreme images do not wash
+    out the rest; the least typical points are drawn last, on top.
+    """
+    z, s = np.asarray(z_mean, np.float32), np.asarray(scores, np.float64)
+    extent = extent or latent_extent(z)
+    order = np.argsort(s, kind="stable")
+    lo, hi = np.percentile(s, [1, 99]) if len(s) else (0.0, 1.0)
+    fig = go.Figure(go.Scattergl(
+        x=z[order, 0].round(4), y=z[order, 1].round(4), customdata=order, mode="markers", name="test images",
+        marker=dict(size=4, color=s[order].round(2), colorscale=SCORE_COLORSCALE, cmin=lo, cmax=max(hi, lo + 1e-6),
+                    colorbar=dict(title=dict(text="nats", side="top"), thickness=14)),
+        selected=dict(marker=dict(size=12, color="#000000", opacity=1.0)), unselected=dict(marker=dict(opacity=0.8)),
+        hovertemplate=f"test image #%{{customdata}}<br>{label} %{{marker.color:.1f}}<extra></extra>",
+        showlegend=False))
+    if threshold is not None:
+        hot = order[s[order] > threshold]
+        fig.add_trace(go.Scattergl(
+            x=z[hot, 0].round(4), y=z[hot, 1].round(4), customdata=hot, mode="markers", name=ABOVE_TRACE,
+            marker=dict(symbol="circle-open", size=9, color=ABOVE_COLOR, line=dict(width=1.5, color=ABOVE_COLOR)),
+            selected=dict(marker=dict(color="#000000")), unselected=dict(marker=dict(opacity=1.0)),
+            hovertemplate="test image #%{customdata}: above the threshold<extra></extra>", showlegend=False))
+    fig.update_layout(
+        height=height, margin=dict(l=10, r=10, t=10, b=10), dragmode="pan", hovermode="closest",
+        clickmode="event+select", plot_bgcolor="white", uirevision="keep",
+        xaxis=dict(title="z₁", range=[-extent, extent], zeroline=True, zerolinecolor="#ddd", gridcolor="#f0f0f0",
+                   constrain="domain"),
+        yaxis=dict(title="z₂", range=[-extent, extent], zeroline=True, zerolinecolor="#ddd", gridcolor="#f0f0f0",
+                   scaleanchor="x", scaleratio=1, constrain="domain"))
+    return fig
+
+
+def score_histogram(scores, label: str, threshold: float | None = None, value: float | None = None,
+                    value_label: str = "your digit", bins: int = 60, height: int = 260) -> go.Figure:
+    """The distribution of a per-image score over the test set, with a threshold line (bars
+    above it highlighted) and/or one image's score marked."""
+    s = np.asarray(scores, np.float64)
+    shown = np.append(s, [] if value is None else [value])  # the range holds every bar and the mark
+    lo, hi = float(shown.min()), float(shown.max())
+    size = max((hi - lo) / bins, 1e-6)
+    edges = dict(start=lo, end=hi + size, size=size)
+    fig = go.Figure()
+    fig.add_trace(go.Histogram(x=s if threshold is None else s[s <= threshold], xbins=edges, name="test images",
+                               marker_color="#88CCEE", showlegend=False,
+                               hovertemplate="%{x}: %{y} images<extra></extra>"))
+    if threshold is not None:
+        fig.add_trace(go.Histogram(x=s[s > threshold], xbins=edges, name=ABOVE_TRACE,
+                                   marker_color=ABOVE_COLOR, showlegend=False,
+                                   hovertemplate="%{x}: %{y} images above the threshold<extra></extra>"))
+        fig.add_vline(x=threshold, line=dict(color=ABOVE_COLOR, width=2, dash="dash"),
+                      annotation=dict(text="threshold"), annotation_position="top")
+    if value is not None:
+        fig.add_vline(x=value, line=dict(color=PICK_COLOR, width=3),
+                      annotation=dict(text=value_label, font=dict(color=PICK_COLOR)), annotation_position="top")
+    fig.update_layout(height=height, margin=dict(l=10, r=10, t=30, b=10), barmode="overlay", bargap=0.05,
+                      plot_bgcolor="white", xaxis=dict(title=f"{label} (nats)", range=[lo, hi + size]),
+                      yaxis=dict(title="test images", gridcolor="#f0f0f0"))
+    return fig
+
+
+# --- Plain 2-D planes: the toy world's data, codes and samples, and random points on a scatter ---
+
+def plane_figure(extent: float, axes: tuple[str, str] = ("x₁", "x₂"), height: int = 400) -> go.Figure:
+    """An empty square view of [-extent, extent]² in the scatter's style."""
+    fig = go.Figure()
+    axis = dict(range=[-extent, extent], zeroline=True, zerolinecolor="#ddd", gridcolor="#f0f0f0", constrain="domain")
+    fig.update_layout(height=height, margin=dict(l=10, r=10, t=10, b=10), plot_bgcolor="white", hovermode=False,
+                      dragmode="pan", uirevision="keep",
+                      legend=dict(orientation="h", yanchor="top", y=-0.14, xanchor="center", x=0.5,
+                                  itemsizing="constant"),
+                      xaxis=dict(title=axes[0], **axis), yaxis=dict(title=axes[1], scaleanchor="x", scaleratio=1, **axis))
+    return fig
+
+
+def add_points(fig: go.Figure, points, groups=None, values=None, names=None, name: str = "points",
+               color: str = "#000000", size: int = 4, opacity: float = 0.75, symbol: str = "circle",
+               showlegend: bool = True) -> go.Figure:
+    """Points [N, 2] in one colour, or one trace per group (``groups``: ints, coloured and named
+    like classes), or coloured by an angle in radians (``values``, a cyclic colour scale)."""
+    p = np.asarray(points, np.float32)
+    style = dict(mode="markers", hoverinfo="skip")
+    if groups is not None:
+        groups = np.asarray(groups)
+        for g in np.unique(groups):
+            idx = groups == g
+            label = names[int(g)] if names is not None else f"{name} {int(g) + 1}"
+            fig.add_trace(go.Scattergl(x=p[idx, 0], y=p[idx, 1], name=label, showlegend=showlegend, **style,
+                                       marker=dict(size=size, color=class_color(int(g)), opacity=opacity,
+                                                   symbol=symbol)))
+    elif values is not None:
+        fig.add_trace(go.Scattergl(x=p[:, 0], y=p[:, 1], name=name, showlegend=False, **style,
+                                   marker=dict(size=size, color=np.asarray(values), colorscale="Phase",
+                                               cmin=-np.pi, cmax=np.pi, opacity=opacity, symbol=symbol)))
+    else:
+        fig.add_trace(go.Scattergl(x=p[:, 0], y=p[:, 1], name=name, showlegend=showlegend, **style,
+                                   marker=dict(size=size, color=color, opacity=opacity, symbol=symbol)))
+    return fig
+
+
+def add_prior_circles(fig: go.Figure, radii=(1.0, 2.0)) -> go.Figure:
+    """Circles where the prior N(0, I) has 1 and 2 standard deviations, for a latent plane."""
+    for r, dash in zip(radii, ("solid", "dot", "dash")):
+        e = ellipse_points((0.0, 0.0), (r, r))
+        fig.add_trace(go.Scatter(x=e[:, 0], y=e[:, 1], mode="lines", hoverinfo="skip", showlegend=False,
+                                 line=dict(color="#888888", width=1, dash=dash)))
+    return fig

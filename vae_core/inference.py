@@ -13,8 +13,9 @@ import numpy as np
 import torch
 
 from .evaluate import _device, encode_all
-from .images import tile
+from .images import prepare_image, tile
 from .model import IMAGE_SIZE, VAE
+from .typicality import percentile, score_images
 
 
 def encode(model: VAE, images, batch_size: int = 4096) -> tuple[np.ndarray, np.ndarray]:
@@ -26,16 +27,15 @@ def encode(model: VAE, images, batch_size: int = 4096) -> tuple[np.ndarray, np.n
     return mu.numpy(), logvar.numpy()
 
 
-@torch.no_grad()
+@torch.inference_mode()
 def decode(model: VAE, z, batch_size: int = 4096) -> np.ndarray:
     """Latent points [N, latent_dim] -> uint8 images [N, 28, 28] (pixel = 255 * p(ink))."""
     z = torch.as_tensor(np.asarray(z, dtype=np.float32)).reshape(-1, model.config.latent_dim)
     model.eval()
-    out = []
+    # in place on the logits, straight into one uint8 buffer: no extra copies (the app decodes on every click)
+    images = torch.empty(len(z), IMAGE_SIZE * IMAGE_SIZE, dtype=torch.uint8)
     for i in range(0, len(z), batch_size):
-        probs = torch.sigmoid(model.decode(z[i:i + batch_size].to(_device(model))))
-        out.append(probs.mul_(255.0).round_().to(torch.uint8).cpu())
-    images = torch.cat(out) if out else torch.empty(0, IMAGE_SIZE * IMAGE_SIZE, dtype=torch.uint8)
+        images[i:i + batch_size] = model.decode(z[i:i + batch_size].to(_device(model))).sigmoid_().mul_(255.0).round_()
     return images.reshape(-1, IMAGE_SIZE, IMAGE_SIZE).numpy()
 
 
@@ -164,3 +164,37 @@ def nearest(points, z, k: int = 1) -> np.ndarray:
     k = min(k, len(points))
     idx = np.argpartition(d, k - 1)[:k]
     return idx[np.argsort(d[idx], kind="stable")]
+
+
+@dataclass(frozen=True)
+class EncodedImage:
+    """A user's image as the model sees it, where it lands, and how typical it is."""
+
+    image: np.ndarray  # uint8 [28, 28]: the MNIST-style input
+    mu: np.ndarray  # float32 [latent_dim]
+    logvar: np.ndarray  # float32 [latent_dim]
+    reconstruction: np.ndarray  # uint8 [28, 28]: the decode of mu
+    scores: dict[str, float]  # "neg_elbo", "recon_error" (nats; see typicality)
+    nearest: np.ndarray | None  # indices of the nearest test codes, nearest first
+    percentiles: dict[str, float] | None  # each score's percentile among the test set's
+
+    @property
+    def sigma(self) -> np.ndarray:
+        return np.exp(0.5 * self.logvar)
+
+
+def encode_image(model: VAE, source, z_mean=None, reference: dict | None = None, k: int = 5,
+                 seed: int = 0) -> EncodedImage:
+    """Prepare any image MNIST-style (bytes, file, PIL image or array), encode and reconstruct it.
+
+    ``z_mean`` (the test set's codes) gives the k nearest test images; ``reference`` (the
+    test set's per-image scores, typicality.score_images) gives the percentiles. Raises
+    ImageError with one sentence when the image cannot be made into a digit.
+    """
+    image = prepare_image(source)
+    mu, logvar = encode(model, image)
+    scores = {name: float(v[0]) for name, v in score_images(model, image, seed=seed).items()}
+    near = nearest(z_mean, mu[0], k) if z_mean is not None and len(z_mean) else None
+    pcts = {name: percentile(reference[name], value) for name, value in scores.items()
+            if reference is not None and reference.get(name) is not None}
+    return EncodedImage(image, mu[0], logvar[0], decode(model, mu)[0], scores, near, pcts or None)

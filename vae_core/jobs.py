@@ -8,6 +8,8 @@ keeps the latest epoch's test-set latents so a live scatter can follow training.
 from __future__ import annotations
 
 import copy
+import dataclasses
+import os
 from abc import ABC, abstractmethod
 import threading
 import time
@@ -120,6 +122,15 @@ class DownloadJob(Job):
         self.update(status="done", fraction=1.0, message=f"{spec.name} is ready")
 
 
+def training_threads(requested: int | None, cpus: int | None = None) -> int:
+    """CPU threads for a training job that shares its process with an app: the number asked
+    for, else every core but one, so other visitors' clicks never wait behind a training step
+    (torch's default takes all cores: its threads then fight the app's for them)."""
+    if requested:
+        return requested
+    return max(1, (cpus or os.cpu_count() or 1) - 1)
+
+
 class TrainingJob(Job):
     """Load (downloading if needed), train, evaluate and package a model."""
 
@@ -134,7 +145,8 @@ class TrainingJob(Job):
         spec = get_spec(self.dataset)
         train_set, test_set = load_splits(self.dataset, root=self.root, limit=self.limit,
                                           progress=_download_reporter(self, 2 * len(spec.files)))
-        model = build_model(self.model_config, seed=self.train_config.seed)
+        config = dataclasses.replace(self.train_config, threads=training_threads(self.train_config.threads))
+        model = build_model(self.model_config, seed=config.seed)
         self.update(status="training", message="training")
 
         def on_event(ev: TrainEvent) -> bool:
@@ -147,11 +159,11 @@ class TrainingJob(Job):
             self.update(**changes)
             return self.stop_requested
 
-        result = train(model, train_set.images, test_set.images, self.train_config, on_event)
+        result = train(model, train_set.images, test_set.images, config, on_event)
         if result.status == "diverged" and not result.history:
             self.update(status="diverged", message=result.message + " No epoch completed, so there is no model.")
             return
         self.update(status="evaluating", message="evaluating the model on the test set")
-        ckpt = package(model, train_set, test_set, result, self.train_config, self.iwae_k, self.train_config.seed)
+        ckpt = package(model, train_set, test_set, result, config, self.iwae_k, config.seed)
         self.update(status=result.status, message=result.message, result=ckpt, history=result.history, fraction=1.0)
 

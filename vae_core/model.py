@@ -1,6 +1,10 @@
 """The VAE: an encoder q(z|x) = N(mu, diag(exp(logvar))), a decoder p(x|z) of Bernoulli
 logits, and the loss (negative ELBO) in nats per image.
 
+``VAEConfig(variational=False)`` builds a plain autoencoder of the same architecture
+instead: the encoder outputs the code z itself (no sampling) and the loss is the
+reconstruction alone, so its latent space is not pulled towards N(0, I).
+
 Two architectures share one interface: ``"mlp"`` (fully connected layers) and
 ``"conv"`` (strided convolutions down to 7x7 and transposed convolutions back).
 """
@@ -35,6 +39,8 @@ class VAEConfig:
     hidden: tuple[int, ...] = (512, 256)
     activation: str = "gelu"
     dropout: float = 0.0  # on hidden layers of the encoder and decoder, training only
+    # False: a deterministic autoencoder (checkpoints written before this field load as True)
+    variational: bool = True
 
     def __post_init__(self) -> None:
         self.hidden = tuple(int(h) for h in self.hidden)
@@ -54,6 +60,8 @@ class VAEConfig:
                               f"{need} to 8 layers of 1 to 4096 units" + (" (conv: ch1, ch2, dense)" if need == 3 else ""))
         if not 0.0 <= float(self.dropout) < 1.0:
             raise ConfigError(f"dropout must be in [0, 1), got {self.dropout!r}")
+        if type(self.variational) is not bool:
+            raise ConfigError(f"variational must be true or false, got {self.variational!r}")
 
     def to_dict(self) -> dict:
         d = dataclasses.asdict(self)
@@ -93,16 +101,23 @@ def _mlp(sizes: list[int], act: type[nn.Module], dropout: float) -> list[nn.Modu
     return layers
 
 
+# An autoencoder's code is a point: encode() reports it with the smallest variance a VAE
+# can express (the clamp below), so code written for (mu, logvar) sees a point mass.
+LOGVAR_MIN, LOGVAR_MAX = -20.0, 20.0
+
+
 class VAE(nn.Module):
     def __init__(self, config: VAEConfig | None = None) -> None:
         super().__init__()
         self.config = config = config or VAEConfig()
         act = ACTIVATIONS[config.activation]
+        # the encoder's head: (mu, logvar) for a VAE, the code z alone for an autoencoder
         d, p = config.latent_dim, config.dropout
+        stats = 2 * d if config.variational else d
         if config.arch == "mlp":
             enc = [PIXELS, *config.hidden]
             self.encoder = nn.Sequential(nn.Flatten(), *_mlp(enc, act, p))
-            self.to_stats = nn.Linear(enc[-1], 2 * d)
+            self.to_stats = nn.Linear(enc[-1], stats)
             self.decoder = nn.Sequential(*_mlp([d, *enc[::-1][:-1]], act, p), nn.Linear(enc[1], PIXELS))
         else:
             c1, c2, dense = config.hidden[:3]
@@ -111,7 +126,7 @@ class VAE(nn.Module):
                 nn.Conv2d(1, c1, 4, stride=2, padding=1), act(),  # 14x14
                 nn.Conv2d(c1, c2, 4, stride=2, padding=1), act(),  # 7x7
                 nn.Flatten(), *_mlp([c2 * 49, dense], act, p))
-            self.to_stats = nn.Linear(dense, 2 * d)
+            self.to_stats = nn.Linear(dense, stats)
             self.decoder = nn.Sequential(
                 *_mlp([d, dense, c2 * 49], act, p), nn.Unflatten(1, (c2, 7, 7)),
                 nn.ConvTranspose2d(c2, c1, 4, stride=2, padding=1), act(),  # 14x14
@@ -119,19 +134,33 @@ class VAE(nn.Module):
                 nn.Flatten())
 
     def encode(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """x: [B, 784] floats in [0, 1] -> (mu, logvar), each [B, latent_dim]."""
-        mu, logvar = self.to_stats(self.encoder(x)).chunk(2, dim=-1)
+        """x: [B, 784] floats in [0, 1] -> (mu, logvar), each [B, latent_dim].
+
+        An autoencoder returns its code as mu and logvar = LOGVAR_MIN (a point mass).
+        """
+        stats = self.to_stats(self.encoder(x))
+        if not self.config.variational:
+            return stats, torch.full_like(stats, LOGVAR_MIN)
+        mu, logvar = stats.chunk(2, dim=-1)
         # Bounding logvar keeps exp() finite early in training without limiting the model:
         # sigma stays within [4.5e-5, 2.2e4].
-        return mu, logvar.clamp(-20.0, 20.0)
+        return mu, logvar.clamp(LOGVAR_MIN, LOGVAR_MAX)
 
     def decode(self, z: torch.Tensor) -> torch.Tensor:
         """z: [B, latent_dim] -> Bernoulli logits [B, 784]."""
         return self.decoder(z)
 
     def forward(self, x: torch.Tensor, generator: torch.Generator | None = None):
-        """Encode, sample z with the reparameterization trick, decode: (logits, mu, logvar)."""
+        """Encode, sample z with the reparameterization trick, decode: (logits, mu, logvar).
+
+        An autoencoder decodes its code directly. It has no posterior, so it returns empty
+        [B, 0] tensors as (mu, logvar): their KL term in ``vae_loss`` is exactly 0 and the
+        loss is the reconstruction alone, with the trainer unchanged.
+        """
         mu, logvar = self.encode(x)
+        if not self.config.variational:
+            none = mu.new_empty(mu.shape[0], 0)
+            return self.decode(mu), none, none
         z = reparameterize(mu, logvar, generator)
         return self.decode(z), mu, logvar
 
@@ -154,10 +183,20 @@ def reconstruction_nll(logits: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
 
 def vae_loss(logits: torch.Tensor, x: torch.Tensor, mu: torch.Tensor, logvar: torch.Tensor,
              beta: float = 1.0) -> LossTerms:
-    """Batch means of recon + beta * KL, recon and KL, in nats per image."""
+    """Batch means of recon + beta * KL, recon and KL, in nats per image (an autoencoder's
+    empty mu and logvar give KL = 0: its loss is the reconstruction alone)."""
     recon = reconstruction_nll(logits, x).mean()
     kl = kl_divergence(mu, logvar).mean()
     return LossTerms(recon + beta * kl, recon, kl)
+
+
+def posterior_sample(model: "VAE", mu: torch.Tensor, logvar: torch.Tensor,
+                     generator: torch.Generator | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+    """One z ~ q(z|x) and KL(q(z|x) || N(0, I)) per image; an autoencoder's z is its code and
+    its KL is 0 (it has no prior, so its "ELBO" is the reconstruction term alone)."""
+    if not model.config.variational:
+        return mu, mu.new_zeros(mu.shape[0])
+    return reparameterize(mu, logvar, generator), kl_divergence(mu, logvar)
 
 
 def to_input(images: torch.Tensor) -> torch.Tensor:

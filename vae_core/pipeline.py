@@ -9,6 +9,7 @@ from .evaluate import evaluate
 from .inference import encode
 from .model import VAE, VAEConfig, build_model
 from .train import Callback, TrainConfig, TrainResult, train
+from .typicality import score_images
 
 
 def load_splits(dataset: str, root=None, limit: int | None = None, download: bool = True,
@@ -32,10 +33,12 @@ def package(model: VAE, train_set: Dataset, test_set: Dataset, result: TrainResu
     if result is not None:
         metrics.update({"train_seconds": result.seconds, "epochs": len(result.history), "status": result.status})
     z_mean, z_logvar = encode(model, test_set.images)
+    scores = score_images(model, test_set.images)  # for the anomaly view, without the dataset
+    latents = Latents(z_mean, z_logvar, test_set.labels, scores["neg_elbo"], scores["recon_error"])
     return Checkpoint(model=model.cpu().eval(), dataset=test_set.name, classes=test_set.classes, metrics=metrics,
                       history=result.history if result else [],
                       train_config=train_config.to_dict() if train_config else {},
-                      versions=library_versions(), latents=Latents(z_mean, z_logvar, test_set.labels))
+                      versions=library_versions(), latents=latents)
 
 
 def train_checkpoint(train_set: Dataset, test_set: Dataset, model_config: VAEConfig | None = None,

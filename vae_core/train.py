@@ -21,14 +21,19 @@ from .evaluate import negative_elbo
 from .model import VAE, to_input, vae_loss
 
 
+PRECISIONS = ("auto", "fp32", "bf16")
+
+
 @dataclass
 class TrainConfig:
     epochs: int = 30
-    batch_size: int = 256
+    # Batch 128 with a short warm-up reaches a given loss in the fewest seconds on a CPU
+    # (measured: 151 nats after 2 epochs, where batch 256 with a 1-epoch warm-up needs 4).
+    batch_size: int = 128
     lr: float = 2e-3  # peak learning rate, reached after the warm-up
     optimizer: str = "adam"  # "adam" or "adamw"
     weight_decay: float = 0.0
-    warmup_epochs: float = 1.0  # linear warm-up of the learning rate, then cosine decay
+    warmup_epochs: float = 0.2  # linear warm-up of the learning rate, then cosine decay
     final_lr_ratio: float = 0.0  # the cosine ends at lr * final_lr_ratio
     beta: float = 1.0  # weight of the KL term (beta-VAE); 1 is the true ELBO
     kl_warmup_epochs: float = 0.0  # ramp beta from 0 over this many epochs
@@ -37,6 +42,10 @@ class TrainConfig:
     seed: int = 0
     device: str = "auto"  # "auto", "cpu", "cuda", "mps"
     threads: int | None = None  # CPU threads for torch; None leaves torch's default
+    # "bf16" runs the matrix products in bfloat16 (autocast; weights, optimizer and loss stay
+    # float32): 1.5x faster on CPUs with AMX or AVX512-BF16, with the same loss curve.
+    # "auto" uses it where the hardware has it (see resolve_precision).
+    precision: str = "auto"
     eval_batch_size: int = 2000
 
     def __post_init__(self) -> None:
@@ -52,6 +61,7 @@ class TrainConfig:
             (self.threads is None or self.threads >= 1, "threads must be >= 1"),
             (isinstance(self.shift, int) and 0 <= self.shift <= 8, "shift must be a whole number from 0 to 8"),
             (0 <= self.ema < 1, "ema must be in [0, 1)"),
+            (self.precision in PRECISIONS, f"precision must be one of: {', '.join(PRECISIONS)}"),
         ]
         for ok, message in checks:
             if not ok:
@@ -90,6 +100,9 @@ class TrainEvent:
 # recon + KL beyond ~18 times that only happens when the optimisation has blown up (with
 # Adam a too-high learning rate sends the loss to 1e10 and beyond before it ever turns NaN).
 DIVERGED_NATS = 1e4
+# One wild batch (an outlier meeting a sharp spot of the loss) is skipped without an update;
+# this many in a row mean the weights themselves are broken, and training stops.
+MAX_BAD_STEPS = 3
 
 # Return True to stop training after the current step.
 Callback = Callable[[TrainEvent], "bool | None"]
@@ -124,6 +137,20 @@ def resolve_device(device: str = "auto") -> torch.device:
     return dev
 
 
+def resolve_precision(precision: str, device: torch.device) -> str:
+    """"auto" picks bf16 where it is native and fast (CPUs with AVX512-BF16 or AMX, CUDA GPUs
+    that support it), else fp32; elsewhere bf16 would be emulated and slower."""
+    if precision != "auto":
+        return precision
+    if device.type == "cpu":
+        cpu = torch.cpu
+        native = any(getattr(cpu, f, lambda: False)() for f in ("_is_avx512_bf16_supported", "_is_amx_tile_supported"))
+        return "bf16" if native else "fp32"
+    if device.type == "cuda":
+        return "bf16" if torch.cuda.is_bf16_supported() else "fp32"
+    return "fp32"
+
+
 def as_images(images) -> torch.Tensor:
     """Accept numpy or torch uint8 images [N, 28, 28] (or [N, 784])."""
     t = torch.from_numpy(np.ascontiguousarray(images)) if isinstance(images, np.ndarray) else images
@@ -142,6 +169,17 @@ def random_shift(images: torch.Tensor, max_shift: int, generator: torch.Generato
     rows = (torch.arange(h, device=images.device) + offsets[0])[:, :, None]  # [B, h, 1]
     cols = (torch.arange(w, device=images.device) + offsets[1])[:, None, :]  # [B, 1, w]
     return padded[torch.arange(b, device=images.device)[:, None, None], rows, cols]
+
+
+def make_optimizer(model: VAE, config: TrainConfig) -> torch.optim.Optimizer:
+    """Adam(W), fused into one kernel per step where the device supports it (a sixth of a
+    CPU step is otherwise spent in Adam's many small per-tensor operations)."""
+    optimizer_cls = torch.optim.AdamW if config.optimizer == "adamw" else torch.optim.Adam
+    kwargs = dict(lr=config.lr, weight_decay=config.weight_decay)
+    try:
+        return optimizer_cls(model.parameters(), fused=True, **kwargs)
+    except (RuntimeError, TypeError):  # a device or dtype without a fused kernel
+        return optimizer_cls(model.parameters(), **kwargs)
 
 
 def lr_at(step: int, total: int, warmup: int, config: TrainConfig) -> float:
@@ -169,8 +207,9 @@ def train(model: VAE, train_images, test_images=None, config: TrainConfig | None
 
     shuffle_gen = torch.Generator().manual_seed(config.seed)
     noise_gen = torch.Generator(device=device).manual_seed(config.seed + 1)
-    optimizer_cls = torch.optim.AdamW if config.optimizer == "adamw" else torch.optim.Adam
-    optimizer = optimizer_cls(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
+    optimizer = make_optimizer(model, config)
+    precision = resolve_precision(config.precision, device)
+    autocast = torch.autocast(device.type, dtype=torch.bfloat16, enabled=precision == "bf16")
 
     n, bs = len(data), config.batch_size
     if n == 0:
@@ -187,6 +226,7 @@ def train(model: VAE, train_images, test_images=None, config: TrainConfig | None
     good_state = copy.deepcopy(model.state_dict())  # rolled back to on divergence
     good_ema = copy.deepcopy(ema_model.state_dict()) if ema_model else None
     status, message, step = "done", "", 0
+    good_epoch, bad_streak, first_bad = 0, 0, None  # first_bad: (loss, epoch, step) that began the streak
     start = time.perf_counter()
 
     def event(kind: str, epoch: int, terms: list[float], lr: float, test_terms=None, msg="", record=None) -> bool:
@@ -200,6 +240,7 @@ def train(model: VAE, train_images, test_images=None, config: TrainConfig | None
         epoch_start = time.perf_counter()
         perm = torch.randperm(n, generator=shuffle_gen).to(device)
         sums = torch.zeros(3, dtype=torch.float64)
+        seen = skipped = 0
         for i in range(steps_per_epoch):
             batch = data[perm[i * bs:(i + 1) * bs]]
             x = to_input(random_shift(batch, config.shift, shuffle_gen) if config.shift else batch)
@@ -207,42 +248,54 @@ def train(model: VAE, train_images, test_images=None, config: TrainConfig | None
             for group in optimizer.param_groups:
                 group["lr"] = lr
             beta = config.beta * min(1.0, (step + 1) / kl_warmup) if kl_warmup else config.beta
-            logits, mu, logvar = model(x, noise_gen)
-            terms = vae_loss(logits, x, mu, logvar, beta)
+            with autocast:
+                logits, mu, logvar = model(x, noise_gen)
+            terms = vae_loss(logits.float(), x, mu.float(), logvar.float(), beta)
             values = torch.stack([t.detach() for t in terms]).cpu().tolist()  # one device sync per step
             if not all(map(math.isfinite, values)) or values[1] + values[2] > DIVERGED_NATS:
+                bad_streak, skipped = bad_streak + 1, skipped + 1
+                first_bad = first_bad or (values[0], epoch, step + 1)
+                if bad_streak < MAX_BAD_STEPS:
+                    continue
                 model.load_state_dict(good_state)
                 if ema_model:
                     ema_model.load_state_dict(good_ema)
+                del history[good_epoch:]
                 status = "diverged"
-                restored = f"the end of epoch {epoch - 1}" if epoch > 1 else "their initial values"
-                message = (f"training diverged: the loss became {values[0]:.4g} nats per image at epoch {epoch}, "
-                           f"step {step + 1}; the weights were rolled back to {restored}. "
+                restored = f"the end of epoch {good_epoch}" if good_epoch else "their initial values"
+                message = (f"training diverged: the loss became {first_bad[0]:.4g} nats per image at epoch "
+                           f"{first_bad[1]}, step {first_bad[2]}; the weights were rolled back to {restored}. "
                            f"Try a lower learning rate (now {config.lr:g}).")
                 break
+            bad_streak, first_bad = 0, None
             optimizer.zero_grad(set_to_none=True)
             terms.loss.backward()
             optimizer.step()
             if ema_model:
                 with torch.no_grad():
-                    torch._foreach_lerp_(list(ema_model.parameters()), list(model.parameters()), 1.0 - config.ema)
+                    # The warm-up keeps the average from dragging the initial weights along.
+                    decay = min(config.ema, (1 + step) / (10 + step))
+                    torch._foreach_lerp_(list(ema_model.parameters()), list(model.parameters()), 1.0 - decay)
             step += 1
             sums += torch.tensor(values, dtype=torch.float64) * len(x)
+            seen += len(x)
             if event("step", epoch, values, lr):
                 status = "stopped"
                 message = f"stopped at epoch {epoch}, step {step}; the model keeps the weights of that step."
                 break
         if status != "done":
             break
-        record = {"epoch": epoch, "lr": lr, "beta": beta, "seconds": time.perf_counter() - epoch_start}
-        record.update(zip(("train_loss", "train_recon", "train_kl"), (sums / n).tolist()))
+        record = {"epoch": epoch, "lr": lr, "beta": beta, "seconds": time.perf_counter() - epoch_start,
+                  "precision": precision, "skipped_batches": skipped}
+        record.update(zip(("train_loss", "train_recon", "train_kl"), (sums / max(1, seen)).tolist()))
         test_terms = None
         if test is not None:
             test_terms = negative_elbo(ema_model or model, test, batch_size=config.eval_batch_size, seed=config.seed)
             record.update({f"test_{k}": v for k, v in test_terms.items()})
         history.append(record)
-        good_state = copy.deepcopy(model.state_dict())
-        good_ema = copy.deepcopy(ema_model.state_dict()) if ema_model else None
+        if not bad_streak:  # weights that just failed a batch are not known to be good
+            good_state, good_epoch = copy.deepcopy(model.state_dict()), epoch
+            good_ema = copy.deepcopy(ema_model.state_dict()) if ema_model else None
         if event("epoch", epoch, [record["train_loss"], record["train_recon"], record["train_kl"]], lr, test_terms,
                  record=dict(record)):
             status = "stopped"

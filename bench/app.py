@@ -1,0 +1,162 @@
+"""Section 3, the app in Chromium: cold start to the first drawn scatter, click to decoded
+image on Explore, and one step of the interpolation slider."""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+
+from playwright.async_api import async_playwright
+
+from bench.browser import WS_TRACE_JS, AppServer, Session, launch, percentile
+from bench.report import Row
+
+COLD_START_GOAL_S = 4.0
+CLICK_P50_GOAL_MS, CLICK_P95_GOAL_MS = 150.0, 300.0
+SLIDER_GOAL_MS = 50.0
+
+
+async def cold_start(browser, log_dir: Path) -> tuple[dict, AppServer, Session]:
+    """Spawn the server and open the page at once: seconds until the scatter is drawn.
+
+    Returns the running server and session for the next measurements.
+    """
+    session = Session(browser, "", "cold")
+    session.context = await browser.new_context(viewport={"width": 1440, "height": 1000})
+    page = await session.context.new_page()  # the browser is up before the clock starts
+    await page.add_init_script(WS_TRACE_JS)
+    server = AppServer(log_dir).start()
+    health = server.wait_healthy()
+    session.url = server.url
+    session.page = page
+    page.set_default_timeout(60_000)
+    page.on("console", session._on_console)
+    page.on("pageerror", lambda e: session.log.page_errors.append(str(e)[:300]))
+    await page.goto(server.url)
+    # the moment the page first sees the drawn scatter, on the same clock as the spawn
+    drawn_ms = await (await page.wait_for_function(
+        """() => { const gd = document.querySelector('[data-testid=stMain] .js-plotly-plot');
+                   return gd && gd._fullData && gd._fullData.length >= 11 && gd._fullLayout && gd._fullLayout._plots
+                          ? performance.timeOrigin + performance.now() : null; }""", polling="raf")).json_value()
+    phases = await page.evaluate("""() => {
+        const ws = window.__wsLog || [], big = ws.find(e => e[1] === 'in' && e[2] > 100000);
+        const js = performance.getEntriesByType('resource').find(e => e.name.includes('PlotlyChart'));
+        return {origin: performance.timeOrigin, first_message: ws.length ? ws[0][0] : null,
+                scatter_message: big ? big[0] : null, plotly_js_loaded: js ? js.responseEnd : null}; }""")
+    origin = phases.pop("origin") / 1000 - server.spawned
+    # seconds after the spawn at which each step happened
+    steps = {"healthy": health, "page_opened": origin,
+             **{k: origin + v / 1000 for k, v in phases.items() if v is not None},
+             "scatter_drawn": drawn_ms / 1000 - server.spawned}
+    await session.helpers()
+    await session.wait_scatter()
+    return {"seconds": steps["scatter_drawn"], "health_seconds": health, "steps": steps}, server, session
+
+
+async def explore_clicks(session: Session, clicks: int) -> tuple[list[float | None], list[dict]]:
+    """Click ``clicks`` different well-separated points, each from an idle page: the
+    milliseconds of each, and where they went (see Session.last_trace)."""
+    await session.wait_idle(500)
+    points = await session.isolated_points(clicks)
+    times, traces = [], []
+    for trace, index in points:
+        times.append(await session.click_point(trace, index))
+        if times[-1] is not None:
+            traces.append(await session.last_trace())
+        await session.wait_idle(300)
+    await session.count_exceptions()
+    return times, traces
+
+
+def split(traces: list[dict]) -> dict:
+    """Median milliseconds of a click's parts: in the browser before the request leaves, from
+    the request to the server's first reply, and from there to the image on screen."""
+    ok = [t for t in traces if t and t.get("sent") is not None and t.get("first_in") is not None]
+    if not ok:
+        return {}
+    return {"browser_before_request": percentile([t["sent"] for t in ok], 50),
+            "request_to_first_reply": percentile([t["first_in"] - t["sent"] for t in ok], 50),
+            "first_reply_to_image": percentile([t["ms"] - t["first_in"] for t in ok], 50)}
+
+
+async def slider_steps(session: Session, steps: int) -> tuple[list[float | None], str]:
+    """Step the interpolation position t, one step at a time from an idle page."""
+    await session.goto("Interpolate")
+    await session.wait_idle(800)
+    page = session.page
+    times = []
+    plotly_slider = await page.evaluate("""() => [...document.querySelectorAll('[data-testid=stMain] .js-plotly-plot')]
+                                               .some(gd => gd.layout && gd.layout.sliders && gd.layout.sliders.length)""")
+    if plotly_slider:
+        kind = "Plotly slider (frames in the browser)"
+        for k in range(steps):
+            # click the slider rail at successive positions
+            x, y = await page.evaluate("""(k) => {
+                const gd = [...document.querySelectorAll('[data-testid=stMain] .js-plotly-plot')]
+                              .find(g => g.layout && g.layout.sliders && g.layout.sliders.length);
+                const rail = gd.querySelector('.slider-rail-rect').getBoundingClientRect();
+                const f = 0.15 + 0.7 * ((k * 0.37) % 1);
+                return [rail.left + f * rail.width, rail.top + rail.height / 2]; }""", k)
+            times.append(await session.timed("() => window.__bench.armSlider('mousedown')",
+                                             lambda x=x, y=y: page.mouse.click(x, y), f"slider step {k}"))
+            await page.wait_for_timeout(200)
+    else:
+        kind = "st.slider (a server round trip)"
+        thumb = page.locator("[data-testid='stSlider']").filter(has_text="Position t").get_by_role("slider")
+        await thumb.focus()
+        for k in range(steps):
+            times.append(await session.timed("() => window.__bench.armSlider('keydown')",
+                                             lambda k=k: page.keyboard.press("ArrowRight" if k % 2 == 0 else "ArrowLeft"),
+                                             f"slider step {k}"))
+            await session.wait_idle(300)
+    await session.count_exceptions()
+    return times, kind
+
+
+async def _run(quick: bool, log) -> tuple[list[Row], dict]:
+    clicks = 10 if quick else 20
+    steps = 5 if quick else 10
+    log_dir = Path(tempfile.mkdtemp(prefix="bench-app-"))
+    async with async_playwright() as p:
+        browser = await launch(p)
+        log("  cold start…")
+        start, server, session = await cold_start(browser, log_dir)
+        try:
+            log(f"  {clicks} clicks on Explore…")
+            click_ms, click_traces = await explore_clicks(session, clicks)
+            log(f"  {steps} interpolation slider steps…")
+            slider_ms, slider_kind = await slider_steps(session, steps)
+            await session.close()
+        finally:
+            server.stop()
+            await browser.close()
+    shortened = " (quick: fewer clicks)" if quick else ""
+    ok_clicks = [t for t in click_ms if t is not None]
+    parts = split(click_traces)
+    parts_text = ", ".join(f"{k.replace('_', ' ')} {v:.0f}" for k, v in parts.items())
+    rows = [
+        Row("app", "cold start: spawn to first drawn scatter", start["seconds"], "s", COLD_START_GOAL_S, "<=",
+            fmt="{:.2f}", baseline=f"server healthy after {start['health_seconds']:.2f} s",
+            note="fresh `streamlit run app.py` process; Chromium already running; page opened once /_stcore/health "
+                 "answers; seconds after the spawn: " + ", ".join(f"{k.replace('_', ' ')} {v:.1f}"
+                                                                 for k, v in start["steps"].items())),
+        Row("app", f"click → decoded image, p50 of {clicks}", percentile(ok_clicks, 50), "ms", CLICK_P50_GOAL_MS, "<=",
+            fmt="{:.0f}", baseline=f"{len(click_ms) - len(ok_clicks)} timeouts",
+            note="in-page: mousedown on an isolated point → next frame after the panel's new images loaded; "
+                 f"median ms: {parts_text}" + shortened),
+        Row("app", f"click → decoded image, p95 of {clicks}", percentile(ok_clicks, 95), "ms", CLICK_P95_GOAL_MS, "<=",
+            fmt="{:.0f}", baseline=f"max {max(ok_clicks):.0f} ms" if ok_clicks else ""),
+        Row("app", "interpolation slider step → new image (median)", percentile(slider_ms, 50), "ms", SLIDER_GOAL_MS,
+            "<=", fmt="{:.1f}", baseline=f"max {max([t for t in slider_ms if t is not None] or [0]):.1f} ms of {steps}",
+            note=slider_kind + (" (quick: fewer steps)" if quick else "")),
+    ]
+    details = {"cold_start": start, "click_ms": click_ms, "click_parts_ms": parts, "click_traces": click_traces,
+               "slider_ms": slider_ms, "slider_kind": slider_kind,
+               "errors": session.log.summary(), "server_log_errors": server.log_errors()[:3]}
+    return rows, details
+
+
+def run(quick: bool = False, log=print) -> tuple[list[Row], dict]:
+    import asyncio
+
+    return asyncio.run(_run(quick, log))

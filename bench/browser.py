@@ -1,0 +1,471 @@
+"""A fresh ``streamlit run app.py`` on 127.0.0.1 and Debian's Chromium driven by Playwright
+(async, so many sessions run at once), with in-page timing helpers.
+
+Latencies are measured inside the page with performance.now(): the start is the page's own
+mousedown/keydown event, the end the animation frame after the new image has loaded (a
+MutationObserver installed before the input watches for it), so Playwright's round trips
+are not part of any figure.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+# The app that is served; BENCH_APP_ROOT points at another copy of the repository (an A/B run).
+APP_ROOT = Path(os.environ.get("BENCH_APP_ROOT") or ROOT)
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                  "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                  # many sessions in one browser: background tabs must keep running at full speed
+                  "--disable-background-timer-throttling", "--disable-renderer-backgrounding",
+                  "--disable-backgrounding-occluded-windows"]
+PAGE_TITLES = {"Explore": "Explore the latent space", "Interpolate": "Interpolate between two images",
+               "Generate": "Generate new images", "Train": "Train your own model"}
+
+
+def data_dir() -> str:
+    return os.environ.get("VAE_DATA_DIR") or "/work/shared/data/mnist"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+# ---------------------------------------------------------------- the server and its memory
+
+def _children(pid: int) -> list[int]:
+    kids = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                stat = (entry / "stat").read_text()
+                if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
+                    kids.append(int(entry.name))
+            except (OSError, ValueError, IndexError):
+                continue
+    return kids
+
+
+def process_tree(pid: int) -> list[int]:
+    tree, todo = [], [pid]
+    while todo:
+        p = todo.pop()
+        tree.append(p)
+        todo.extend(_children(p))
+    return tree
+
+
+def _status_kb(pid: int, field_name: str) -> int:
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith(field_name + ":"):
+                return int(line.split()[1])
+    except (OSError, ValueError):
+        pass
+    return 0
+
+
+def rss_mb(pid: int) -> float:
+    """Resident memory of a process and its children now, in MB."""
+    return sum(_status_kb(p, "VmRSS") for p in process_tree(pid)) / 1024
+
+
+def peak_rss_mb(pid: int) -> float:
+    """Peak resident memory (VmHWM) of a process plus its children's, in MB."""
+    return sum(_status_kb(p, "VmHWM") for p in process_tree(pid)) / 1024
+
+
+def cpu_seconds(pids: list[int]) -> float:
+    """User + system CPU seconds used so far by these processes (live ones only)."""
+    total = 0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            total += int(fields[11]) + int(fields[12])  # utime, stime
+        except (OSError, ValueError, IndexError):
+            continue
+    return total / os.sysconf("SC_CLK_TCK")
+
+
+class CpuMeter:
+    """CPU seconds the app server, the browser (Playwright and Chromium) and the whole
+    machine spent between start() and stop(): who the 2 cores worked for."""
+
+    def __init__(self, server_pid: int) -> None:
+        self.server_pid = server_pid
+
+    def _sample(self) -> tuple[float, float, float, float]:
+        server = process_tree(self.server_pid)
+        mine = [p for p in process_tree(os.getpid()) if p not in server and p != os.getpid()]
+        fields = Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]
+        busy = (sum(int(x) for x in fields) - int(fields[3]) - int(fields[4])) / os.sysconf("SC_CLK_TCK")
+        return time.time(), cpu_seconds(server), cpu_seconds(mine), busy
+
+    def start(self) -> "CpuMeter":
+        self._start = self._sample()
+        return self
+
+    def stop(self) -> dict:
+        end = self._sample()
+        wall, server, browser, machine = (b - a for a, b in zip(self._start, end))
+        return {"seconds": round(wall, 1), "server_cpu_s": round(server, 1), "browser_cpu_s": round(browser, 1),
+                "machine_busy_cpu_s": round(machine, 1),
+                "others_cpu_s": round(max(0.0, machine - server - browser), 1)}
+
+
+class AppServer:
+    """``streamlit run app.py`` in a fresh process; a context manager."""
+
+    def __init__(self, log_dir: Path, env: dict | None = None) -> None:
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.log_path = Path(log_dir) / f"streamlit-{self.port}.log"
+        self.env = {**os.environ, "VAE_DATA_DIR": data_dir(), **(env or {})}
+        self.proc: subprocess.Popen | None = None
+        self.spawned = 0.0  # time.time() of the spawn
+
+    def start(self) -> "AppServer":
+        self.log_path.parent.mkdir(parents=True, exist_ok=True)
+        self._log = open(self.log_path, "w")
+        self.spawned = time.time()
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
+             "--server.address", "127.0.0.1", "--server.port", str(self.port), "--browser.gatherUsageStats", "false",
+             # a demo server: no watching of the source files (others may be editing them meanwhile)
+             "--server.fileWatcherType", "none", "--server.runOnSave", "false"],
+            cwd=APP_ROOT, env=self.env, stdout=self._log, stderr=subprocess.STDOUT)
+        return self
+
+    def wait_healthy(self, timeout: float = 60.0) -> float:
+        """Seconds from the spawn until /_stcore/health answers."""
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"streamlit exited: {self.log_path.read_text()[-2000:]}")
+            try:
+                if urllib.request.urlopen(f"{self.url}/_stcore/health", timeout=2).read() == b"ok":
+                    return time.time() - self.spawned
+            except OSError:
+                time.sleep(0.02)
+        raise RuntimeError(f"streamlit did not answer within {timeout:.0f} s: {self.log_path.read_text()[-2000:]}")
+
+    def rss_mb(self) -> float:
+        return rss_mb(self.proc.pid)
+
+    def peak_rss_mb(self) -> float:
+        return peak_rss_mb(self.proc.pid)
+
+    def log_errors(self) -> list[str]:
+        """Tracebacks the server printed."""
+        text = self.log_path.read_text() if self.log_path.exists() else ""
+        return [block for block in text.split("Traceback (most recent call last):")[1:]]
+
+    def stop(self) -> None:
+        if self.proc and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(5)
+        if getattr(self, "_log", None):
+            self._log.close()
+
+    def __enter__(self) -> "AppServer":
+        return self.start()
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
+
+
+# ---------------------------------------------------------------- in-page helpers
+
+# Installed in every page. arm*() must run before the input it times; the result appears in
+# window.__bench.result as {t0, t1, ms} once the new image is on screen.
+HELPERS_JS = r"""
+() => {
+  if (window.__bench) return;
+  const B = window.__bench = {result: null};
+  const main = () => document.querySelector('[data-testid=stMain]');
+  const imgs = (root) => [...(root || main()).querySelectorAll('[data-testid=stImage] img')];
+  const finish = (r, obs) => {
+    if (r.pending) return;
+    r.pending = true;
+    requestAnimationFrame(() => { r.t1 = performance.now(); r.ms = r.t1 - r.t0; r.done = true; obs && obs.disconnect(); });
+  };
+  const startOn = (r, type) => window.addEventListener(type, (e) => { if (r.t0 === null) r.t0 = performance.now(); },
+                                                      {capture: true, once: true});
+  // A click on the Explore scatter: done when the panel heading names another test image
+  // and at least minNew images with new sources have loaded.
+  B.armPanel = (headingPrefix, minNew) => {
+    const before = new Set(imgs().map(i => i.src));
+    const heading = () => [...main().querySelectorAll('h3')].map(h => h.innerText).join('|');
+    const beforeHeading = heading();
+    const r = B.result = {t0: null, t1: null, ms: null, done: false, pending: false};
+    startOn(r, 'mousedown');
+    const check = () => {
+      if (r.t0 === null || r.pending) return;
+      const h = heading();
+      if (!h.includes(headingPrefix) || h === beforeHeading) return;
+      const fresh = imgs().filter(i => !before.has(i.src));
+      if (fresh.length < minNew) return;
+      const waiting = fresh.filter(i => !(i.complete && i.naturalWidth > 0));
+      if (waiting.length) { waiting.forEach(i => i.addEventListener('load', check, {once: true})); return; }
+      finish(r, obs);
+    };
+    const obs = new MutationObserver(check);
+    obs.observe(main(), {subtree: true, childList: true, attributes: true, characterData: true});
+  };
+  // A step of the interpolation slider: done when the image at t changes, either a
+  // Streamlit image (st.slider: a server round trip) or an image inside a Plotly chart
+  // (frames scrubbed in the browser).
+  B.armSlider = (eventType) => {
+    const plotImages = () => [...main().querySelectorAll('.js-plotly-plot image')].map(i => i.getAttribute('href'));
+    const before = JSON.stringify([imgs().map(i => i.src), plotImages()]);
+    const firstImg = imgs()[0] ? imgs()[0].src : null;
+    const r = B.result = {t0: null, t1: null, ms: null, done: false, pending: false};
+    startOn(r, eventType);
+    const check = () => {
+      if (r.t0 === null || r.pending) return;
+      const plots = plotImages();
+      if (plots.length && JSON.stringify([imgs().map(i => i.src), plots]) !== before &&
+          plots.join() !== JSON.parse(before)[1].join()) { finish(r, obs); return; }
+      const img = imgs()[0];
+      if (img && img.src !== firstImg) {
+        if (img.complete && img.naturalWidth > 0) finish(r, obs);
+        else img.addEventListener('load', check, {once: true});
+      }
+    };
+    const obs = new MutationObserver(check);
+    obs.observe(main(), {subtree: true, childList: true, attributes: true, attributeFilter: ['src', 'href']});
+  };
+  // The latent scatter: the Plotly chart whose traces carry test indices as customdata.
+  const scatter = () => [...(main() ? main().querySelectorAll('.js-plotly-plot') : [])]
+    .find(gd => gd._fullData && gd._fullData.filter(t => t.customdata).length >= 10);
+  B.scatterReady = () => {
+    const gd = scatter();
+    return !!(gd && gd._fullLayout && gd._fullLayout._plots);
+  };
+  // Any other update: done when the page shows ``text`` and minNew images with new sources have loaded.
+  B.armText = (text, minNew, eventType) => {
+    const before = new Set(imgs().map(i => i.src));
+    const r = B.result = {t0: null, t1: null, ms: null, done: false, pending: false};
+    startOn(r, eventType || 'mousedown');
+    const check = () => {
+      if (r.t0 === null || r.pending) return;
+      if (!main().innerText.includes(text)) return;
+      const fresh = imgs().filter(i => !before.has(i.src));
+      if (fresh.length < minNew) return;
+      const waiting = fresh.filter(i => !(i.complete && i.naturalWidth > 0));
+      if (waiting.length) { waiting.forEach(i => i.addEventListener('load', check, {once: true})); return; }
+      finish(r, obs);
+    };
+    const obs = new MutationObserver(check);
+    obs.observe(main(), {subtree: true, childList: true, attributes: true, characterData: true});
+  };
+  B.idle = () => !document.querySelector('[data-testid=stStatusWidget]');
+  B.exceptions = () => document.querySelectorAll('[data-testid=stException]').length;
+  // Well-separated test points of the scatter (so a click cannot land on a neighbour),
+  // spread over the classes, inside 80 % of the view: [[trace, index], ...].
+  B.isolatedPoints = (count) => {
+    const gd = scatter(), data = gd._fullData;
+    const limit = 0.8 * gd._fullLayout.xaxis.range[1];
+    const all = [];
+    data.forEach((t, k) => { if (t.customdata) for (let j = 0; j < t.x.length; j++) all.push([t.x[j], t.y[j]]); });
+    const perTrace = [];
+    data.forEach((t, k) => {
+      if (!t.customdata) return;
+      const scored = [];
+      for (let i = 0; i < Math.min(400, t.x.length); i++) {
+        const x = t.x[i], y = t.y[i];
+        if (Math.abs(x) > limit || Math.abs(y) > limit) continue;
+        let nearest = Infinity;
+        for (const [px, py] of all) {
+          const d = (px - x) ** 2 + (py - y) ** 2;
+          if (d > 0 && d < nearest) nearest = d;
+        }
+        scored.push([nearest, k, i]);
+      }
+      scored.sort((a, b) => b[0] - a[0]);
+      perTrace.push(scored);
+    });
+    const out = [];
+    for (let round = 0; out.length < count && round < 400; round++)
+      for (const s of perTrace) if (s[round] && out.length < count) out.push([s[round][1], s[round][2]]);
+    return out;
+  };
+  B.pointPosition = (trace, point) => {
+    const gd = scatter(), t = gd._fullData[trace], fl = gd._fullLayout;
+    const r = gd.querySelector('.nsewdrag').getBoundingClientRect();
+    return [r.left + fl.xaxis.l2p(t.x[point]), r.top + fl.yaxis.l2p(t.y[point])];
+  };
+}
+"""
+
+
+# Installed before the app's own scripts: timestamps of the websocket traffic, so a click's
+# time can be split into browser → server, server work, and server → image on screen.
+WS_TRACE_JS = r"""
+(() => {
+  const log = window.__wsLog = [];
+  const Native = window.WebSocket;
+  window.WebSocket = function (...args) {
+    const ws = new Native(...args);
+    const send = ws.send.bind(ws);
+    ws.send = (data) => { log.push([performance.now(), 'out', data.byteLength || data.length || 0]); return send(data); };
+    ws.addEventListener('message', (e) => log.push([performance.now(), 'in', e.data.byteLength || e.data.size || e.data.length || 0]));
+    return ws;
+  };
+  window.WebSocket.prototype = Native.prototype;
+  Object.assign(window.WebSocket, {CONNECTING: 0, OPEN: 1, CLOSING: 2, CLOSED: 3});
+})();
+"""
+
+
+@dataclass
+class SessionLog:
+    """Problems one browser session saw."""
+
+    console_errors: list[str] = field(default_factory=list)
+    page_errors: list[str] = field(default_factory=list)
+    disconnects: int = 0
+    timeouts: list[str] = field(default_factory=list)
+    exceptions: int = 0  # Streamlit exception elements seen on the page
+    offline: list[str] = field(default_factory=list)  # internet resources that failed (not counted as errors)
+
+    @property
+    def errors(self) -> int:
+        return len(self.console_errors) + len(self.page_errors) + self.disconnects + len(self.timeouts) + self.exceptions
+
+    def summary(self) -> dict:
+        return {"console_errors": self.console_errors[:10], "page_errors": self.page_errors[:10],
+                "disconnects": self.disconnects, "timeouts": self.timeouts[:10], "exceptions": self.exceptions,
+                "errors": self.errors, "offline_resources": sorted(set(self.offline))[:5]}
+
+
+IGNORED_CONSOLE = ("ResizeObserver", "favicon", "WebGL", "GPU stall", "GroupMarkerNotSet", "Automatic fallback to software")
+
+
+class Session:
+    """One visitor: its own browser context (and so its own Streamlit session)."""
+
+    def __init__(self, browser, url: str, name: str = "session", timeout_ms: float = 60_000) -> None:
+        self.browser, self.url, self.name, self.timeout_ms = browser, url, name, timeout_ms
+        self.log = SessionLog()
+        self.closing = False
+
+    async def open(self, wait_scatter: bool = True) -> "Session":
+        self.context = await self.browser.new_context(viewport={"width": 1440, "height": 1000})
+        self.page = await self.context.new_page()
+        self.page.set_default_timeout(self.timeout_ms)
+        self.page.on("console", self._on_console)
+        self.page.on("pageerror", lambda e: self.log.page_errors.append(str(e)[:300]))
+        self.page.on("websocket", self._on_websocket)
+        await self.page.add_init_script(WS_TRACE_JS)
+        await self.page.goto(self.url)
+        await self.page.evaluate(HELPERS_JS)
+        if wait_scatter:
+            await self.wait_scatter()
+        return self
+
+    def _on_console(self, msg) -> None:
+        if msg.type != "error" or any(s in msg.text for s in IGNORED_CONSOLE):
+            return
+        url = (msg.location or {}).get("url", "")
+        if "net::ERR_NAME_NOT_RESOLVED" in msg.text or (url and not url.startswith("http://127.0.0.1")):
+            self.log.offline.append(url or msg.text[:120])  # a resource from the internet, which this sandbox lacks
+            return
+        self.log.console_errors.append(msg.text[:300])
+
+    def _on_websocket(self, ws) -> None:
+        if "_stcore/stream" in ws.url:
+            ws.on("close", lambda *_: None if self.closing else setattr(self.log, "disconnects", self.log.disconnects + 1))
+
+    async def helpers(self) -> None:
+        await self.page.evaluate(HELPERS_JS)
+
+    async def wait_scatter(self) -> None:
+        await self.page.wait_for_function("() => window.__bench && window.__bench.scatterReady()", polling=50)
+        await self.page.wait_for_timeout(300)
+
+    async def wait_idle(self, settle_ms: int = 300) -> None:
+        await self.page.wait_for_function("() => window.__bench.idle()", polling=50)
+        await self.page.wait_for_timeout(settle_ms)
+
+    async def goto(self, name: str) -> None:
+        await self.page.locator("[data-testid='stSidebarNav']").get_by_text(name, exact=True).click()
+        await self.page.wait_for_selector(f"h1:has-text('{PAGE_TITLES[name]}')")
+        await self.helpers()
+
+    async def count_exceptions(self) -> int:
+        n = await self.page.evaluate("() => window.__bench ? window.__bench.exceptions() : 0")
+        self.log.exceptions = max(self.log.exceptions, n)
+        return n
+
+    async def isolated_points(self, count: int) -> list[tuple[int, int]]:
+        return [tuple(p) for p in await self.page.evaluate("n => window.__bench.isolatedPoints(n)", count)]
+
+    async def timed(self, arm: str, action, what: str, timeout_ms: float = 30_000) -> float | None:
+        """Arm an in-page timer, run ``action``, return its milliseconds (None on a timeout)."""
+        await self.page.evaluate(arm)
+        await action()
+        try:
+            await self.page.wait_for_function("() => window.__bench.result && window.__bench.result.done",
+                                              polling=20, timeout=timeout_ms)
+        except Exception as e:  # a timeout: the image never came
+            self.log.timeouts.append(f"{what}: {type(e).__name__}")
+            return None
+        return await self.page.evaluate("() => window.__bench.result.ms")
+
+    async def last_trace(self) -> dict | None:
+        """The last timed input split up: first message out, first and last message in
+        before the end, relative to the input (milliseconds)."""
+        return await self.page.evaluate("""() => {
+            const r = window.__bench.result, log = window.__wsLog || [];
+            if (!r || !r.done) return null;
+            const during = log.filter(([t]) => t >= r.t0 && t <= r.t1);
+            const out = during.find(e => e[1] === 'out'), ins = during.filter(e => e[1] === 'in');
+            return {ms: r.ms, sent: out ? out[0] - r.t0 : null, first_in: ins.length ? ins[0][0] - r.t0 : null,
+                    last_in: ins.length ? ins[ins.length - 1][0] - r.t0 : null, messages_in: ins.length,
+                    bytes_in: ins.reduce((a, e) => a + e[2], 0)};
+        }""")
+
+    async def click_point(self, trace: int, index: int) -> float | None:
+        """Click a test point on the Explore scatter: milliseconds to its decoded images on screen."""
+        x, y = await self.page.evaluate("([t, i]) => window.__bench.pointPosition(t, i)", [trace, index])
+        return await self.timed("() => window.__bench.armPanel('Test image #', 2)",
+                                lambda: self.page.mouse.click(x, y), f"click on point {trace}/{index}")
+
+    async def close(self) -> None:
+        self.closing = True
+        try:
+            await self.count_exceptions()
+        except Exception:
+            pass
+        await self.context.close()
+
+
+async def launch(playwright):
+    return await playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
+
+
+def percentile(values: list[float], q: float) -> float | None:
+    import numpy as np
+
+    values = [v for v in values if v is not None]
+    return float(np.percentile(values, q)) if values else None
+
+
+def run(coro):
+    return asyncio.run(coro)

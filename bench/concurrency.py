@@ -1,0 +1,270 @@
+"""Section 5, concurrency: 8 browser sessions click points on Explore while a 9th trains
+(the Train page's quick preset); and, for issue 6, a load test of several minutes in which
+every page is used while one session trains, with the server's memory sampled over time."""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+from playwright.async_api import async_playwright
+
+from bench.app import split
+from bench.browser import AppServer, CpuMeter, Session, launch, percentile
+from bench.report import Row
+
+CLICK_P95_GOAL_MS = 500.0
+RSS_FLAT_MB = 15.0  # last minute's mean within this of the first minute after warm-up (or RSS_FLAT_FRACTION)
+RSS_FLAT_FRACTION = 0.03
+
+
+class Trainer:
+    """The session that trains: presses Start on the Train page (quick preset) and watches."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+        self.started: float | None = None
+        self.finished: float | None = None
+        self.runs = 0
+
+    async def start(self) -> None:
+        page = self.session.page
+        await self.session.goto("Train")
+        await self.session.wait_idle(300)
+        await page.get_by_role("button", name="Start training").click()
+        await page.wait_for_selector("text=/epoch \\d+\\/\\d+|Finished/", timeout=120_000)
+        self.started, self.finished = time.time(), None
+        self.runs += 1
+
+    async def running(self) -> bool:
+        if self.finished is None and await self.session.page.get_by_text("Finished:").count():
+            self.finished = time.time()
+        return self.finished is None
+
+    async def watch(self, until: float, restart: bool = False) -> None:
+        """Poll until ``until`` (time.time()); with ``restart`` train again whenever a run ends."""
+        while time.time() < until:
+            if not await self.running() and restart:
+                await self.start()
+            await asyncio.sleep(1.0)
+
+
+async def clicker(session: Session, points: list[tuple[int, int]], think: tuple[float, float],
+                  trainer: Trainer, out: list[dict]) -> None:
+    await session.wait_idle(300)
+    for trace, index in points:
+        start = time.time()
+        ms = await session.click_point(trace, index)
+        parts = await session.last_trace() if ms is not None else None
+        out.append({"session": session.name, "ms": ms, "at": start, "training": trainer.finished is None,
+                    "trace": parts})
+        await session.wait_idle(100)
+        await asyncio.sleep(random.uniform(*think))
+    await session.count_exceptions()
+
+
+async def _concurrency(quick: bool, log) -> tuple[list[Row], dict]:
+    clickers = 3 if quick else 8
+    clicks = 4 if quick else 12
+    log_dir = Path(tempfile.mkdtemp(prefix="bench-concurrency-"))
+    async with async_playwright() as p:
+        browser = await launch(p)
+        with AppServer(log_dir) as server:
+            server.wait_healthy()
+            log(f"  opening {clickers + 1} sessions…")
+            # one after the other: nine pages loading at once on two cores would time out
+            sessions = [await Session(browser, server.url, f"clicker{i}", timeout_ms=120_000).open()
+                        for i in range(clickers)]
+            trainer = Trainer(await Session(browser, server.url, "trainer", timeout_ms=120_000).open())
+            points = await sessions[0].isolated_points(clickers * clicks)
+            log(f"  session {clickers + 1} starts the Train page's quick preset…")
+            await trainer.start()
+            log(f"  {clickers} sessions click {clicks} points each while it trains…")
+            clicks_log: list[dict] = []
+            random.seed(0)
+            meter = CpuMeter(server.proc.pid).start()
+            tasks = [clicker(s, points[i::clickers], (0.2, 0.8), trainer, clicks_log) for i, s in enumerate(sessions)]
+            watcher = asyncio.create_task(trainer.watch(time.time() + 3600))
+            await asyncio.gather(*tasks)
+            watcher.cancel()
+            cpu = meter.stop()
+            await trainer.running()
+            peak = server.peak_rss_mb()
+            for s in sessions + [trainer.session]:
+                await s.close()
+            log_errors = server.log_errors()
+        await browser.close()
+    all_sessions = sessions + [trainer.session]
+    errors = sum(s.log.errors for s in all_sessions) + len(log_errors)
+    during = [c["ms"] for c in clicks_log if c["training"]]
+    parts = split([c["trace"] for c in clicks_log if c["training"]])
+    timed_out = sum(1 for c in clicks_log if c["ms"] is None)
+    rows = [
+        Row("concurrency", f"click → image p95, {clickers} sessions while a {clickers + 1}th trains",
+            percentile(during, 95), "ms", CLICK_P95_GOAL_MS, "<=", fmt="{:.0f}",
+            baseline=f"p50 {percentile(during, 50) or float('nan'):.0f} ms, {len([d for d in during if d is not None])} "
+                     f"clicks during training, {timed_out} timeouts",
+            note=f"each session clicks {clicks} different isolated points with 0.2-0.8 s pauses; only clicks made "
+                 f"while the training ran count; CPU seconds over the {cpu['seconds']:.0f} s: server "
+                 f"{cpu['server_cpu_s']:.0f}, browser {cpu['browser_cpu_s']:.0f}, other processes {cpu['others_cpu_s']:.0f}; "
+                 "median ms: " + ", ".join(f"{k.replace('_', ' ')} {v:.0f}" for k, v in parts.items())
+                 + (f" (quick: {clickers} clicking sessions)" if quick else "")),
+        Row("concurrency", "errors (exceptions, console errors, disconnects, timeouts, server tracebacks)",
+            errors, "", 0, "<=", fmt="{:.0f}", baseline=f"server peak RSS {peak:.0f} MB"),
+    ]
+    details = {"clicks": clicks_log, "sessions": {s.name: s.log.summary() for s in all_sessions},
+               "server_tracebacks": log_errors[:3], "training_seconds_observed":
+                   (trainer.finished or time.time()) - trainer.started if trainer.started else None,
+               "training_finished_during_run": trainer.finished is not None, "peak_rss_mb": peak, "cpu": cpu,
+               "click_parts_ms": parts}
+    return rows, details
+
+
+# ---------------------------------------------------------------- the load test (issue 6)
+
+def rss_drift(samples: list[tuple[float, float]], warmup: float = 60.0, window: float = 60.0) -> tuple[float, float, float]:
+    """(mean of the first window after the warm-up, mean of the last window, their difference)
+    from (seconds, MB) samples; runs too short for both windows compare their first and last thirds."""
+    t = np.array([a for a, _ in samples], float)
+    m = np.array([b for _, b in samples], float)
+    if not len(m):
+        return float("nan"), float("nan"), float("nan")
+    if t[-1] >= warmup + 2 * window:
+        first = m[(t >= warmup) & (t < warmup + window)]
+        last = m[t >= t[-1] - window]
+    else:
+        third = max(1, len(m) // 3)
+        first, last = m[:third], m[-third:]
+    return float(first.mean()), float(last.mean()), float(last.mean() - first.mean())
+
+
+async def visitor(session: Session, until: float, stats: dict, rng: random.Random) -> None:
+    """Use every page in turn until ``until``: Explore clicks, Interpolate endpoints and
+    slider, Generate buttons, a look at Train."""
+    page = session.page
+
+    async def timed(kind: str, arm: str, action) -> None:
+        ms = await session.timed(arm, action, kind)
+        stats.setdefault(kind, []).append(ms)
+        await session.wait_idle(100)
+
+    last_pick = None
+    while time.time() < until:
+        await session.goto("Explore")
+        await session.wait_scatter()
+        # never the point already picked: clicking it again deselects it, and nothing changes
+        candidates = [p for p in await session.isolated_points(40) if p != last_pick]
+        for trace, index in rng.sample(candidates, 2):
+            last_pick = (trace, index)
+            x, y = await page.evaluate("([t, i]) => window.__bench.pointPosition(t, i)", [trace, index])
+            await timed("explore click", "() => window.__bench.armPanel('Test image #', 2)",
+                        lambda x=x, y=y: page.mouse.click(x, y))
+        await session.goto("Interpolate")
+        await session.wait_scatter()
+        await session.wait_idle(200)
+        trace, index = rng.choice(await session.isolated_points(40))
+        x, y = await page.evaluate("([t, i]) => window.__bench.pointPosition(t, i)", [trace, index])
+        await page.mouse.click(x, y)
+        await session.wait_idle(200)
+        await _slider_step(session, rng, stats)
+        await session.goto("Generate")
+        label = rng.randrange(10)
+        await timed("generate class", f"() => window.__bench.armText('class {label}', 1)",
+                    lambda label=label: page.get_by_role("button", name=str(label), exact=True).click())
+        await timed("generate prior", "() => window.__bench.armText('samples', 1)",
+                    lambda: page.get_by_role("button", name="New samples").click())
+        await session.goto("Train")
+        await session.wait_idle(500)
+        await session.count_exceptions()
+        await asyncio.sleep(rng.uniform(0.2, 1.0))
+
+
+async def _slider_step(session: Session, rng: random.Random, stats: dict) -> None:
+    """One step of the interpolation position, whichever slider the page has."""
+    page = session.page
+    has_plotly_slider = await page.evaluate("""() => [...document.querySelectorAll('[data-testid=stMain] .js-plotly-plot')]
+                                               .some(gd => gd.layout && gd.layout.sliders && gd.layout.sliders.length)""")
+    if has_plotly_slider:
+        f = rng.uniform(0.1, 0.9)
+        x, y = await page.evaluate("""(f) => {
+            const gd = [...document.querySelectorAll('[data-testid=stMain] .js-plotly-plot')]
+                          .find(g => g.layout && g.layout.sliders && g.layout.sliders.length);
+            const rail = gd.querySelector('.slider-rail-rect').getBoundingClientRect();
+            return [rail.left + f * rail.width, rail.top + rail.height / 2]; }""", f)
+        ms = await session.timed("() => window.__bench.armSlider('mousedown')", lambda x=x, y=y: page.mouse.click(x, y),
+                                 "slider step")
+    else:
+        thumb = page.locator("[data-testid='stSlider']").filter(has_text="Position t").get_by_role("slider")
+        await thumb.focus()
+        ms = await session.timed("() => window.__bench.armSlider('keydown')",
+                                 lambda: page.keyboard.press(rng.choice(["ArrowRight", "ArrowLeft"])), "slider step")
+    stats.setdefault("interpolate slider", []).append(ms)
+    await session.wait_idle(100)
+
+
+async def _load(minutes: float, sessions_n: int, log) -> tuple[list[Row], dict]:
+    log_dir = Path(tempfile.mkdtemp(prefix="bench-load-"))
+    rss: list[tuple[float, float]] = []
+    stats: dict[str, list] = {}
+    async with async_playwright() as p:
+        browser = await launch(p)
+        with AppServer(log_dir) as server:
+            server.wait_healthy()
+            log(f"  opening {sessions_n} sessions and one trainer…")
+            sessions = [await Session(browser, server.url, f"visitor{i}", timeout_ms=120_000).open()
+                        for i in range(sessions_n)]
+            trainer = Trainer(await Session(browser, server.url, "trainer", timeout_ms=120_000).open())
+            await trainer.start()
+            t0 = time.time()
+            until = t0 + 60 * minutes
+            meter = CpuMeter(server.proc.pid).start()
+
+            async def sample() -> None:
+                while time.time() < until:
+                    rss.append((time.time() - t0, server.rss_mb()))
+                    await asyncio.sleep(5.0)
+
+            log(f"  {minutes:g} minutes of every page in {sessions_n} sessions while one trains (restarting)…")
+            await asyncio.gather(sample(), trainer.watch(until, restart=True),
+                                 *(visitor(s, until, stats, random.Random(i)) for i, s in enumerate(sessions)))
+            cpu = meter.stop()
+            peak = server.peak_rss_mb()
+            for s in sessions + [trainer.session]:
+                await s.close()
+            log_errors = server.log_errors()
+        await browser.close()
+    all_sessions = sessions + [trainer.session]
+    errors = sum(s.log.errors for s in all_sessions) + len(log_errors)
+    first, last, drift = rss_drift(rss)
+    flat_limit = max(RSS_FLAT_MB, RSS_FLAT_FRACTION * first) if first == first else RSS_FLAT_MB
+    actions = {k: {"n": len(v), "timeouts": sum(x is None for x in v), "p50_ms": percentile(v, 50),
+                   "p95_ms": percentile(v, 95)} for k, v in stats.items()}
+    rows = [
+        Row("load", f"errors over {minutes:g} min, {sessions_n} sessions on every page + 1 training",
+            errors, "", 0, "<=", fmt="{:.0f}",
+            baseline=", ".join(f"{k}: {a['n']}" for k, a in actions.items()) + f"; {trainer.runs} trainings",
+            note="exceptions on the page, console and page errors, websocket disconnects, timeouts, server tracebacks"),
+        Row("load", "server RSS drift: last minute − first minute after warm-up", drift, "MB", flat_limit, "<=",
+            fmt="{:+.1f}", baseline=f"first {first:.0f} MB, last {last:.0f} MB, peak {peak:.0f} MB",
+            note=f"sampled every 5 s; flat = within max({RSS_FLAT_MB:.0f} MB, {RSS_FLAT_FRACTION:.0%}); the training "
+                 "session keeps each model it trains, as a visitor's session does"),
+    ]
+    for kind, a in actions.items():
+        rows.append(Row("load", f"{kind}: p95 under load", a["p95_ms"], "ms", fmt="{:.0f}",
+                        baseline=f"p50 {a['p50_ms'] or float('nan'):.0f} ms, n={a['n']}, {a['timeouts']} timeouts"))
+    details = {"minutes": minutes, "sessions": sessions_n, "rss_mb": rss, "peak_rss_mb": peak, "actions": actions,
+               "trainings": trainer.runs, "cpu": cpu, "errors": {s.name: s.log.summary() for s in all_sessions},
+               "server_tracebacks": log_errors[:3]}
+    return rows, details
+
+
+def run(quick: bool = False, log=print) -> tuple[list[Row], dict]:
+    return asyncio.run(_concurrency(quick, log))
+
+
+def run_load(minutes: float = 5.0, sessions: int = 8, log=print) -> tuple[list[Row], dict]:
+    return asyncio.run(_load(minutes, sessions, log))

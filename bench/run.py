@@ -1,0 +1,117 @@
+"""Run the benchmarks: `python -m bench [section ...] [--quick]` or `python bench/run.py`.
+
+Sections: training, inference, app, memory, concurrency (all five by default) and load
+(issue 6's several-minute load test; only when named). Prints a table and merges the
+results into bench/results.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+import traceback
+from pathlib import Path
+
+if __package__ in (None, ""):  # `python bench/run.py`: make the repository importable
+    ROOT = Path(__file__).resolve().parents[1]
+    sys.path[:] = [str(ROOT)] + [p for p in sys.path if Path(p or ".").resolve() != ROOT / "bench"]
+
+DEFAULT_SECTIONS = ("training", "inference", "app", "memory", "concurrency")
+SECTIONS = DEFAULT_SECTIONS + ("load",)
+
+
+def parse_args(argv=None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.split("\n\n")[0])
+    parser.add_argument("sections", nargs="*", metavar="section",
+                        help=f"what to run: {', '.join(SECTIONS)} (default: {', '.join(DEFAULT_SECTIONS)})")
+    parser.add_argument("--quick", action="store_true",
+                        help="fewer epochs, clicks and sessions (under 3 minutes); the table says what was shortened")
+    parser.add_argument("--data-dir", default=None,
+                        help="MNIST folder (default: $VAE_DATA_DIR, else /work/shared/data/mnist)")
+    parser.add_argument("--threads", type=int, default=None, help="torch threads in this process (default: torch's)")
+    parser.add_argument("--minutes", type=float, default=5.0, help="load: how long (default 5)")
+    parser.add_argument("--sessions", type=int, default=8, help="load: concurrent visitor sessions (default 8)")
+    parser.add_argument("--out", type=Path, default=None, help="results file (default bench/results.json)")
+    args = parser.parse_args(argv)
+    unknown = [s for s in args.sections if s not in SECTIONS]
+    if unknown:
+        parser.error(f"unknown section {unknown[0]!r}; choose from: {', '.join(SECTIONS)}")
+    return args
+
+
+def main(argv=None) -> int:
+    args = parse_args(argv)
+    if not os.environ.get("VAE_DATA_DIR") and args.data_dir is None and Path("/work/shared/data/mnist").exists():
+        os.environ["VAE_DATA_DIR"] = "/work/shared/data/mnist"
+    if args.data_dir:
+        os.environ["VAE_DATA_DIR"] = args.data_dir
+
+    import torch
+
+    from bench import report
+
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    sections = args.sections or list(DEFAULT_SECTIONS)
+    info = report.machine_info()
+    mode = "quick" if args.quick else "full"
+    print(f"machine: {report.machine_line(info)}")
+    print(f"mode: {mode}; sections: {', '.join(sections)}", flush=True)
+
+    def log(message: str) -> None:
+        print(message, flush=True)
+
+    rows: list[report.Row] = []
+    results: dict[str, dict] = {}
+    started = time.perf_counter()
+    path = args.out or report.RESULTS
+    failed = 0
+    for name in sections:
+        log(f"[{name}]")
+        t = time.perf_counter()
+        try:
+            section_rows, details = run_section(name, args, log)
+        except Exception as e:  # one broken section must not cost the others' figures
+            failed += 1
+            traceback.print_exc()
+            section_rows = [report.Row(name, f"section failed: {type(e).__name__}: {str(e).splitlines()[0][:80]}",
+                                       None, goal=0.0)]
+            details = {"error": traceback.format_exc()}
+        rows += section_rows
+        results[name] = report.section_result(section_rows, details, time.perf_counter() - t)
+        report.write_results({name: results[name]}, info, mode, path)  # saved as we go
+        log(f"[{name}] {time.perf_counter() - t:.0f} s")
+    print()
+    print(report.table(rows))
+    print(f"\n{len(sections)} sections in {time.perf_counter() - started:.0f} s ({mode})")
+    print(f"results: {path}")
+    return 1 if failed else 0
+
+
+def run_section(name: str, args: argparse.Namespace, log) -> tuple[list, dict]:
+    data_dir = args.data_dir  # None: vae_core's search order, which starts at $VAE_DATA_DIR
+    if name == "training":
+        from bench import training
+        return training.run(args.quick, data_dir, log)
+    if name == "inference":
+        from bench import inference
+        return inference.run(args.quick, data_dir, log)
+    if name == "app":
+        from bench import app
+        return app.run(args.quick, log)
+    if name == "memory":
+        from bench import memory
+        return memory.run(args.quick, log)
+    if name == "concurrency":
+        from bench import concurrency
+        return concurrency.run(args.quick, log)
+    if name == "load":
+        from bench import concurrency
+        return concurrency.run_load(args.minutes, args.sessions, log)
+    raise ValueError(name)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,112 @@
+"""Anomalies: the test images the model finds least typical, on the scatter and in a gallery."""
+
+import math
+
+import numpy as np
+import streamlit as st
+
+import vae_core as vc
+from vae_core.figures import add_pick, pick_from_points, score_histogram, score_scatter_figure
+from vae_core.typicality import SCORE_KINDS, above, default_threshold, least_typical, percentile
+from ui.scores import missing_scores, score_label, test_images, test_scores
+from ui.state import latent_view, model_state
+from ui.widgets import digit_image, png_download, require_model, selected_points
+
+GALLERY = 20
+PER_ROW = 10
+
+entry = require_model()
+view = latent_view(entry, entry.id)
+ckpt = entry.ckpt
+state = model_state(entry)
+
+st.title("Find unusual images")
+st.caption("Every test image gets a score from the model: its negative ELBO (how unlikely the model finds it) or its "
+           "reconstruction error (how badly the decoder redraws it from its code). High scores mark images the "
+           "model finds unusual: odd handwriting, wrong labels, scanning accidents.")
+
+if view is None:
+    st.warning("This checkpoint carries no test-set latents and the dataset is not on disk, so there is nothing "
+               "to score. The Train page can download the data.")
+    st.stop()
+scores = test_scores(entry, view)
+if scores is None:
+    st.warning(missing_scores(entry))
+    st.stop()
+
+kind = st.radio("Colour the scatter by", list(SCORE_KINDS), key="anomaly_kind", horizontal=True,
+                format_func=lambda k: score_label(entry, k))
+s = scores[kind]
+label = score_label(entry, kind)
+ranked = least_typical(s, GALLERY)
+images = test_images(entry, view)
+
+
+def select(index: int) -> None:
+    state["anomaly_pick"] = int(index)
+
+
+def on_scatter_pick() -> None:
+    pick = pick_from_points(selected_points("anomaly_scatter"))
+    if pick is not None and pick["index"] is not None:
+        select(pick["index"])
+
+
+def on_threshold(key: str, kind: str) -> None:
+    state[f"threshold_{kind}"] = st.session_state[key]
+
+
+plot_col, side_col = st.columns([3, 2], gap="large")
+with side_col:
+    lo, hi = math.floor(float(s.min())), math.ceil(float(s.max()))
+    start = state.get(f"threshold_{kind}", round(2 * default_threshold(s)) / 2)
+    key = f"anomaly_threshold_{kind}_{entry.id}"  # one slider per model and score: their ranges differ
+    threshold = st.slider(f"Threshold ({label}, nats)", float(lo), float(hi), float(min(max(start, lo), hi)),
+                          step=0.5, key=key, on_change=on_threshold, args=(key, kind))
+    flagged = above(s, threshold)
+    st.plotly_chart(score_histogram(s, label, threshold=threshold), key="anomaly_histogram",
+                    config={"displayModeBar": False})
+    st.markdown(f"**{len(flagged):,}** of {len(s):,} test images ({100 * len(flagged) / len(s):.1f} %) score above "
+                f"{threshold:.1f} nats; they are ringed on the scatter.")
+
+    pick = state.get("anomaly_pick")
+    if pick is not None and pick < len(s):
+        cls = ckpt.classes[int(view.labels[pick])]
+        st.subheader(f"Test image #{pick} · class {cls}")
+        cols = st.columns([1, 1, 2], gap="medium")
+        if images is not None:
+            digit_image(cols[0], images[pick], "Original", scale=4)
+        else:
+            cols[0].caption("Original: the dataset is not on disk.")
+        digit_image(cols[1], vc.decode(ckpt.model, view.z_mean[pick])[0], "Decode of z_mean", scale=4)
+        rank = int(np.count_nonzero(s > s[pick])) + 1
+        cols[2].markdown("\n".join(
+            f"- {score_label(entry, k)}: **{scores[k][pick]:.1f}** nats "
+            f"(percentile {percentile(scores[k], scores[k][pick]):.1f})" for k in SCORE_KINDS)
+            + f"\n- rank **{rank:,}** of {len(s):,} by {label}")
+    else:
+        st.info("Click a point on the scatter, or **Select** an image in the gallery below.")
+
+with plot_col:
+    fig = score_scatter_figure(view.z_mean, s, label, threshold=threshold, extent=view.extent)
+    if pick is not None and pick < len(s):
+        add_pick(fig, view.z_mean[pick], np.exp(0.5 * view.z_logvar[pick]), label="selected", gl=True)
+    st.plotly_chart(fig, key="anomaly_scatter", on_select=on_scatter_pick, selection_mode="points",
+                    config={"scrollZoom": True, "displaylogo": False})
+
+st.subheader(f"The {GALLERY} least typical test images by {label}")
+if images is None:
+    st.caption("The originals need the test set on disk (the Train page can download it); shown here are the "
+               "decodes of their codes.")
+    pictures = vc.decode(ckpt.model, view.z_mean[ranked])
+else:
+    pictures = images[ranked]
+for row in range(0, len(ranked), PER_ROW):
+    cols = st.columns(PER_ROW)
+    for col, rank, index, picture in zip(cols, range(row, row + PER_ROW), ranked[row:], pictures[row:]):
+        with col:
+            digit_image(st, picture, f"#{index} · {ckpt.classes[int(view.labels[index])]} · {s[index]:.0f}", scale=3)
+            st.button("Select", key=f"anomaly_select_{rank}", on_click=select, args=(int(index),),
+                      type="primary" if index == pick else "secondary", width="stretch")
+png_download(st, vc.tile(pictures, cols=PER_ROW, pad=2, pad_value=40), f"{ckpt.dataset}-least-typical.png",
+             label="Download the gallery (PNG)", scale=3, key="anomaly_png")

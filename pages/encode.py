@@ -1,0 +1,127 @@
+"""Your digit: draw or upload one, see it as the model sees it, where it lands and how typical it is."""
+
+import streamlit as st
+from streamlit_drawable_canvas import st_canvas
+
+import vae_core as vc
+from vae_core.figures import add_neighbours, add_pick, score_histogram, zoom_figure
+from vae_core.typicality import verdict
+from ui.scores import missing_scores, score_label, test_images, test_scores
+from ui.state import latent_view
+from ui.widgets import base_scatter, digit_image, png_download, require_model
+
+UPLOAD_TYPES = ["png", "jpg", "jpeg", "gif", "bmp", "webp", "tif", "tiff"]
+CANVAS_PX = 280  # 10 screen pixels per MNIST pixel
+
+entry = require_model()
+view = latent_view(entry, entry.id)
+ckpt = entry.ckpt
+
+st.title("Encode your own digit")
+st.caption("Draw a digit or upload a photo of one. The model sees it the way MNIST was made: grey levels, light ink "
+           "on dark, fitted into 20×20 pixels and centred in 28×28. See where the encoder puts it among the test "
+           "images, what the decoder makes of it, and how typical the model finds it.")
+
+
+def canvas_png(result) -> bytes | None:
+    """The drawing as PNG bytes, or None while the canvas is empty."""
+    if not (result.json_data or {}).get("objects"):
+        return None
+    try:
+        return result.image_bytes
+    except ValueError:  # a malformed data URL from the browser: treat as no drawing
+        return None
+
+
+source_col, plot_col = st.columns([1, 2], gap="large")
+with source_col:
+    mode = st.radio("Input", ["Draw", "Upload"], key="enc_source", horizontal=True, label_visibility="collapsed")
+    if mode == "Draw":
+        st.space("medium")  # room for the canvas's toolbar, which floats above it
+        drawing = st_canvas(stroke_width=22, stroke_color="#FFFFFF", background_color="#000000", height=CANVAS_PX,
+                            width=CANVAS_PX, drawing_mode="freedraw", return_image_data=True, key="enc_canvas")
+        st.caption("Draw one digit, large, with the mouse or a finger; the toolbar undoes or clears.")
+        png = canvas_png(drawing)
+        source = ("Your drawing", png) if png else None
+    else:
+        upload = st.file_uploader("An image of one digit", type=UPLOAD_TYPES, key="enc_upload",
+                                  help="Dark on light or light on dark, in any colours; read in memory, never saved.")
+        source = (upload.name, upload.getvalue()) if upload is not None else None
+
+    result = None
+    if source is None:
+        st.info("Draw a digit on the black square, or switch to **Upload** for a photo or a scan.")
+    else:
+        name, data = source
+        scores = test_scores(entry, view) if view is not None else None
+        try:
+            result = vc.encode_image(ckpt.model, data, view.z_mean if view is not None else None, scores)
+        except vc.ImageError as e:
+            st.error(f"{name}: {e}")
+
+with plot_col:
+    if view is None:
+        st.warning("This checkpoint carries no test-set latents and the dataset is not on disk, so there is no "
+                   "scatter to place your digit on. The Train page can download the data.")
+    else:
+        fig = base_scatter(entry, view)
+        if result is not None:
+            add_pick(fig, result.mu, result.sigma, label="your digit", gl=True)
+        fig.update_layout(height=560)
+        st.plotly_chart(fig, key="enc_scatter", config={"scrollZoom": True, "displaylogo": False})
+        st.caption("Your digit is the ring. Its σ ellipses are too small to see at this scale: the close-up "
+                   "below shows them, with its nearest test images.")
+
+if result is None:
+    st.stop()
+
+mu, sigma = result.mu, result.sigma
+seen_col, score_col, near_col = st.columns([1.1, 1.3, 1.3], gap="large")
+with seen_col:
+    st.subheader("The model's view")
+    cols = st.columns(2)
+    digit_image(cols[0], result.image, "Input (28×28)", scale=4)
+    digit_image(cols[1], result.reconstruction, "Its reconstruction", scale=4)
+    png_download(st, [result.image, result.reconstruction], "your-digit.png", key="enc_png")
+    st.caption(f"**{name}** is encoded at z_mean = ({mu[0]:.2f}, {mu[1]:.2f}) with σ = ({sigma[0]:.2f}, "
+               f"{sigma[1]:.2f}); the reconstruction is the decode of z_mean.")
+
+with score_col:
+    st.subheader("How typical is it?")
+    label = score_label(entry, "neg_elbo")
+    title = label[:1].upper() + label[1:]
+    value = result.scores["neg_elbo"]
+    if result.percentiles:
+        pct = result.percentiles["neg_elbo"]
+        cols = st.columns(2)
+        cols[0].metric(title, f"{value:.1f} nats",
+                       help="One-sample negative ELBO: an upper bound on −log p(x). Lower means the model finds "
+                            "the image more likely.")
+        cols[1].metric("Percentile", f"{pct:.1f}",
+                       help="The share of test images with a lower score: 99 means less typical than 99 % of them.")
+        words = verdict(pct)
+        (st.warning if pct >= 90 else st.success)(f"{words[:1].upper()}{words[1:]}.")
+        st.plotly_chart(score_histogram(scores["neg_elbo"], label, value=value, value_label="your digit"),
+                        key="enc_histogram", config={"displayModeBar": False})
+    else:
+        st.metric(title, f"{value:.1f} nats")
+        st.info(missing_scores(entry))
+
+if view is None:
+    st.stop()
+
+with near_col:
+    st.subheader("Its nearest test images")
+    near = result.nearest
+    images = test_images(entry, view)
+    names = ", ".join(f"#{i} ({ckpt.classes[int(view.labels[i])]})" for i in near)
+    if images is not None:
+        digit_image(st, vc.tile(images[near], cols=len(near), pad=3, pad_value=255), f"Nearest first: {names}",
+                    scale=3)
+    else:
+        st.markdown(f"Nearest first: {names}")
+        st.caption("Their pictures need the test set on disk (the Train page can download it).")
+    zoom = add_neighbours(zoom_figure(view.z_mean, view.labels, mu, sigma, height=240), view.z_mean[near])
+    st.plotly_chart(zoom, key="enc_zoom", config={"staticPlot": True})
+    st.caption("Close-up: your digit (ring) with the 1σ and 2σ ellipses of q(z|x); crosses mark the nearest test "
+               "images.")

@@ -1,0 +1,203 @@
+"""AppTest coverage of the "Your digit" and "Anomalies" pages: uploads (including every image
+case of issue 6), the scatter marks, the typicality readout, the gallery and its selection."""
+
+from __future__ import annotations
+
+import base64
+import json
+
+import numpy as np
+import pytest
+from streamlit.testing.v1 import AppTest
+
+import vae_core as vc
+from vae_core.checkpoint import checkpoint_bytes
+
+from hostile_images import CASES, PLAIN
+from test_app import ROOT, app, has_mnist, images, open_page  # noqa: F401  (app is a fixture)
+
+needs_mnist = pytest.mark.skipif(not has_mnist, reason="the test images and scores need the MNIST test set")
+
+
+def figure(at: AppTest, key: str) -> dict:
+    chart = next(c for c in at.get("plotly_chart") if c.proto.id.endswith(key) or key in c.proto.id)
+    return json.loads(chart.proto.spec)
+
+
+def trace(fig: dict, name: str) -> dict | None:
+    return next((t for t in fig["data"] if t.get("name") == name), None)
+
+
+def values(v) -> np.ndarray:
+    """A Plotly JSON array: a list, or a typed array {"dtype", "bdata" (base64)}."""
+    if isinstance(v, dict) and "bdata" in v:
+        return np.frombuffer(base64.b64decode(v["bdata"]), dtype=np.dtype(v["dtype"]))
+    return np.asarray(v)
+
+
+def upload(at: AppTest, name: str, data: bytes) -> AppTest:
+    if at.radio(key="enc_source").value != "Upload":
+        at.radio(key="enc_source").set_value("Upload").run()
+    mime = "image/gif" if name.endswith(".gif") else "image/jpeg" if name.endswith(".jpg") else "image/png"
+    at.file_uploader(key="enc_upload").set_value((name, data, mime)).run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+# --- Your digit -----------------------------------------------------------------------------------
+
+def test_your_digit_starts_with_the_canvas_and_an_empty_scatter(app):
+    open_page(app, "encode")
+    assert app.title[0].value == "Encode your own digit"
+    assert app.radio(key="enc_source").value == "Draw"
+    assert app.info[0].value.startswith("Draw a digit on the black square")
+    assert trace(figure(app, "enc_scatter"), "your digit") is None
+    assert not images(app)
+
+
+def test_an_uploaded_digit_lands_on_the_scatter_with_its_reconstruction(app):
+    open_page(app, "encode")
+    upload(app, "seven.png", PLAIN)
+    ckpt = vc.load_checkpoint(ROOT / "pretrained" / "mnist.safetensors")
+    result = vc.encode_image(ckpt.model, PLAIN, ckpt.latents.z_mean)
+    ring = trace(figure(app, "enc_scatter"), "your digit")
+    assert values(ring["x"])[0] == pytest.approx(result.mu[0]) and values(ring["y"])[0] == pytest.approx(result.mu[1])
+    captions = [i.caption for i in images(app)]
+    assert captions[:2] == ["Input (28×28)", "Its reconstruction"]
+    assert any(f"**seven.png** is encoded at z_mean = ({result.mu[0]:.2f}, {result.mu[1]:.2f})" in c.value
+               for c in app.caption)
+    zoom = figure(app, "enc_zoom")
+    crosses = zoom["data"][-1]
+    assert np.allclose(values(crosses["x"]), ckpt.latents.z_mean[result.nearest, 0], atol=1e-5)
+    if has_mnist:
+        names = ", ".join(f"#{i} ({ckpt.classes[ckpt.latents.labels[i]]})" for i in result.nearest)
+        assert captions[2] == f"Nearest first: {names}" and len(captions) == 3
+        assert app.metric[1].label == "Percentile" and 0 <= float(app.metric[1].value) <= 100
+        assert app.success[0].value in ("Typical: like most of the test set.",
+                                        "Very typical: more typical than 90 % of the test set.")
+        hist = figure(app, "enc_histogram")
+        assert any(s["x0"] == pytest.approx(float(app.metric[0].value.split()[0]), abs=0.06)
+                   for s in hist["layout"]["shapes"])
+
+
+@pytest.mark.parametrize("case", list(CASES))
+def test_issue_6_images_get_one_sentence_or_work(app, case):
+    open_page(app, "encode")
+    name, data, error = CASES[case]
+    upload(app, name, data)
+    if error:
+        assert len(app.error) == 1
+        message = app.error[0].value
+        assert message.startswith(f"{name}: ") and error in message and "\n" not in message
+        assert trace(figure(app, "enc_scatter"), "your digit") is None
+        assert app.title[0].value == "Encode your own digit"  # the page keeps running
+    else:
+        assert not app.error
+        ring = trace(figure(app, "enc_scatter"), "your digit")
+        plain = upload(app, "seven.png", PLAIN)
+        reference = trace(figure(plain, "enc_scatter"), "your digit")
+        assert np.hypot(*(values(ring[a])[0] - values(reference[a])[0] for a in "xy")) < 0.25
+
+
+def test_after_an_error_a_good_upload_works_again(app):
+    open_page(app, "encode")
+    upload(app, "notes.png", b"not an image")
+    assert app.error
+    upload(app, "seven.png", PLAIN)
+    assert not app.error and trace(figure(app, "enc_scatter"), "your digit") is not None
+
+
+def test_without_the_dataset_typicality_explains_where_to_get_it(monkeypatch):
+    monkeypatch.chdir(ROOT)
+    monkeypatch.delenv("VAE_DATA_DIR", raising=False)  # HOME is a fresh folder: no data anywhere
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    at.run()
+    open_page(at, "encode")
+    upload(at, "seven.png", PLAIN)
+    message = at.info[0].value
+    assert "does not carry per-image test scores" in message and "not on disk" in message
+    assert "python -m vae_core download --dataset mnist" in message
+    assert "Their pictures need the test set on disk" in " ".join(c.value for c in at.caption)
+    assert trace(figure(at, "enc_scatter"), "your digit") is not None  # the latents still place it
+    open_page(at, "anomaly")
+    assert "does not carry per-image test scores" in at.warning[0].value
+
+
+def test_a_checkpoint_carrying_scores_needs_no_dataset(monkeypatch):
+    monkeypatch.chdir(ROOT)
+    monkeypatch.delenv("VAE_DATA_DIR", raising=False)
+    ckpt = vc.load_checkpoint(ROOT / "pretrained" / "mnist.safetensors")
+    rng = np.random.default_rng(0)
+    ckpt.latents.neg_elbo = rng.gamma(20, 7, 10_000).astype(np.float32)
+    ckpt.latents.recon_error = (ckpt.latents.neg_elbo - 5).astype(np.float32)
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    at.run()
+    at.sidebar.file_uploader(key="upload").set_value(("scored.safetensors", checkpoint_bytes(ckpt),
+                                                      "application/octet-stream")).run()
+    at.run()
+    assert at.sidebar.selectbox(key="model_id").value.startswith("session/")
+    open_page(at, "encode")
+    upload(at, "seven.png", PLAIN)
+    assert at.metric[1].label == "Percentile"
+    open_page(at, "anomaly")
+    assert not at.warning
+    worst = int(np.argmax(ckpt.latents.neg_elbo))
+    assert images(at)[0].caption.startswith(f"#{worst} · ")
+    assert "decodes of their codes" in " ".join(c.value for c in at.caption)
+
+
+# --- Anomalies ------------------------------------------------------------------------------------
+
+@needs_mnist
+def test_anomaly_view_scatter_histogram_and_gallery(app):
+    open_page(app, "anomaly")
+    assert app.title[0].value == "Find unusual images"
+    fig = figure(app, "anomaly_scatter")
+    points, ringed = fig["data"][0], fig["data"][1]
+    assert len(values(points["x"])) == 10_000 and ringed["name"] == "above threshold"
+    threshold = app.slider[0].value
+    assert 0 < len(values(ringed["x"])) < 200  # the default threshold flags about 1 %
+    assert f"score above {threshold:.1f} nats" in app.markdown[0].value
+    gallery = [i.caption for i in images(app)]
+    assert len(gallery) == 20 and len([b for b in app.button if b.label == "Select"]) == 20
+    scores = [float(c.rsplit("·", 1)[1]) for c in gallery]
+    assert scores == sorted(scores, reverse=True) and min(scores) >= threshold - 1
+    app.slider[0].set_value(threshold - 50).run()
+    fig = figure(app, "anomaly_scatter")
+    assert len(values(fig["data"][1]["x"])) > len(values(ringed["x"]))
+    assert app.info[0].value.startswith("Click a point on the scatter")
+
+
+@needs_mnist
+def test_selecting_a_gallery_image_marks_it_on_the_scatter(app):
+    open_page(app, "anomaly")
+    caption = images(app)[3].caption
+    index = int(caption.split(" ")[0][1:])
+    app.button(key="anomaly_select_3").click().run()
+    assert app.subheader[0].value.startswith(f"Test image #{index} · class ")
+    fig = figure(app, "anomaly_scatter")
+    ring = trace(fig, "selected")
+    points = fig["data"][0]
+    at = list(values(points["customdata"])).index(index)
+    assert values(ring["x"])[0] == pytest.approx(values(points["x"])[at], abs=1e-4)
+    assert values(ring["y"])[0] == pytest.approx(values(points["y"])[at], abs=1e-4)
+    assert [i.caption for i in images(app)][:2] == ["Original", "Decode of z_mean"]
+    assert "rank **4**" in app.markdown[1].value
+    assert app.button(key="anomaly_select_3").proto.type == "primary"
+    open_page(app, "explore")  # the choice survives a page switch
+    open_page(app, "anomaly")
+    assert app.subheader[0].value.startswith(f"Test image #{index}")
+
+
+@needs_mnist
+def test_switching_the_score_recolours_and_reranks(app):
+    open_page(app, "anomaly")
+    before = figure(app, "anomaly_scatter")["data"][0]["marker"]["color"]
+    app.radio(key="anomaly_kind").set_value("recon_error").run()
+    assert "reconstruction error" in app.slider[0].label
+    after = figure(app, "anomaly_scatter")["data"][0]["marker"]["color"]
+    assert not np.array_equal(values(before), values(after))
+    assert "by reconstruction error" in app.subheader[-1].value
+    open_page(app, "generate")
+    open_page(app, "anomaly")
+    assert app.radio(key="anomaly_kind").value == "recon_error"  # kept across pages

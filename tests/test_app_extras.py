@@ -1,0 +1,244 @@
+"""AppTest coverage of the AE vs VAE and Toy world pages, the β choice on the Train page, and
+class names (not digit indices) on every page when the Fashion-MNIST model is selected."""
+
+import base64
+import json
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+from streamlit.testing.v1 import AppTest
+
+import vae_core as vc
+from conftest import FASHION_DIR, MNIST_DIR, SHARED_DATA
+from test_app import images, image_urls, open_page
+
+ROOT = Path(__file__).resolve().parents[1]
+MNIST_ID, FASHION_ID = "pretrained/mnist.safetensors", "pretrained/fashion-mnist.safetensors"
+FASHION_NAMES = list(vc.DATASETS["fashion-mnist"].classes)
+has_mnist = (MNIST_DIR / "t10k-images-idx3-ubyte.gz").exists()
+has_fashion = (FASHION_DIR / "train-images-idx3-ubyte.gz").exists()
+
+
+@pytest.fixture
+def app(monkeypatch):
+    monkeypatch.chdir(ROOT)
+    monkeypatch.setenv("VAE_DATA_DIR", str(SHARED_DATA))  # both datasets, in their <dataset>/ folders
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def select_model(at: AppTest, model_id: str) -> None:
+    at.sidebar.selectbox(key="model_id").set_value(model_id).run()
+    assert not at.exception, [e.value for e in at.exception]
+
+
+def figures(at: AppTest) -> list[dict]:
+    return [json.loads(chart.proto.spec) for chart in at.get("plotly_chart")]
+
+
+def trace(figure: dict, name: str) -> dict:
+    return next(t for t in figure["data"] if t.get("name") == name)
+
+
+def values(array) -> list[float]:
+    """A Plotly array from a figure's JSON: a list, or base64 "bdata" with its dtype."""
+    if isinstance(array, dict):
+        return np.frombuffer(base64.b64decode(array["bdata"]), np.dtype(array["dtype"])).tolist()
+    return list(array)
+
+
+def xs(figure: dict, name: str) -> list[float]:
+    return values(trace(figure, name)["x"])
+
+
+def legend_names(figure: dict) -> list[str]:
+    return [t["name"] for t in figure["data"] if t.get("showlegend", True) and t.get("name")
+            and t["name"] not in ("location", "random points")]
+
+
+def wait(job, timeout: float = 180.0) -> None:
+    deadline = time.time() + timeout
+    while job.snapshot().running and time.time() < deadline:
+        time.sleep(0.1)
+    assert not job.snapshot().running, "the training job did not finish"
+
+
+# --- AE vs VAE ---
+
+def test_compare_shows_both_spaces_and_decodes_of_the_same_points(app):
+    open_page(app, "compare")
+    assert app.title[0].value == "Autoencoder vs VAE"
+    assert [s.value for s in app.subheader] == ["Autoencoder", "VAE"]
+    captions = [c.value.replace("\\", "") for c in app.main.caption]  # markdown escapes off
+    assert any(c.startswith("MNIST autoencoder (pretrained)  \ntest reconstruction") for c in captions)
+    assert any(c.startswith("MNIST (pretrained)  \ntest reconstruction") for c in captions)
+    ae_fig, vae_fig = figures(app)
+    assert xs(ae_fig, "random points") == xs(vae_fig, "random points")  # the same N(0, I) draws
+    assert len(xs(ae_fig, "random points")) == 16
+    assert legend_names(ae_fig) == legend_names(vae_fig) == [str(d) for d in range(10)]
+    # each plot over its own extent: the autoencoder's codes spread much farther
+    assert ae_fig["layout"]["xaxis"]["range"][1] > 3 * vae_fig["layout"]["xaxis"]["range"][1]
+    shown = images(app)
+    assert len(shown) == 2 and shown[0].url != shown[1].url and "16 points" in shown[0].caption
+    stats = [m.value for m in app.markdown if "land far from every test code" in m.value]
+    assert len(stats) == 2 and all("equally common classes" in s for s in stats)
+
+
+def test_compare_controls_change_the_points(app):
+    open_page(app, "compare")
+    before = image_urls(app)
+    app.button[0].click().run()  # "New points"
+    assert app.number_input(key="compare_seed").value == 1 and image_urls(app)[0] != before[0]
+    app.radio(key="compare_source").set_value("uniform").run()
+    ae_fig, vae_fig = figures(app)
+    ae_x, vae_x = xs(ae_fig, "random points"), xs(vae_fig, "random points")
+    ratio = ae_fig["layout"]["xaxis"]["range"][1] / vae_fig["layout"]["xaxis"]["range"][1]
+    assert ae_x[0] == pytest.approx(ratio * vae_x[0], rel=1e-3)  # same relative places, each model's extent
+    app.slider(key="compare_n").set_value(32).run()
+    assert len(xs(figures(app)[0], "random points")) == 32
+    app.toggle(key="compare_same_scale").set_value(True).run()
+    ae_fig, vae_fig = figures(app)
+    assert ae_fig["layout"]["xaxis"]["range"] == vae_fig["layout"]["xaxis"]["range"]
+
+
+def test_compare_with_an_autoencoder_selected_puts_it_on_its_side(app):
+    from ui.state import ModelEntry
+
+    ckpt = vc.load_checkpoint(ROOT / "pretrained" / "autoencoder" / "mnist-ae.safetensors")
+    entry = ModelEntry("session/my-ae", "my-ae.safetensors (uploaded)", "uploaded", ckpt)
+    app.session_state["user_models"] = {entry.id: entry}
+    app.session_state["select_model"] = entry.id
+    open_page(app, "compare")
+    captions = [c.value.replace("\\", "") for c in app.main.caption]  # markdown escapes off
+    assert any(c.startswith("my-ae.safetensors (uploaded)") for c in captions)
+    assert any(c.startswith("MNIST (pretrained)") for c in captions)
+    assert "plain autoencoder" in app.sidebar.caption[0].value  # the model card says what it is
+    open_page(app, "explore")  # every page copes with an autoencoder: a code with no spread
+    open_page(app, "generate")
+    assert len(images(app)) == 1
+
+
+# --- Toy world ---
+
+def test_toy_world_trains_and_shows_data_codes_and_generated_points(app):
+    open_page(app, "toy")
+    assert app.title[0].value == "Toy world" and len(app.get("plotly_chart")) == 1
+    assert app.info and "Press **Train**" in app.info[0].value
+    app.select_slider(key="toy_n").set_value(500).run()
+    app.select_slider(key="toy_steps").set_value(250).run()
+    app.button(key="toy_train").click().run()
+    assert not app.exception, [e.value for e in app.exception]
+    assert app.success and app.success[0].value.startswith("Trained 250 steps in")
+    data_fig, latent_fig, generated_fig = figures(app)
+    assert legend_names(data_fig) == legend_names(latent_fig) == ["moon 1", "moon 2"]
+    assert sum(len(values(t["x"])) for t in latent_fig["data"] if t.get("name", "").startswith("moon")) == 500
+    assert len(xs(generated_fig, "generated")) == len(xs(generated_fig, "data")) == 500
+    samples = xs(generated_fig, "generated")
+    app.toggle(key="toy_means").set_value(True).run()  # the decoder's means instead of samples
+    assert xs(figures(app)[2], "generated") != samples
+    assert any("decoder mean" in m.value for m in app.markdown)
+    app.radio(key="toy_colour").set_value("angle").run()
+    data_fig = figures(app)[0]
+    assert len(data_fig["data"]) == 1 and data_fig["data"][0]["marker"]["colorscale"]
+    app.slider(key="toy_noise").set_value(0.2).run()  # other data: the model shown was trained on the old
+    assert len(app.get("plotly_chart")) == 1 and app.info and not app.success
+
+
+def test_toy_world_names_each_datasets_components(app):
+    open_page(app, "toy")
+    app.selectbox(key="toy_dataset").set_value("ring").run()
+    assert legend_names(figures(app)[0]) == [f"Gaussian {i}" for i in range(1, 9)]
+    app.selectbox(key="toy_dataset").set_value("pinwheel").run()
+    assert legend_names(figures(app)[0]) == [f"arm {i}" for i in range(1, 6)]
+
+
+# --- β on the Train page ---
+
+@pytest.mark.skipif(not has_mnist, reason=f"training needs the MNIST files in {MNIST_DIR}")
+def test_train_page_offers_beta_0_1_4_and_uses_the_choice(app):
+    open_page(app, "train")
+    beta = app.select_slider(key="train_beta")
+    assert {"0", "1", "4"} <= set(beta.options) and beta.value == 1.0
+    assert any("trades reconstruction" in c.value for c in app.main.caption)
+    beta.set_value(4.0).run()
+    app.number_input(key="train_limit").set_value(1000).run()
+    app.number_input(key="train_epochs").set_value(1).run()
+    app.number_input(key="train_iwae_k").set_value(2).run()
+    app.button(key="train_start").click().run()
+    job = app.session_state["train_job"]
+    assert job.train_config.beta == 4.0
+    wait(job)
+
+
+# --- Fashion-MNIST: class names everywhere ---
+
+needs_fashion = pytest.mark.skipif(not (ROOT / FASHION_ID).exists(), reason="the Fashion-MNIST model is missing")
+
+
+@needs_fashion
+def test_fashion_explore_names_classes(app):
+    select_model(app, FASHION_ID)
+    assert legend_names(figures(app)[0]) == FASHION_NAMES
+    app.session_state["per_model"] = {FASHION_ID: {"pick": {"index": 0, "z": [0.0, 0.0]}}}
+    app.run()
+    assert app.subheader[0].value == f"Test image #0 · class {FASHION_NAMES[9]}"  # the first test image: a boot
+    app.slider(key="explore_z1").set_value(1.0).run()
+    assert any(f"(class {name})" in c.value for c in app.main.caption for name in FASHION_NAMES)
+
+
+@needs_fashion
+def test_fashion_interpolate_names_classes(app):
+    select_model(app, FASHION_ID)
+    open_page(app, "interpolate")
+    start = app.markdown[0].value.split("\n")[0]
+    assert "(Trouser)" in start  # the default walk starts at class 1
+    app.radio(key="interp_mode").set_value("By class and example").run()
+    box = app.selectbox(key="interp_class_a")
+    assert box.options == FASHION_NAMES
+    box.set_value(8).run()
+    assert "(Bag)" in app.markdown[0].value.split("\n")[0]
+    assert any(legend_names(f) == FASHION_NAMES for f in figures(app))  # the scatter the path is drawn on
+
+
+@needs_fashion
+def test_fashion_generate_names_classes(app):
+    select_model(app, FASHION_ID)
+    open_page(app, "generate")
+    assert app.subheader[0].value == "Make an item"
+    labels = [b.label for b in app.button if b.key and b.key.startswith("gen_class_")]
+    assert labels == FASHION_NAMES
+    app.button(key="gen_class_0").click().run()
+    assert images(app)[0].caption.startswith("16 new items of class T-shirt/top")
+
+
+@needs_fashion
+def test_fashion_compare_names_classes(app):
+    select_model(app, FASHION_ID)
+    open_page(app, "compare")
+    captions = [c.value.replace("\\", "") for c in app.main.caption]  # markdown escapes off
+    assert any(c.startswith("Fashion-MNIST autoencoder (pretrained)") for c in captions)
+    assert all(legend_names(f) == FASHION_NAMES for f in figures(app))
+
+
+@pytest.mark.skipif(not has_fashion, reason=f"training needs the Fashion-MNIST files in {FASHION_DIR}")
+def test_fashion_training_names_classes(app):
+    open_page(app, "train")
+    box = app.selectbox(key="train_dataset")
+    assert box.options == ["MNIST", "Fashion-MNIST"]
+    box.set_value("fashion-mnist").run()
+    app.number_input(key="train_limit").set_value(1000).run()
+    app.number_input(key="train_epochs").set_value(1).run()
+    app.number_input(key="train_iwae_k").set_value(2).run()
+    app.button(key="train_start").click().run()
+    wait(app.session_state["train_job"])
+    app.run()
+    app.run()
+    assert any("Finished" in s.value for s in app.success)
+    assert app.sidebar.selectbox(key="model_id").value.startswith("session/")
+    assert "My model 1 (Fashion-MNIST)" in app.sidebar.selectbox(key="model_id").options
+    _, scatter = figures(app)  # loss curves, then the live latent scatter
+    assert legend_names(scatter) == FASHION_NAMES

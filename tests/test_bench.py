@@ -1,0 +1,101 @@
+"""The benchmark harness's pure-Python parts on tiny inputs, so bench/ does not rot.
+
+No wall time is asserted here: the figures themselves come from `python -m bench`.
+"""
+
+import json
+import os
+
+import numpy as np
+import pytest
+import torch
+
+import vae_core as vc
+from bench import app, browser, concurrency, report, run, training
+from conftest import synthetic_digits
+
+
+def test_rows_compare_with_their_goal_and_render_as_tables(tmp_path):
+    rows = [report.Row("app", "click p50", 120.0, "ms", 150.0, "<=", fmt="{:.0f}", note="in-page"),
+            report.Row("training", "speed-up", 1.5, "×", 2.0, ">=", baseline="a vs b"),
+            report.Row("memory", "peak", None, "MB", 600.0),
+            report.Row("load", "seen", 3.0)]
+    assert [r.status for r in rows] == ["pass", "MISS", "MISS", "info"]
+    assert rows[0].shown(rows[0].value) == "120 ms" and rows[0].goal_text == "≤ 150 ms"
+    assert rows[1].shown(1.5) == "1.5×" and rows[1].goal_text == "≥ 2×"
+    text = report.table(rows)
+    assert text.splitlines()[0].split() == ["section", "figure", "value", "goal", "baseline", "/", "ratio", "result"]
+    assert "click p50  120 ms" in text and "[app] click p50: in-page" in text
+    md = report.markdown(rows)
+    assert md.count("\n") == len(rows) + 1 and "| training | speed-up | 1.5× | ≥ 2× | a vs b | MISS |" in md
+
+    path = tmp_path / "results.json"
+    info = {"cpu_count": 2, "torch": torch.__version__}
+    report.write_results({"app": report.section_result(rows[:1], {"click_ms": [np.float64(1.5)]}, 3.21)}, info,
+                         "quick", path)
+    report.write_results({"memory": report.section_result(rows[2:3], {}, 1.0)}, info, "full", path)
+    saved = json.loads(path.read_text())
+    assert set(saved["sections"]) == {"app", "memory"}  # a later run keeps the sections it did not redo
+    assert saved["sections"]["app"]["mode"] == "quick" and saved["sections"]["app"]["details"]["click_ms"] == [1.5]
+    assert saved["sections"]["app"]["rows"][0]["status"] == "pass" and saved["machine"] == info
+
+
+def test_machine_info_names_what_the_figures_depend_on():
+    info = report.machine_info()
+    for key in ("cpu_count", "cpu_model", "torch", "torch_threads", "python", "date"):
+        assert info[key], key
+    assert str(info["cpu_count"]) in report.machine_line(info)
+
+
+def test_reference_loop_and_project_trainer_run_one_epoch_each():
+    images, _ = synthetic_digits(512, seed=0)
+    test_images, _ = synthetic_digits(200, seed=1)
+    ref = training.reference_loop(images, test_images, epochs=1)
+    assert len(ref.epoch_seconds) == 1 and ref.samples == 512 and ref.samples_per_second > 0
+    # a trained tutorial model beats predicting p = 0.5 for every pixel (784 ln 2 = 543 nats)
+    assert 0 < ref.test_neg_elbo[0] < 543
+    run_ = training.project_run(vc.VAEConfig(hidden=(32,)), vc.TrainConfig(epochs=3, batch_size=128), images,
+                                test_images, target=1e6)
+    assert run_.reached_epoch == 1 and len(run_.epoch_seconds) == 1  # stops as soon as the target is reached
+    assert run_.seconds_to_target == run_.epoch_seconds[0] and run_.steps_per_epoch == 4
+
+
+def test_the_tutorial_loss_is_the_project_loss_summed_over_the_batch():
+    torch.manual_seed(0)
+    x = torch.rand(5, 784)
+    logits, mu, logvar = torch.randn(5, 784), torch.randn(5, 2), torch.randn(5, 2)
+    summed = training.tutorial_loss(logits, x, mu, logvar)
+    torch.testing.assert_close(summed, 5 * vc.vae_loss(logits, x, mu, logvar).loss)
+
+
+def test_step_flops_count_forward_and_twice_that_backward():
+    model = vc.build_model(vc.VAEConfig(hidden=(8,)))  # 784-8-(2x2) / 2-8-784
+    forward = 2 * 10 * (784 * 8 + 8 * 4 + 2 * 8 + 8 * 784)
+    assert training.step_matmul_flops(model, batch=10) == 3 * forward
+    assert training.matmul_gflops(n=64, repeats=2) > 0
+
+
+def test_click_split_and_memory_drift_are_computed_from_samples():
+    traces = [{"ms": 100, "sent": 30, "first_in": 50}, {"ms": 200, "sent": 40, "first_in": 90}, None]
+    assert app.split(traces) == {"browser_before_request": 35.0, "request_to_first_reply": 35.0,
+                                 "first_reply_to_image": 80.0}
+    flat = [(t, 400.0 + (5.0 if t < 60 else 0.0)) for t in range(0, 300, 5)]
+    first, last, drift = concurrency.rss_drift(flat)
+    assert (first, last, drift) == (400.0, 400.0, 0.0)  # the warm-up minute does not count
+    growing = [(t, 400.0 + t / 10) for t in range(0, 60, 5)]  # too short for minutes: thirds
+    assert concurrency.rss_drift(growing)[2] == pytest.approx(4.0)  # 400.75 MB -> 404.75 MB
+
+
+def test_own_process_memory_is_read_from_proc():
+    if not os.path.exists("/proc/self/status"):
+        pytest.skip("no /proc")
+    assert 10 < browser.rss_mb(os.getpid()) <= browser.peak_rss_mb(os.getpid())
+
+
+def test_command_line_picks_sections_and_modes():
+    args = run.parse_args(["app", "memory", "--quick"])
+    assert args.sections == ["app", "memory"] and args.quick
+    assert run.parse_args([]).sections == [] and run.DEFAULT_SECTIONS[0] == "training"
+    assert "load" not in run.DEFAULT_SECTIONS and "load" in run.SECTIONS
+    with pytest.raises(SystemExit):
+        run.parse_args(["everything"])

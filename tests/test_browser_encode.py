@@ -1,0 +1,155 @@
+"""End to end in Chromium: draw a digit on the "Your digit" canvas (and upload one) and see it
+land on the scatter with its reconstruction; select an image in the Anomalies gallery.
+Reuses the server and browser fixtures of test_browser.py; screenshots go to $SCREENSHOT_DIR."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from PIL import Image, ImageDraw
+
+from test_browser import CHROMIUM, MNIST_DIR, images, page, server, shoot, wait_idle  # noqa: F401  (fixtures)
+
+pytestmark = [
+    pytest.mark.skipif(not __import__("pathlib").Path(CHROMIUM).exists(), reason=f"{CHROMIUM} not found"),
+    pytest.mark.skipif(not (MNIST_DIR / "t10k-images-idx3-ubyte.gz").exists(),
+                       reason=f"the nearest-digit pictures and scores need the MNIST test set in {MNIST_DIR}"),
+]
+
+
+def goto(page, name: str, heading: str) -> None:
+    page.locator("[data-testid='stSidebarNav']").get_by_text(name, exact=True).click()
+    page.wait_for_selector(f"h1:has-text('{heading}')")
+
+
+def trace_xy(page, name: str):
+    """(x, y) of the first point of a trace called ``name`` in any Plotly chart, or None."""
+    return page.evaluate("""name => {
+        for (const gd of document.querySelectorAll('.js-plotly-plot')) {
+            for (const t of gd._fullData || []) if (t.name === name) return [t.x[0], t.y[0]];
+        }
+        return null;
+    }""", name)
+
+
+def wait_for_trace(page, name: str) -> None:
+    page.wait_for_function("""name => [...document.querySelectorAll('.js-plotly-plot')]
+        .some(gd => (gd._fullData || []).some(t => t.name === name))""", arg=name)
+
+
+def main_text(page) -> str:
+    return page.inner_text("[data-testid='stMain']")
+
+
+def draw_seven(page) -> None:
+    """Two mouse strokes on the canvas: the bar and the stem of a 7."""
+    canvas = page.locator("[data-testid='stMain'] .canvas-root canvas").last  # fabric's event layer
+    canvas.wait_for()
+    box = canvas.bounding_box()
+    x0, y0, w = box["x"], box["y"], box["width"]
+    strokes = [[(0.3, 0.2), (0.72, 0.2)], [(0.72, 0.2), (0.42, 0.85)]]
+    for stroke in strokes:
+        (ax, ay), (bx, by) = stroke
+        page.mouse.move(x0 + ax * w, y0 + ay * w)
+        page.mouse.down()
+        for i in range(1, 21):
+            t = i / 20
+            page.mouse.move(x0 + (ax + t * (bx - ax)) * w, y0 + (ay + t * (by - ay)) * w)
+        page.mouse.up()
+        page.wait_for_timeout(300)
+
+
+def test_a_drawn_digit_lands_on_the_scatter(page):
+    goto(page, "Your digit", "Encode your own digit")
+    assert trace_xy(page, "your digit") is None
+    draw_seven(page)
+    page.wait_for_selector("text=The model's view")
+    wait_for_trace(page, "your digit")
+    wait_idle(page)
+    text = main_text(page)
+    assert "Its reconstruction" in text and "Your drawing is encoded at z_mean = (" in text
+    z = re.search(r"z_mean = \((-?\d+\.\d+), (-?\d+\.\d+)\)", text)
+    x, y = trace_xy(page, "your digit")
+    assert abs(x - float(z[1])) < 0.01 and abs(y - float(z[2])) < 0.01  # the ring sits at the code shown
+    assert "Percentile" in text and "typical" in text and "Nearest first: #" in text
+    assert len(set(images(page))) == 3  # what the model sees, the reconstruction, the five nearest
+    shoot(page, "encode")
+    page.get_by_text("How typical is it?").evaluate("e => e.scrollIntoView({block: 'start'})")
+    shoot(page, "encode-details")
+
+
+def test_an_uploaded_digit_and_a_bad_file(page, tmp_path):
+    page.locator("[data-testid='stMain'] [data-testid='stRadio']").get_by_text("Upload", exact=True).click()
+    uploader = page.locator("[data-testid='stMain'] input[type=file]")
+    uploader.wait_for(state="attached")
+    bad = tmp_path / "notes.png"
+    bad.write_bytes(b"these are my notes, not a picture")
+    uploader.set_input_files(str(bad))
+    page.wait_for_selector("[data-testid='stMain'] [data-testid='stAlert'] >> text=not an image Pillow can read")
+    assert trace_xy(page, "your digit") is None
+    digit = Image.new("RGB", (400, 300), (250, 248, 240))  # a photo-like page: dark ink on paper
+    ImageDraw.Draw(digit).line([(150, 60), (250, 60), (170, 250)], fill=(30, 30, 60), width=18)
+    path = tmp_path / "seven.png"
+    digit.save(path)
+    uploader.set_input_files(str(path))
+    page.wait_for_selector("text=seven.png is encoded at")
+    wait_for_trace(page, "your digit")
+    wait_idle(page)
+    assert "not an image" not in main_text(page)
+    shoot(page, "encode-upload")
+
+
+def test_selecting_an_anomaly_in_the_gallery_marks_it_on_the_scatter(page):
+    goto(page, "Anomalies", "Find unusual images")
+    page.wait_for_selector("text=least typical test images")
+    wait_idle(page)
+    # The gallery's first tile: the least typical image, with its Select button.
+    tile = page.locator("[data-testid='stColumn']").filter(has=page.locator("[data-testid='stImage']")) \
+        .filter(has=page.get_by_role("button", name="Select", exact=True)).first
+    index = int(re.search(r"#(\d+) · ", tile.inner_text())[1])
+    tile.get_by_role("button", name="Select", exact=True).click()
+    page.wait_for_selector(f"h3:has-text('Test image #{index}')")
+    wait_for_trace(page, "selected")
+    wait_idle(page)
+    # The ring sits on the chosen image's own point of the scatter.
+    point = page.evaluate("""index => {
+        for (const gd of document.querySelectorAll('.js-plotly-plot')) {
+            const t = (gd._fullData || []).find(t => t.name === 'test images');
+            if (t) { const i = Array.from(t.customdata).indexOf(index); return [t.x[i], t.y[i]]; }
+        }
+        return null;
+    }""", index)
+    ring = trace_xy(page, "selected")
+    assert point is not None and abs(point[0] - ring[0]) < 1e-3 and abs(point[1] - ring[1]) < 1e-3
+    assert "rank 1 of 10,000" in main_text(page)
+    shoot(page, "anomaly-gallery")
+    page.get_by_text("Find unusual images").evaluate("e => e.scrollIntoView({block: 'start'})")
+    shoot(page, "anomaly")
+
+
+def test_clicking_a_point_of_the_anomaly_scatter_selects_it(page):
+    """After the gallery, a click on the scatter itself picks an image (an isolated one, so the
+    click cannot land on a neighbour)."""
+    target = page.evaluate("""() => {
+        const gd = document.querySelector('.js-plotly-plot'), t = gd._fullData[0], fl = gd._fullLayout;
+        const limit = 0.8 * fl.xaxis.range[1], n = t.x.length;
+        let best = -1, bestDist = -1;
+        for (let i = n - 1; i >= Math.max(0, n - 400); i--) {  // the least typical, drawn on top
+            if (Math.abs(t.x[i]) > limit || Math.abs(t.y[i]) > limit) continue;
+            let nearest = Infinity;
+            for (let j = 0; j < n; j++) {
+                if (j !== i) nearest = Math.min(nearest, (t.x[j] - t.x[i]) ** 2 + (t.y[j] - t.y[i]) ** 2);
+            }
+            if (nearest > bestDist) { bestDist = nearest; best = i; }
+        }
+        const r = gd.querySelector('.nsewdrag').getBoundingClientRect();
+        return {index: t.customdata[best], x: r.left + fl.xaxis.l2p(t.x[best]), y: r.top + fl.yaxis.l2p(t.y[best]),
+                zx: t.x[best], zy: t.y[best]};
+    }""")
+    page.mouse.click(target["x"], target["y"])
+    page.wait_for_selector(f"h3:has-text('Test image #{target['index']} ')")
+    page.wait_for_function("z => { const gd = document.querySelector('.js-plotly-plot');"
+                           " const t = gd._fullData.find(t => t.name === 'selected');"
+                           " return t && Math.abs(t.x[0] - z[0]) < 1e-3 && Math.abs(t.y[0] - z[1]) < 1e-3; }",
+                           arg=[target["zx"], target["zy"]])

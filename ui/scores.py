@@ -1,0 +1,53 @@
+"""The test set's per-image scores and images for a model, lined up with its scatter: from
+the checkpoint when it carries them, else computed once (per model) from the test set on disk."""
+
+from __future__ import annotations
+
+import numpy as np
+import streamlit as st
+
+from ui.state import DATASET_TITLES, LatentView, ModelEntry, test_set
+from vae_core.typicality import SCORE_KINDS, score_images
+
+
+def test_images(entry: ModelEntry, view: LatentView) -> np.ndarray | None:
+    """The test images behind the scatter's points (same order), or None when not on disk.
+
+    A checkpoint trained on a slice (--limit) holds the codes of the first N test images;
+    its labels must match the files', or the images would belong to other points.
+    """
+    data = test_set(entry.ckpt.dataset)
+    n = len(view.labels)
+    if data is None or n > len(data.labels) or not np.array_equal(data.labels[:n], view.labels):
+        return None
+    return data.images[:n]
+
+
+@st.cache_resource(show_spinner="Scoring every test image (once per model)…", max_entries=16)
+def _computed(_entry: ModelEntry, _images: np.ndarray, entry_id: str, n: int) -> dict[str, np.ndarray]:
+    return score_images(_entry.ckpt.model, _images)
+
+
+def test_scores(entry: ModelEntry, view: LatentView) -> dict[str, np.ndarray] | None:
+    """{"neg_elbo", "recon_error"} per test image in the scatter's order, or None (see missing_scores)."""
+    latents = entry.ckpt.latents
+    if latents is not None and latents.neg_elbo is not None and len(latents.neg_elbo) == len(view.labels):
+        return {"neg_elbo": latents.neg_elbo, "recon_error": latents.recon_error}
+    images = test_images(entry, view)
+    return None if images is None else _computed(entry, images, entry.id, len(images))
+
+
+def missing_scores(entry: ModelEntry) -> str:
+    """Why there are no per-image scores, and where to get the data."""
+    name = entry.ckpt.dataset
+    title = DATASET_TITLES.get(name, name)
+    return (f"This checkpoint does not carry per-image test scores, and the {title} test set is not on disk to "
+            f"compute them. Download it on the **Train** page, run `python -m vae_core download --dataset {name}`, "
+            f"or put the four IDX files in `~/.cache/vae-explorer/{name}/` (or in `$VAE_DATA_DIR`).")
+
+
+def score_label(entry: ModelEntry, kind: str) -> str:
+    """The name of a score for this model (an autoencoder has no ELBO: only its reconstruction)."""
+    if kind == "neg_elbo" and not getattr(entry.ckpt.config, "variational", True):
+        return "reconstruction error (an autoencoder has no ELBO)"
+    return SCORE_KINDS[kind]
