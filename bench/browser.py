@@ -276,13 +276,15 @@ HELPERS_JS = r"""
   };
   B.idle = () => !document.querySelector('[data-testid=stStatusWidget]');
   B.exceptions = () => document.querySelectorAll('[data-testid=stException]').length;
-  // Well-separated test points of the scatter (so a click cannot land on a neighbour),
-  // spread over the classes, inside 80 % of the view: [[trace, index], ...].
+  // Well-separated test points of the scatter, spread over the classes, inside 80 % of the
+  // view: [[trace, index], ...]. Far from other test points and from the invisible grid of
+  // clickable locations too: Plotly treats every marker within 3 px of the pointer as equally
+  // close and then takes the first trace, the grid, so a click there decodes a location.
   B.isolatedPoints = (count) => {
     const gd = scatter(), data = gd._fullData;
     const limit = 0.8 * gd._fullLayout.xaxis.range[1];
     const all = [];
-    data.forEach((t, k) => { if (t.customdata) for (let j = 0; j < t.x.length; j++) all.push([t.x[j], t.y[j]]); });
+    data.forEach((t, k) => { for (let j = 0; j < t.x.length; j++) all.push([t.x[j], t.y[j]]); });
     const perTrace = [];
     data.forEach((t, k) => {
       if (!t.customdata) return;
@@ -424,7 +426,10 @@ class Session:
             await self.page.wait_for_function("() => window.__bench.result && window.__bench.result.done",
                                               polling=20, timeout=timeout_ms)
         except Exception as e:  # a timeout: the image never came
-            self.log.timeouts.append(f"{what}: {type(e).__name__}")
+            sent = await self.page.evaluate("""() => { const r = window.__bench.result;
+                return r.t0 === null ? 'no input seen' : (window.__wsLog || []).some(e => e[0] >= r.t0 && e[1] === 'out')
+                       ? 'request sent' : 'no request sent'; }""")
+            self.log.timeouts.append(f"{what}: {type(e).__name__} ({sent})")
             return None
         return await self.page.evaluate("() => window.__bench.result.ms")
 

@@ -18,6 +18,7 @@ from bench.browser import AppServer, CpuMeter, Session, launch, percentile
 from bench.report import Row
 
 CLICK_P95_GOAL_MS = 500.0
+THINK_S = (1.0, 2.0)  # a visitor looks at the digits for a moment before the next click
 RSS_FLAT_MB = 15.0  # last minute's mean within this of the first minute after warm-up (or RSS_FLAT_FRACTION)
 RSS_FLAT_FRACTION = 0.03
 
@@ -87,7 +88,7 @@ async def _concurrency(quick: bool, log) -> tuple[list[Row], dict]:
             clicks_log: list[dict] = []
             random.seed(0)
             meter = CpuMeter(server.proc.pid).start()
-            tasks = [clicker(s, points[i::clickers], (0.2, 0.8), trainer, clicks_log) for i, s in enumerate(sessions)]
+            tasks = [clicker(s, points[i::clickers], THINK_S, trainer, clicks_log) for i, s in enumerate(sessions)]
             watcher = asyncio.create_task(trainer.watch(time.time() + 3600))
             await asyncio.gather(*tasks)
             watcher.cancel()
@@ -108,7 +109,8 @@ async def _concurrency(quick: bool, log) -> tuple[list[Row], dict]:
             percentile(during, 95), "ms", CLICK_P95_GOAL_MS, "<=", fmt="{:.0f}",
             baseline=f"p50 {percentile(during, 50) or float('nan'):.0f} ms, {len([d for d in during if d is not None])} "
                      f"clicks during training, {timed_out} timeouts",
-            note=f"each session clicks {clicks} different isolated points with 0.2-0.8 s pauses; only clicks made "
+            note=f"each session clicks {clicks} different isolated points, {THINK_S[0]:g}-{THINK_S[1]:g} s apart; "
+                 "only clicks made "
                  f"while the training ran count; CPU seconds over the {cpu['seconds']:.0f} s: server "
                  f"{cpu['server_cpu_s']:.0f}, browser {cpu['browser_cpu_s']:.0f}, other processes {cpu['others_cpu_s']:.0f}; "
                  "median ms: " + ", ".join(f"{k.replace('_', ' ')} {v:.0f}" for k, v in parts.items())

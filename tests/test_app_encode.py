@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
+import ui.state
 import vae_core as vc
 from vae_core.checkpoint import checkpoint_bytes
 
@@ -107,9 +108,14 @@ def test_after_an_error_a_good_upload_works_again(app):
     assert not app.error and trace(figure(app, "enc_scatter"), "your digit") is not None
 
 
-def test_without_the_dataset_typicality_explains_where_to_get_it(monkeypatch):
+def test_without_the_dataset_typicality_explains_where_to_get_it(monkeypatch, tmp_path):
     monkeypatch.chdir(ROOT)
     monkeypatch.delenv("VAE_DATA_DIR", raising=False)  # HOME is a fresh folder: no data anywhere
+    # A pretrained model of an older kind: latents but no per-image scores.
+    ckpt = vc.load_checkpoint(ROOT / "pretrained" / "mnist.safetensors")
+    ckpt.latents.neg_elbo = ckpt.latents.recon_error = None
+    vc.save_checkpoint(ckpt, tmp_path / "mnist.safetensors")
+    monkeypatch.setattr(ui.state, "PRETRAINED_DIR", tmp_path)
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
     at.run()
     open_page(at, "encode")

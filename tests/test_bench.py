@@ -68,6 +68,16 @@ def test_the_tutorial_loss_is_the_project_loss_summed_over_the_batch():
     torch.testing.assert_close(summed, 5 * vc.vae_loss(logits, x, mu, logvar).loss)
 
 
+def test_quick_mode_takes_its_target_from_the_last_full_run(tmp_path):
+    path = tmp_path / "results.json"
+    assert training.previous_target(path)[0] == training.ISSUE_TARGET  # nothing on record
+    ref = {"epochs": 30, "extrapolated": False, "test_neg_elbo": [160.0, 152.5]}
+    path.write_text(json.dumps({"sections": {"training": {"details": {"reference": ref}}}}))
+    assert training.previous_target(path)[0] == 152.5
+    path.write_text(json.dumps({"sections": {"training": {"details": {"reference": {**ref, "extrapolated": True}}}}}))
+    assert training.previous_target(path)[0] == training.ISSUE_TARGET  # a quick run's reference is no target
+
+
 def test_step_flops_count_forward_and_twice_that_backward():
     model = vc.build_model(vc.VAEConfig(hidden=(8,)))  # 784-8-(2x2) / 2-8-784
     forward = 2 * 10 * (784 * 8 + 8 * 4 + 2 * 8 + 8 * 784)

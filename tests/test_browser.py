@@ -204,6 +204,8 @@ def test_generate_digits_of_class_7(page):
     goto(page, "Generate")
     page.get_by_role("button", name="7", exact=True).click()
     page.wait_for_selector("text=16 new digits of class 7")
+    # the class grid and the prior samples below it (the run may still be drawing the second)
+    page.wait_for_function("document.querySelectorAll(\"[data-testid='stMain'] [data-testid='stImage'] img\").length == 2")
     assert len(images(page)) == 2
     shoot(page, "generate")
 

@@ -46,8 +46,8 @@ def files(digits, tmp_path_factory):
     return paths
 
 
-def encode_json(ckpt: Path, image: Path, capsys) -> dict:
-    assert main(["encode", str(ckpt), str(image), "--json"]) == 0
+def encode_json(ckpt: Path, image: Path, capsys, *extra: str) -> dict:
+    assert main(["encode", str(ckpt), str(image), "--json", *extra]) == 0
     return json.loads(capsys.readouterr().out)
 
 
@@ -83,7 +83,7 @@ def test_without_stored_scores_or_data_typicality_is_unknown_and_says_why(files,
     assert "typicality: unknown: the checkpoint carries no per-image test scores" in text
     assert "python -m vae_core download --dataset mnist" in text
     assert "nearest test images: #" in text  # the latents still place it
-    report = encode_json(files["plain"], files["image"], capsys)
+    report = encode_json(files["plain"], files["image"], capsys, "--data-dir", str(tmp_path))
     assert report["percentiles"] is None and "not on disk" in report["typicality_unknown"]
 
 
