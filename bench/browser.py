@@ -388,7 +388,7 @@ class Session:
         if "net::ERR_NAME_NOT_RESOLVED" in msg.text or (url and not url.startswith("http://127.0.0.1")):
             self.log.offline.append(url or msg.text[:120])  # a resource from the internet, which this sandbox lacks
             return
-        self.log.console_errors.append(msg.text[:300])
+        self.log.console_errors.append(f"{msg.text[:300]} [{url.replace(self.url, '')[:120]}]" if url else msg.text[:300])
 
     def _on_websocket(self, ws) -> None:
         if "_stcore/stream" in ws.url:

@@ -50,7 +50,8 @@ def on_click() -> None:
         state["next_endpoint"] = "b" if which == "a" else "a"
 
 
-@st.cache_resource(show_spinner=False, max_entries=64)
+# Bounded caches: a path figure holds a copy of the 10,000-point scatter (~2 MB), a walk ~0.5 MB.
+@st.cache_resource(show_spinner=False, max_entries=8)
 def _path_figure(_entry, _view, entry_id: str, a: tuple, b: tuple, method: str) -> go.Figure:
     return add_path(base_scatter(_entry, _view), vc.interpolate(a, b, 48, method))
 
@@ -60,7 +61,7 @@ def path_figure(entry, view, a: tuple, b: tuple, method: str) -> go.Figure:
     return _path_figure(entry, view, entry.id, a, b, method)
 
 
-@st.cache_resource(show_spinner=False, max_entries=64)
+@st.cache_resource(show_spinner=False, max_entries=16)
 def _walk_figure(_entry, entry_id: str, a: tuple, b: tuple, method: str) -> go.Figure:
     t = np.linspace(0.0, 1.0, WALK_POSITIONS)
     z = vc.interpolate_at(a, b, t, method)
