@@ -84,3 +84,10 @@ def test_the_sidebar_offers_the_latents_as_csv(linked):
     buttons = [b.proto for b in at.sidebar.get("download_button")]
     assert [b.label for b in buttons] == ["Test-set latents (CSV)"]
     assert buttons[0].deferred_file_id or buttons[0].url  # made on click, not on every run
+
+
+def test_the_explore_panel_saves_its_images_as_png(linked):
+    at = linked(pick="3")
+    assert [b.proto.label for b in at.main.get("download_button")] == ["Download (PNG)"]
+    at = linked(pick="0.5,0.5")
+    assert [b.proto.label for b in at.main.get("download_button")] == ["Download (PNG)"]
