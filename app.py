@@ -9,11 +9,13 @@ from ui.warmup import start_plotly_download  # noqa: E402  (imports no torch)
 warm_up = start_plotly_download()  # the browser loads Plotly while the imports below run (first run only)
 
 from ui.links import apply_link, update_link  # noqa: E402  (page config must come first)
+from ui.process import settle_process  # noqa: E402
 from ui.sidebar import model_sidebar  # noqa: E402
 from ui.state import keep_widget_state  # noqa: E402
 
 if warm_up is not None:
     warm_up.empty()
+settle_process()  # once per process: cheaper garbage collection after each run, flat memory
 
 # Widget values that must survive page switches (see keep_widget_state).
 keep_widget_state("explore_manifold", "interp_steps", "interp_method", "interp_t", "interp_mode",

@@ -31,7 +31,7 @@ async def cold_start(browser, log_dir: Path) -> tuple[dict, AppServer, Session]:
     session.page = page
     page.set_default_timeout(60_000)
     page.on("console", session._on_console)
-    page.on("pageerror", lambda e: session.log.page_errors.append(str(e)[:300]))
+    page.on("pageerror", session._on_page_error)
     await page.goto(server.url)
     # the moment the page first sees the drawn scatter, on the same clock as the spawn
     drawn_ms = await (await page.wait_for_function(

@@ -366,13 +366,14 @@ class Session:
         self.browser, self.url, self.name, self.timeout_ms = browser, url, name, timeout_ms
         self.log = SessionLog()
         self.closing = False
+        self.action = "opening"  # what the session was doing, for the error reports
 
     async def open(self, wait_scatter: bool = True) -> "Session":
         self.context = await self.browser.new_context(viewport={"width": 1440, "height": 1000})
         self.page = await self.context.new_page()
         self.page.set_default_timeout(self.timeout_ms)
         self.page.on("console", self._on_console)
-        self.page.on("pageerror", lambda e: self.log.page_errors.append(str(e)[:300]))
+        self.page.on("pageerror", self._on_page_error)
         self.page.on("websocket", self._on_websocket)
         await self.page.add_init_script(WS_TRACE_JS)
         await self.page.goto(self.url)
@@ -381,6 +382,10 @@ class Session:
             await self.wait_scatter()
         return self
 
+    def _on_page_error(self, error) -> None:
+        stack = " | ".join(line.strip() for line in (getattr(error, "stack", "") or "").splitlines()[1:4])
+        self.log.page_errors.append(f"{str(error)[:200]} during {self.action} [{stack[:300]}]")
+
     def _on_console(self, msg) -> None:
         if msg.type != "error" or any(s in msg.text for s in IGNORED_CONSOLE):
             return
@@ -388,7 +393,8 @@ class Session:
         if "net::ERR_NAME_NOT_RESOLVED" in msg.text or (url and not url.startswith("http://127.0.0.1")):
             self.log.offline.append(url or msg.text[:120])  # a resource from the internet, which this sandbox lacks
             return
-        self.log.console_errors.append(f"{msg.text[:300]} [{url.replace(self.url, '')[:120]}]" if url else msg.text[:300])
+        self.log.console_errors.append((f"{msg.text[:300]} [{url.replace(self.url, '')[:120]}]" if url else msg.text[:300])
+                                       + f" during {self.action}")
 
     def _on_websocket(self, ws) -> None:
         if "_stcore/stream" in ws.url:
@@ -406,6 +412,7 @@ class Session:
         await self.page.wait_for_timeout(settle_ms)
 
     async def goto(self, name: str) -> None:
+        self.action = f"going to {name}"
         await self.page.locator("[data-testid='stSidebarNav']").get_by_text(name, exact=True).click()
         await self.page.wait_for_selector(f"h1:has-text('{PAGE_TITLES[name]}')")
         await self.helpers()
@@ -420,6 +427,7 @@ class Session:
 
     async def timed(self, arm: str, action, what: str, timeout_ms: float = 30_000) -> float | None:
         """Arm an in-page timer, run ``action``, return its milliseconds (None on a timeout)."""
+        self.action = what
         await self.page.evaluate(arm)
         await action()
         try:

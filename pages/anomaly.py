@@ -10,7 +10,7 @@ from vae_core.figures import add_pick, pick_from_points, score_histogram, score_
 from vae_core.typicality import SCORE_KINDS, above, default_threshold, least_typical, percentile
 from ui.scores import missing_scores, score_label, test_images, test_scores
 from ui.state import latent_view, model_state
-from ui.widgets import digit_image, png_download, require_model, selected_points
+from ui.widgets import pixel_image, png_download, require_model, selected_points
 
 GALLERY = 20
 PER_ROW = 10
@@ -75,10 +75,10 @@ with side_col:
         st.subheader(f"Test image #{pick} · class {cls}")
         cols = st.columns([1, 1, 2], gap="medium")
         if images is not None:
-            digit_image(cols[0], images[pick], "Original", scale=4)
+            pixel_image(cols[0], images[pick], "Original", scale=4)
         else:
             cols[0].caption("Original: the dataset is not on disk.")
-        digit_image(cols[1], vc.decode(ckpt.model, view.z_mean[pick])[0], "Decode of z_mean", scale=4)
+        pixel_image(cols[1], vc.decode(ckpt.model, view.z_mean[pick])[0], "Decode of z_mean", scale=4)
         rank = int(np.count_nonzero(s > s[pick])) + 1
         cols[2].markdown("\n".join(
             f"- {score_label(entry, k)}: **{scores[k][pick]:.1f}** nats "
@@ -105,7 +105,7 @@ for row in range(0, len(ranked), PER_ROW):
     cols = st.columns(PER_ROW)
     for col, rank, index, picture in zip(cols, range(row, row + PER_ROW), ranked[row:], pictures[row:]):
         with col:
-            digit_image(st, picture, f"#{index} · {ckpt.classes[int(view.labels[index])]} · {s[index]:.0f}", scale=3)
+            pixel_image(st, picture, f"#{index} · {ckpt.classes[int(view.labels[index])]} · {s[index]:.0f}", scale=3)
             st.button("Select", key=f"anomaly_select_{rank}", on_click=select, args=(int(index),),
                       type="primary" if index == pick else "secondary", width="stretch")
 png_download(st, vc.tile(pictures, cols=PER_ROW, pad=2, pad_value=40), f"{ckpt.dataset}-least-typical.png",

@@ -9,7 +9,7 @@ import vae_core as vc
 from vae_core.compare import random_latents, space_stats
 from vae_core.figures import PICK_COLOR, add_points, scatter_figure
 from ui.state import DATASET_TITLES, ModelEntry, latent_view, pretrained_autoencoder, pretrained_entries
-from ui.widgets import png_download, require_model
+from ui.widgets import pixel_image, png_download, require_model
 
 SOURCES = {"prior": "N(0, I): the VAE's prior", "uniform": "Uniform over each plot"}
 
@@ -94,7 +94,7 @@ for (side, model_entry), column in zip((("ae", ae), ("vae", vae)), st.columns(2,
         fig.update_traces(marker=dict(line=dict(width=1.5, color="#FFFFFF")), selector=dict(name="random points"))
         st.plotly_chart(fig, key=f"compare_scatter_{side}", config={"scrollZoom": True, "displaylogo": False})
         grid = vc.tile(vc.decode(ckpt.model, z), cols=8, pad=2, pad_value=40)
-        st.image(vc.png_bytes(grid, scale=3), caption=f"Decodes of the {n} points marked × above (seed {seed})")
+        pixel_image(st, grid, f"Decodes of the {n} points marked × above (seed {seed})", scale=3)
         png_download(st, grid, f"{side}-decodes.png", scale=3, key=f"compare_png_{side}")
         s = stats(model_entry.id, view, len(ckpt.classes), source)
         st.markdown(f"Of 2,000 points drawn this way, **{100 * s['holes']:.0f} %** land far from every test code, "

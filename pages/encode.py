@@ -8,7 +8,7 @@ from vae_core.figures import add_neighbours, add_pick, score_histogram, zoom_fig
 from vae_core.typicality import verdict
 from ui.scores import missing_scores, score_label, test_images, test_scores
 from ui.state import latent_view
-from ui.widgets import base_scatter, digit_image, png_download, require_model
+from ui.widgets import base_scatter, pixel_image, png_download, require_model
 
 UPLOAD_TYPES = ["png", "jpg", "jpeg", "gif", "bmp", "webp", "tif", "tiff"]
 CANVAS_PX = 280  # 10 screen pixels per MNIST pixel
@@ -80,8 +80,8 @@ seen_col, score_col, near_col = st.columns([1.1, 1.3, 1.3], gap="large")
 with seen_col:
     st.subheader("The model's view")
     cols = st.columns(2)
-    digit_image(cols[0], result.image, "Input (28×28)", scale=4)
-    digit_image(cols[1], result.reconstruction, "Its reconstruction", scale=4)
+    pixel_image(cols[0], result.image, "Input (28×28)", scale=4)
+    pixel_image(cols[1], result.reconstruction, "Its reconstruction", scale=4)
     png_download(st, [result.image, result.reconstruction], "your-digit.png", key="enc_png")
     st.caption(f"**{name}** is encoded at z_mean = ({mu[0]:.2f}, {mu[1]:.2f}) with σ = ({sigma[0]:.2f}, "
                f"{sigma[1]:.2f}); the reconstruction is the decode of z_mean.")
@@ -116,7 +116,7 @@ with near_col:
     images = test_images(entry, view)
     names = ", ".join(f"#{i} ({ckpt.classes[int(view.labels[i])]})" for i in near)
     if images is not None:
-        digit_image(st, vc.tile(images[near], cols=len(near), pad=3, pad_value=255), f"Nearest first: {names}",
+        pixel_image(st, vc.tile(images[near], cols=len(near), pad=3, pad_value=255), f"Nearest first: {names}",
                     scale=3)
     else:
         st.markdown(f"Nearest first: {names}")

@@ -7,7 +7,7 @@ import vae_core as vc
 from vae_core.figures import pick_from_points, zoom_figure
 from ui.state import latent_view, model_state, test_set
 from ui.links import update_link
-from ui.widgets import digit_image, png_download, require_model, selected_points, shared_scatter
+from ui.widgets import pixel_image, png_download, require_model, selected_points, shared_scatter
 
 entry = require_model()
 view = latent_view(entry, entry.id)
@@ -48,13 +48,13 @@ def panel() -> None:
         cols = st.columns(3)
         data = test_set(ckpt.dataset)
         if data is not None:
-            digit_image(cols[0], data.images[idx], "Original")
+            pixel_image(cols[0], data.images[idx], "Original")
         else:
             cols[0].caption("Original: the dataset is not on disk (the Train page can download it).")
         # one decoder call for both images
         recon, mean = vc.decode(ckpt.model, np.stack([vc.sample_posterior(mu, logvar, seed=idx)[0], mu]))
-        digit_image(cols[1], recon, "Reconstruction (z ~ q(z|x))")
-        digit_image(cols[2], mean, "Decode of z_mean")
+        pixel_image(cols[1], recon, "Reconstruction (z ~ q(z|x))")
+        pixel_image(cols[2], mean, "Decode of z_mean")
         shown = [data.images[idx], recon, mean] if data is not None else [recon, mean]
         png_download(st, shown, f"{ckpt.dataset}-test-{idx}.png", key="explore_png")
         st.plotly_chart(zoom_figure(view.z_mean, view.labels, mu, sigma), key="explore_zoom",
@@ -67,7 +67,7 @@ def panel() -> None:
         st.subheader(f"Location ({z[0]:.2f}, {z[1]:.2f})")
         cols = st.columns([1, 2])
         decoded = vc.decode(ckpt.model, z)[0]
-        digit_image(cols[0], decoded, "Decoded")
+        pixel_image(cols[0], decoded, "Decoded")
         png_download(cols[0], decoded, f"{ckpt.dataset}-location.png", key="explore_png")
         with cols[1]:
             st.plotly_chart(zoom_figure(view.z_mean, view.labels, z), key="explore_zoom",

@@ -4,7 +4,7 @@ import streamlit as st
 
 import vae_core as vc
 from ui.state import latent_view, model_state
-from ui.widgets import require_model
+from ui.widgets import pixel_image, png_download, require_model
 
 entry = require_model()
 ckpt = entry.ckpt
@@ -36,11 +36,8 @@ else:
         label = state["class"]
         z = vc.sample_class(view.gaussians, label, 16, temperature=0.75, seed=state["class_seed"])
         grid = vc.tile(vc.decode(ckpt.model, z), cols=8, pad=2, pad_value=40)
-        class_png = vc.png_bytes(grid, scale=4)
-        st.image(class_png, caption=f"16 new {noun}s of class {ckpt.classes[label]} "
-                                                       "(press again for more)")
-        st.download_button("Download (PNG)", class_png, file_name=f"class-{label}.png",
-                           mime="image/png", on_click="ignore", icon=":material/download:", key="gen_class_download")
+        pixel_image(st, grid, f"16 new {noun}s of class {ckpt.classes[label]} (press again for more)", scale=4)
+        png_download(st, grid, f"class-{label}.png", key="gen_class_download")
 
 st.divider()
 st.subheader("Sample from the prior")
@@ -60,8 +57,5 @@ z = vc.sample_prior(n, ckpt.config.latent_dim, temperature, st.session_state["ge
 cols = min(n, 10)
 grid = vc.tile(vc.decode(ckpt.model, z), cols=cols, pad=2, pad_value=40)
 with right:
-    prior_png = vc.png_bytes(grid, scale=4)
-    st.image(prior_png, caption=f"{n} samples · T = {temperature:.2f} · "
-                                                  f"seed {st.session_state['gen_seed']}")
-    st.download_button("Download (PNG)", prior_png, file_name="samples.png", mime="image/png",
-                       on_click="ignore", icon=":material/download:", key="gen_prior_download")
+    pixel_image(st, grid, f"{n} samples · T = {temperature:.2f} · seed {st.session_state['gen_seed']}", scale=4)
+    png_download(st, grid, "samples.png", key="gen_prior_download")

@@ -8,7 +8,7 @@ import vae_core as vc
 from vae_core.figures import add_path, pick_from_points
 from vae_core.scrubber import scrubber_figure
 from ui.state import latent_view, model_state
-from ui.widgets import base_scatter, require_model, selected_points
+from ui.widgets import base_scatter, pixel_image, png_download, require_model, selected_points
 
 WALK_POSITIONS = 101  # t = 0.00, 0.01, ..., 1.00
 
@@ -114,11 +114,10 @@ with controls:
 frames = vc.decode(ckpt.model, vc.interpolate(a_z, b_z, steps, method))
 strip = vc.tile(frames, cols=steps, pad=2, pad_value=40)
 st.subheader("The path as a strip")
-st.image(vc.png_bytes(strip), caption=f"{steps} images, {method} from start to end", width=4 * strip.shape[1])
+pixel_image(st, strip, f"{steps} images, {method} from start to end", scale=4)
 left, right = st.columns(2)
 # Both files are made when their button is pressed, not on every run.
-left.download_button("Download strip (PNG)", lambda: vc.png_bytes(strip, scale=4), file_name="interpolation.png",
-                     mime="image/png", on_click="ignore", icon=":material/download:")
+png_download(left, strip, "interpolation.png", label="Download strip (PNG)")
 right.download_button("Download animation (GIF)", lambda: vc.gif_bytes(vc.decode(ckpt.model, vc.interpolate(
     a_z, b_z, 32, method)), scale=6), file_name="interpolation.gif", mime="image/gif",
     on_click="ignore", icon=":material/animation:")

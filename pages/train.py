@@ -7,7 +7,7 @@ import streamlit as st
 import vae_core as vc
 from vae_core.figures import history_figure, scatter_figure
 from vae_core.jobs import DownloadJob, TrainingJob
-from ui.state import DATASET_TITLES, add_user_model
+from ui.state import DATASET_TITLES, MAX_USER_MODELS, add_user_model
 from ui.widgets import ensure_shell
 
 PRESETS = {
@@ -23,6 +23,14 @@ st.title("Train your own model")
 job: TrainingJob | None = st.session_state.get("train_job")
 download_job: DownloadJob | None = st.session_state.get("download_job")
 busy = job is not None and job.snapshot().running
+
+
+def jobs_running() -> bool:
+    return any(j is not None and j.snapshot().running
+               for j in (st.session_state.get("train_job"), st.session_state.get("download_job")))
+
+
+polling = jobs_running()
 
 
 def apply_preset() -> None:
@@ -109,9 +117,15 @@ def scatter_of(latents, classes) -> go.Figure:
     return fig
 
 
-@st.fragment(run_every=1.0)
 def progress_panel() -> None:
-    """Polled every second while this page is open: the job's progress, curves and scatter."""
+    """Polled every second while a job runs (see below)."""
+    job_progress()
+    if polling and not jobs_running():
+        st.rerun()  # a job ended: the whole page, so the settings come back and the polling stops
+
+
+def job_progress() -> None:
+    """The jobs' progress, curves and scatter."""
     download = st.session_state.get("download_job")
     if download is not None:
         snap = download.snapshot()
@@ -123,7 +137,8 @@ def progress_panel() -> None:
     job = st.session_state.get("train_job")
     if job is None:
         st.info("Pick a preset and press **Start training**. Progress, loss curves and the latent space "
-                "appear here, refreshed every epoch. You can switch pages meanwhile.")
+                "appear here, refreshed every epoch. You can switch pages meanwhile. Your session keeps your "
+                f"{MAX_USER_MODELS} newest models; download one from the sidebar to keep it for good.")
         return
     snap = job.snapshot()
     ev = snap.last_event
@@ -138,7 +153,7 @@ def progress_panel() -> None:
     elif snap.status in ("done", "stopped") or (snap.status == "diverged" and snap.result is not None):
         if snap.result is not None and not st.session_state.get("train_added"):
             st.session_state["train_added"] = True
-            n = sum(1 for e in st.session_state.get("user_models", {}).values() if e.source == "trained") + 1
+            n = st.session_state["models_trained"] = st.session_state.get("models_trained", 0) + 1
             add_user_model(snap.result, "trained", f"My model {n} ({DATASET_TITLES[snap.result.dataset]})")
             st.rerun()  # the whole page, so the sidebar picker shows the new model
         m = snap.result.metrics if snap.result else {}
@@ -159,4 +174,5 @@ def progress_panel() -> None:
 
 
 with live:
-    progress_panel()
+    # Polled only while a job runs: an idle Train page left open costs the server nothing.
+    st.fragment(run_every=1.0 if polling else None)(progress_panel)()

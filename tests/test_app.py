@@ -32,7 +32,7 @@ def open_page(at: AppTest, page: str) -> AppTest:
 
 
 def images(at: AppTest) -> list:
-    """(url, caption) of every st.image; the url is a hash of the image bytes."""
+    """(url, caption) of every st.image; the url is the image itself, as a data URI."""
     return [img.proto.imgs[0] for img in at.get("image")]
 
 
@@ -136,6 +136,18 @@ def test_generate_class_buttons_produce_a_grid(app):
     first = shown[0].url
     app.button(key="gen_class_7").click().run()
     assert images(app)[0].url != first  # pressing again draws new digits
+
+
+@pytest.mark.parametrize("page", ["explore", "interpolate", "generate", "compare"])
+def test_images_travel_inline_never_as_media_files(app, page):
+    """A media file can be dropped by the server before a busy browser fetches it (a 404 and
+    a broken image under load); an inline PNG cannot."""
+    open_page(app, page)
+    if page == "explore":
+        pick(app, index=3, z=[0.1, 0.2])
+        app.run()
+    urls = image_urls(app)
+    assert urls and all(u.startswith("data:image/png;base64,") for u in urls), urls[:1]
 
 
 def test_generate_prior_controls(app):

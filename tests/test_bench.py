@@ -85,15 +85,17 @@ def test_step_flops_count_forward_and_twice_that_backward():
     assert training.matmul_gflops(n=64, repeats=2) > 0
 
 
-def test_click_split_and_memory_drift_are_computed_from_samples():
+def test_click_split_and_memory_per_training_cycle_are_computed_from_samples():
     traces = [{"ms": 100, "sent": 30, "first_in": 50}, {"ms": 200, "sent": 40, "first_in": 90}, None]
     assert app.split(traces) == {"browser_before_request": 35.0, "request_to_first_reply": 35.0,
                                  "first_reply_to_image": 80.0}
-    flat = [(t, 400.0 + (5.0 if t < 60 else 0.0)) for t in range(0, 300, 5)]
-    first, last, drift = concurrency.rss_drift(flat)
-    assert (first, last, drift) == (400.0, 400.0, 0.0)  # the warm-up minute does not count
-    growing = [(t, 400.0 + t / 10) for t in range(0, 60, 5)]  # too short for minutes: thirds
-    assert concurrency.rss_drift(growing)[2] == pytest.approx(4.0)  # 400.75 MB -> 404.75 MB
+    # a training every 100 s: +60 MB for its data, +100 MB in its evaluation, then back down
+    cycle = [60.0] * 10 + [160.0] * 3 + [0.0] * 7
+    flat = [(t, 400.0 + cycle[(t % 100) // 5]) for t in range(0, 400, 5)]
+    assert concurrency.cycle_rss(flat, [0, 100, 200, 300]) == [(400.0, 560.0)] * 3
+    leaking = [(t, mb + t / 10) for t, mb in flat]  # 6 MB a minute
+    lows = [low for low, _ in concurrency.cycle_rss(leaking, [0, 100, 200, 300])]
+    assert lows == pytest.approx([406.5, 416.5, 426.5])  # each cycle's low, 10 MB above the last
 
 
 def test_own_process_memory_is_read_from_proc():

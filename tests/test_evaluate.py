@@ -40,11 +40,13 @@ def test_iwae_bound_is_tighter_than_the_elbo_and_reproducible(trained, digits):
     assert iwae_nll(trained, x, k=100, seed=0) == nll_100
 
 
-def test_iwae_memory_bound_does_not_change_the_estimate_much(trained, digits):
+def test_iwae_memory_bound_does_not_change_the_estimate(trained, digits):
     x = digits["test_x"][:60]
     small_chunks = iwae_nll(trained, x, k=50, max_rows=500, seed=0)  # 10 images per chunk
+    odd_chunks = iwae_nll(trained, x, k=50, max_rows=350, seed=0)  # 7, 7, ..., 4
     one_chunk = iwae_nll(trained, x, k=50, max_rows=10_000, seed=0)
-    assert small_chunks == pytest.approx(one_chunk, abs=0.5)
+    # the same draws for every image, summed in another order
+    assert small_chunks == pytest.approx(one_chunk, rel=1e-6) and odd_chunks == pytest.approx(one_chunk, rel=1e-6)
 
 
 def test_iwae_with_one_sample_is_an_elbo_estimate(trained, digits):

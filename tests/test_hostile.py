@@ -44,6 +44,7 @@ from vae_core.data import (IMAGE_MAGIC, LABEL_MAGIC, MAX_FILE_BYTES, MNIST, Data
                            load_dataset, parse_idx)
 from vae_core.errors import DataError
 from vae_core.model import VAE, VAEConfig, build_model
+from ui.state import MAX_USER_MODELS
 
 from conftest import FUZZ, MNIST_DIR
 
@@ -820,6 +821,25 @@ def cached_values() -> list[tuple[str, object]]:
 
     return [(cache.display_name, result.value) for caches in _resource_caches._function_caches.values()
             for cache in caches.values() for result in list(cache._mem_cache.values())]
+
+
+def test_a_session_keeps_its_newest_models_and_says_which_it_let_go(monkeypatch):
+    """A visitor who trains or uploads all day holds at most MAX_USER_MODELS models."""
+    at = upload(new_app(monkeypatch), "model-0.safetensors", VALID)
+    (oldest,) = at.session_state["user_models"]
+    at.session_state["per_model"] = {oldest: {"pick": {"index": 3}}}  # a choice made with the oldest model
+    for i in range(1, MAX_USER_MODELS + 2):
+        upload(at, f"model-{i}.safetensors", VALID)
+    models = at.session_state["user_models"]
+    assert [e.label for e in models.values()] == [f"model-{i}.safetensors (uploaded)"
+                                                  for i in range(2, MAX_USER_MODELS + 2)]
+    assert picker(at).value == list(models)[-1]  # the newest is selected
+    assert [t.value for t in at.toast] == [
+        f"model-1.safetensors (uploaded) was let go: a session keeps its {MAX_USER_MODELS} newest models. "
+        "To keep a model, download it from the sidebar."]
+    assert oldest not in at.session_state["per_model"]
+    assert_app_runs(at.run())
+    assert not at.toast  # said once
 
 
 def test_one_visitors_models_never_reach_another(monkeypatch):

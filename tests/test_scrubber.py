@@ -5,7 +5,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from vae_core.scrubber import data_uri, scrubber_figure
+from vae_core.images import data_uri
+from vae_core.scrubber import scrubber_figure
 
 
 def pixels(uri: str) -> np.ndarray:

@@ -6,7 +6,8 @@ import streamlit as st
 
 import vae_core as vc
 from ui.links import share_link
-from ui.state import DATASET_TITLES, ModelEntry, add_user_model, all_entries, current_entry, latent_view
+from ui.state import (DATASET_TITLES, ModelEntry, add_user_model, all_entries, current_entry, latent_view,
+                      take_notice)
 
 MAX_UPLOAD_MB = 50
 
@@ -66,6 +67,8 @@ def model_card(entry: ModelEntry) -> None:
 
 
 def model_sidebar() -> ModelEntry | None:
+    if notice := take_notice():
+        st.toast(notice, icon=":material/inventory_2:")
     with st.sidebar:
         entries = {e.id: e for e in all_entries()}
         entry = current_entry()

@@ -15,6 +15,9 @@ from vae_core.figures import latent_extent
 
 PRETRAINED_DIR = Path(__file__).resolve().parents[1] / "pretrained"
 DATASET_TITLES = {"mnist": "MNIST", "fashion-mnist": "Fashion-MNIST"}
+# A visitor who trains all day must not fill the server's memory: a session keeps its
+# newest models (a few MB each) and says so when it lets the oldest go.
+MAX_USER_MODELS = 6
 
 
 @dataclass(frozen=True)
@@ -83,11 +86,24 @@ def all_entries() -> list[ModelEntry]:
 
 def add_user_model(ckpt: vc.Checkpoint, source: str, label: str) -> ModelEntry:
     """Keep a visitor's model in their session and select it (from the next run on: the
-    picker widget may already exist in this one, and then its value cannot change)."""
+    picker widget may already exist in this one, and then its value cannot change).
+    Beyond MAX_USER_MODELS the oldest is dropped, with a notice (see take_notice)."""
+    models = user_models()
+    while len(models) >= MAX_USER_MODELS:
+        dropped = models.pop(next(iter(models)))
+        st.session_state.get("per_model", {}).pop(dropped.id, None)
+        st.session_state["model_notice"] = (
+            f"{dropped.label} was let go: a session keeps its {MAX_USER_MODELS} newest models. "
+            "To keep a model, download it from the sidebar.")
     entry = ModelEntry(f"session/{uuid.uuid4().hex}", label, source, ckpt)
-    user_models()[entry.id] = entry
+    models[entry.id] = entry
     st.session_state["select_model"] = entry.id
     return entry
+
+
+def take_notice() -> str | None:
+    """The notice add_user_model left for this visitor, once."""
+    return st.session_state.pop("model_notice", None)
 
 
 def current_entry() -> ModelEntry | None:

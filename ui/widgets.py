@@ -10,7 +10,7 @@ import torch
 import vae_core as vc
 from ui.state import LatentView, ModelEntry
 from vae_core.figures import manifold_image, scatter_figure
-from vae_core.scrubber import data_uri
+from vae_core.images import data_uri
 
 MANIFOLD_CELLS = 25
 
@@ -67,8 +67,12 @@ PIXELATED_CSS = ("<style>[data-testid='stImage'] img { image-rendering: pixelate
                  "[data-testid='stImageContainer'] { max-width: 100%; }</style>")
 
 
-def digit_image(container, image, caption: str, scale: int = 6) -> None:
-    """A crisp digit shown ``scale`` times its size (st.image would smooth a raw array as JPEG)."""
+def pixel_image(container, image, caption: str, scale: int = 6) -> None:
+    """A digit or a grid of digits, crisp at ``scale`` times its size and sent inline.
+
+    st.image would smooth a raw array as JPEG and keep it as a media file, which a browser
+    busy with another rerun can ask for after the server has already dropped it (a 404).
+    """
     image = np.asarray(image)
     container.image(data_uri(image), caption=caption, width=scale * image.shape[1])
 

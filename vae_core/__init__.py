@@ -9,7 +9,7 @@ from .data import DATASETS, Dataset, DatasetSpec, download, load_dataset
 from .errors import CheckpointError, ConfigError, DataError, ImageError, VAEError
 from .export import latents_csv
 from .evaluate import evaluate, image_scores, iwae_nll, knn_accuracy, negative_elbo
-from .images import gif_bytes, png_bytes, prepare_image, tile, upscale
+from .images import data_uri, gif_bytes, png_bytes, prepare_image, tile, upscale
 from .inference import (ClassGaussians, EncodedImage, decode, decode_grid, encode, encode_image, fit_class_gaussians,
                         grid_points, interpolate, interpolate_at, nearest, sample_class, sample_posterior,
                         sample_prior)
@@ -24,7 +24,7 @@ __all__ = [
     "CheckpointError", "ConfigError", "DataError", "ImageError", "VAEError",
     "latents_csv", "LinkedView", "parse_view", "view_params",
     "evaluate", "image_scores", "iwae_nll", "knn_accuracy", "negative_elbo",
-    "gif_bytes", "png_bytes", "prepare_image", "tile", "upscale",
+    "data_uri", "gif_bytes", "png_bytes", "prepare_image", "tile", "upscale",
     "ClassGaussians", "EncodedImage", "decode", "decode_grid", "encode", "encode_image", "fit_class_gaussians",
     "grid_points",
     "interpolate", "interpolate_at", "nearest", "sample_class", "sample_posterior", "sample_prior",

@@ -3,6 +3,7 @@ and encode images as PNG and animated GIF bytes (Pillow)."""
 
 from __future__ import annotations
 
+import base64
 import io
 import warnings
 
@@ -173,6 +174,12 @@ def png_bytes(image, scale: int = 1) -> bytes:
     buffer = io.BytesIO()
     Image.fromarray(upscale(np.asarray(image, np.uint8), scale)).save(buffer, format="PNG", optimize=True)
     return buffer.getvalue()
+
+
+def data_uri(image) -> str:
+    """uint8 [H, W] -> a PNG data URI at its own size (the browser scales it): an image sent
+    inline, with no file for the server to keep and no second request."""
+    return "data:image/png;base64," + base64.b64encode(png_bytes(image)).decode()
 
 
 def gif_bytes(frames, scale: int = 4, duration_ms: int = 60, bounce: bool = True) -> bytes:

@@ -6,17 +6,10 @@ swaps the shown image with no round trip to the server (the app's interpolation 
 
 from __future__ import annotations
 
-import base64
-
 import numpy as np
 import plotly.graph_objects as go
 
-from .images import png_bytes
-
-
-def data_uri(image: np.ndarray) -> str:
-    """A uint8 image [H, W] as a PNG data URI (one byte per pixel; the browser scales it)."""
-    return "data:image/png;base64," + base64.b64encode(png_bytes(image)).decode()
+from .images import data_uri
 
 
 def scrubber_figure(frames, titles: list[str], active: int = 0, height: int = 330) -> go.Figure:
