@@ -274,6 +274,16 @@ HELPERS_JS = r"""
     const obs = new MutationObserver(check);
     obs.observe(main(), {subtree: true, childList: true, attributes: true, characterData: true});
   };
+  // The interpolation walk: the Plotly chart with a slider (or undefined).
+  B.walk = () => [...main().querySelectorAll('.js-plotly-plot')]
+    .find(gd => gd._fullLayout && gd.layout && gd.layout.sliders && gd.layout.sliders.length);
+  // The images at both ends of the walk, or null.
+  B.walkEnds = () => {
+    const gd = B.walk();
+    if (!gd) return null;
+    const steps = gd.layout.sliders[0].steps, source = (s) => s.args[0]['images[0].source'];
+    return source(steps[0]) + '|' + source(steps[steps.length - 1]);
+  };
   B.idle = () => !document.querySelector('[data-testid=stStatusWidget]');
   B.exceptions = () => document.querySelectorAll('[data-testid=stException]').length;
   // Well-separated test points of the scatter, spread over the classes, inside 80 % of the
