@@ -4,12 +4,12 @@ import streamlit as st
 
 st.set_page_config(page_title="VAE Latent Explorer", page_icon=":material/scatter_plot:", layout="wide")
 
+from ui.process import settle_process  # noqa: E402  (before any figure: it imports pandas whole)
 from ui.warmup import start_plotly_download  # noqa: E402  (imports no torch)
 
 warm_up = start_plotly_download()  # the browser loads Plotly while the imports below run (first run only)
 
 from ui.links import apply_link, update_link  # noqa: E402  (page config must come first)
-from ui.process import settle_process  # noqa: E402
 from ui.sidebar import model_sidebar  # noqa: E402
 from ui.state import keep_widget_state  # noqa: E402
 

@@ -29,7 +29,9 @@ CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic
                   "--disable-background-timer-throttling", "--disable-renderer-backgrounding",
                   "--disable-backgrounding-occluded-windows"]
 PAGE_TITLES = {"Explore": "Explore the latent space", "Interpolate": "Interpolate between two images",
-               "Generate": "Generate new images", "Train": "Train your own model"}
+               "Generate": "Generate new images", "Your digit": "Encode your own digit",
+               "Anomalies": "Find unusual images", "AE vs VAE": "Autoencoder vs VAE", "Toy world": "Toy world",
+               "Train": "Train your own model"}
 
 
 def data_dir() -> str:

@@ -144,7 +144,8 @@ def cycle_rss(samples: list[tuple[float, float]], starts: list[float]) -> list[t
 
 async def visitor(session: Session, until: float, stats: dict, rng: random.Random) -> None:
     """Use every page in turn until ``until``: Explore clicks, Interpolate endpoints and
-    slider, Generate buttons, a look at Train."""
+    slider, Generate buttons, a drawn digit, an anomaly, new AE vs VAE points, the toy
+    world, a look at Train."""
     page = session.page
 
     async def timed(kind: str, arm: str, action) -> None:
@@ -189,11 +190,53 @@ async def visitor(session: Session, until: float, stats: dict, rng: random.Rando
                     lambda label=label: page.get_by_role("button", name=str(label), exact=True).click())
         await timed("generate prior", "() => window.__bench.armText('samples', 1)",
                     lambda: page.get_by_role("button", name="New samples").click())
+        await _newer_pages(session, rng)
         await session.goto("Train")
         session.action = "looking at Train"
         await session.wait_idle(500)
         await session.count_exceptions()
         await asyncio.sleep(rng.uniform(0.2, 1.0))
+
+
+async def _expect(session: Session, what: str, selector: str, timeout_ms: float = 60_000) -> None:
+    """Wait for ``selector``; a timeout is logged as an error, and the visitor goes on."""
+    session.action = what
+    try:
+        await session.page.wait_for_selector(selector, timeout=timeout_ms)
+        await session.wait_idle(100)
+    except Exception as e:
+        session.log.timeouts.append(f"{what}: {type(e).__name__}")
+
+
+async def _newer_pages(session: Session, rng: random.Random) -> None:
+    """Your digit (a 7 drawn in two strokes), Anomalies (a gallery image selected), AE vs VAE
+    (new points) and Toy world (its data; training a toy model is left to the Train session)."""
+    page = session.page
+    await session.goto("Your digit")
+    canvas = page.locator("[data-testid='stMain'] .canvas-root canvas").last  # fabric's event layer
+    await canvas.wait_for()
+    box = await canvas.bounding_box()
+    x0, y0, w = box["x"], box["y"], box["width"]
+    session.action = "drawing a digit"
+    for (ax, ay), (bx, by) in [((0.3, 0.2), (0.72, 0.2)), ((0.72, 0.2), (0.42 + rng.uniform(-0.1, 0.1), 0.85))]:
+        await page.mouse.move(x0 + ax * w, y0 + ay * w)
+        await page.mouse.down()
+        for i in range(1, 11):
+            await page.mouse.move(x0 + (ax + i / 10 * (bx - ax)) * w, y0 + (ay + i / 10 * (by - ay)) * w)
+        await page.mouse.up()
+    await _expect(session, "drawn digit encoded", "text=Your drawing is encoded at")
+    await session.goto("Anomalies")
+    select = page.get_by_role("button", name="Select", exact=True)
+    await select.first.wait_for()
+    rank = rng.randrange(await select.count())
+    await select.nth(rank).click()
+    await _expect(session, "anomaly selected", "[data-testid='stMain'] h3:has-text('Test image #')")
+    await session.goto("AE vs VAE")
+    await _expect(session, "AE vs VAE drawn", "text=land far from every test code")
+    await page.get_by_role("button", name="New points").click()
+    await session.wait_idle(100)
+    await session.goto("Toy world")
+    await _expect(session, "toy world drawn", "[data-testid='stMain'] .js-plotly-plot")
 
 
 async def _slider_step(session: Session, rng: random.Random, stats: dict) -> None:

@@ -58,3 +58,13 @@ def test_settle_process_freezes_the_imports_so_a_collection_is_cheap():
         print(done["gc_frozen"], done["malloc_tuned"], gc.get_freeze_count() > 100_000, len(gc.get_objects()) < 1000)
     """)
     assert out.split() == ["True", str(sys.platform.startswith("linux")), "True", "True"]
+
+
+def test_pandas_is_whole_before_any_figure_is_built():
+    """Plotly checks sys.modules for pandas without the import lock; the app imports it first."""
+    out = run("""
+        import sys
+        import ui.process
+        print(hasattr(sys.modules.get("pandas"), "Series"))
+    """)
+    assert out.split() == ["True"]

@@ -8,6 +8,11 @@ import ctypes.util
 import gc
 import sys
 
+# Imported whole before any visitor's script builds a figure. Plotly looks pandas up in
+# sys.modules, bypassing the import lock: while one visitor's thread was still importing it
+# (the first table or histogram of the day), another's chart found a half-made module and
+# failed ("partially initialized module 'pandas' has no attribute 'Series'").
+import pandas  # noqa: F401
 import streamlit as st
 
 # glibc mallopt() parameters (malloc.h)
