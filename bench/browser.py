@@ -206,6 +206,14 @@ HELPERS_JS = r"""
     r.pending = true;
     requestAnimationFrame(() => { r.t1 = performance.now(); r.ms = r.t1 - r.t0; r.done = true; obs && obs.disconnect(); });
   };
+  // At least minNew images with sources not in ``before`` have loaded (else ``check`` runs again on each load).
+  const freshImagesLoaded = (before, minNew, check) => {
+    const fresh = imgs().filter(i => !before.has(i.src));
+    if (fresh.length < minNew) return false;
+    const waiting = fresh.filter(i => !(i.complete && i.naturalWidth > 0));
+    waiting.forEach(i => i.addEventListener('load', check, {once: true}));
+    return !waiting.length;
+  };
   const startOn = (r, type) => window.addEventListener(type, (e) => { if (r.t0 === null) r.t0 = performance.now(); },
                                                       {capture: true, once: true});
   // A click on the Explore scatter: done when the panel heading names another test image
@@ -220,11 +228,7 @@ HELPERS_JS = r"""
       if (r.t0 === null || r.pending) return;
       const h = heading();
       if (!h.includes(headingPrefix) || h === beforeHeading) return;
-      const fresh = imgs().filter(i => !before.has(i.src));
-      if (fresh.length < minNew) return;
-      const waiting = fresh.filter(i => !(i.complete && i.naturalWidth > 0));
-      if (waiting.length) { waiting.forEach(i => i.addEventListener('load', check, {once: true})); return; }
-      finish(r, obs);
+      if (freshImagesLoaded(before, minNew, check)) finish(r, obs);
     };
     const obs = new MutationObserver(check);
     obs.observe(main(), {subtree: true, childList: true, attributes: true, characterData: true});
@@ -267,11 +271,7 @@ HELPERS_JS = r"""
     const check = () => {
       if (r.t0 === null || r.pending) return;
       if (!main().innerText.includes(text)) return;
-      const fresh = imgs().filter(i => !before.has(i.src));
-      if (fresh.length < minNew) return;
-      const waiting = fresh.filter(i => !(i.complete && i.naturalWidth > 0));
-      if (waiting.length) { waiting.forEach(i => i.addEventListener('load', check, {once: true})); return; }
-      finish(r, obs);
+      if (freshImagesLoaded(before, minNew, check)) finish(r, obs);
     };
     const obs = new MutationObserver(check);
     obs.observe(main(), {subtree: true, childList: true, attributes: true, characterData: true});

@@ -56,6 +56,13 @@ class Trainer:
             await asyncio.sleep(1.0)
 
 
+async def open_sessions(browser, url: str, prefix: str, n: int) -> tuple[list[Session], Trainer]:
+    """``n`` sessions named prefix0, prefix1, … and a training session, opened one after the
+    other: nine pages loading at once on two cores would time out."""
+    sessions = [await Session(browser, url, f"{prefix}{i}", timeout_ms=120_000).open() for i in range(n)]
+    return sessions, Trainer(await Session(browser, url, "trainer", timeout_ms=120_000).open())
+
+
 async def clicker(session: Session, points: list[tuple[int, int]], think: tuple[float, float],
                   trainer: Trainer, out: list[dict]) -> None:
     await session.wait_idle(300)
@@ -79,10 +86,7 @@ async def _concurrency(quick: bool, log) -> tuple[list[Row], dict]:
         with AppServer(log_dir) as server:
             server.wait_healthy()
             log(f"  opening {clickers + 1} sessions…")
-            # one after the other: nine pages loading at once on two cores would time out
-            sessions = [await Session(browser, server.url, f"clicker{i}", timeout_ms=120_000).open()
-                        for i in range(clickers)]
-            trainer = Trainer(await Session(browser, server.url, "trainer", timeout_ms=120_000).open())
+            sessions, trainer = await open_sessions(browser, server.url, "clicker", clickers)
             points = await sessions[0].isolated_points(clickers * clicks)
             log(f"  session {clickers + 1} starts the Train page's quick preset…")
             await trainer.start()
@@ -271,9 +275,7 @@ async def _load(minutes: float, sessions_n: int, log) -> tuple[list[Row], dict]:
         with AppServer(log_dir) as server:
             server.wait_healthy()
             log(f"  opening {sessions_n} sessions and one trainer…")
-            sessions = [await Session(browser, server.url, f"visitor{i}", timeout_ms=120_000).open()
-                        for i in range(sessions_n)]
-            trainer = Trainer(await Session(browser, server.url, "trainer", timeout_ms=120_000).open())
+            sessions, trainer = await open_sessions(browser, server.url, "visitor", sessions_n)
             await trainer.start()
             t0 = time.time()
             until = t0 + 60 * minutes
