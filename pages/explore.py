@@ -1,13 +1,15 @@
-"""Explore: the test set's latent codes; click a point (or anywhere) to decode it."""
+"""Explore: the test set's latent codes. Point anywhere to see it decoded, live in the browser;
+click to pin a point (or any spot) and see its images and its encoder's uncertainty."""
 
 import numpy as np
 import streamlit as st
 
 import vae_core as vc
-from vae_core.figures import pick_from_points, zoom_figure
-from ui.state import latent_view, model_state, test_set
+from vae_core.figures import zoom_figure
+from ui.latent_plane import event, latent_plane, parse_pick
 from ui.links import update_link
-from ui.widgets import pixel_image, png_download, require_model, selected_points, shared_scatter
+from ui.state import latent_view, model_state, test_set
+from ui.widgets import pixel_image, plane_model_of, png_download, require_model
 
 entry = require_model()
 view = latent_view(entry, entry.id)
@@ -15,8 +17,8 @@ ckpt = entry.ckpt
 state = model_state(entry)
 
 st.title("Explore the latent space")
-st.caption("Each dot is a test image placed at its code z_mean. Click a dot to see it decoded, or click empty "
-           "space to decode any location. Click legend entries to hide or show classes; scroll to zoom.")
+st.caption("Each dot is a test image placed at its code z_mean. Point anywhere to see that spot decoded; click "
+           "(or tap) to pin it. The chips under the plane hide and show classes.")
 
 if view is None:
     st.warning("This checkpoint carries no test-set latents and the dataset is not on disk, so there is no "
@@ -25,20 +27,16 @@ if view is None:
 
 
 def on_pick() -> None:
-    pick = pick_from_points(selected_points("explore_scatter"))
+    pick = parse_pick(event("explore_plane", "pick"), view.z_mean)
     if pick is not None:
         state["pick"] = pick
 
 
-def on_slider() -> None:
-    state["pick"] = {"index": None, "z": [st.session_state["explore_z1"], st.session_state["explore_z2"]]}
-
-
 def panel() -> None:
-    """The decoded images of the pick, then its close-up (drawn first: they are what a click waits for)."""
+    """The pinned point's images, then its close-up (drawn first: they are what a click waits for)."""
     pick = state.get("pick")
     if pick is None:
-        st.info("Click a point on the scatter, or move the sliders.")
+        st.info("Click (or tap) a point or any spot on the plane to pin it here.")
     elif pick["index"] is not None:
         idx = pick["index"]
         label = ckpt.classes[int(view.labels[idx])]
@@ -76,31 +74,19 @@ def panel() -> None:
 
 
 @st.fragment
-def explorer(plot, side) -> None:
-    """The scatter and the pick's panel, drawn into the page's two columns. A click reruns
-    only this: not the sidebar, not the sliders and toggle around it (the browser then
-    redraws only what a click changes)."""
-    with side:
-        panel()
+def explorer() -> None:
+    """The plane and the pin's panel. A click reruns only this (not the sidebar); hovering
+    reruns nothing at all: the browser decodes."""
+    plot, side = st.columns([3, 2], gap="large")
+    model, pin = plane_model_of(entry, view), state.get("pick")
     with plot:
-        # The figure depends only on the model and the layer toggle, never on the pick: it is
-        # built once and cached, and re-sending it unchanged costs the browser only a reference
-        # to the copy it already has (Plotly styles the clicked point itself).
-        st.plotly_chart(shared_scatter(entry, view, manifold), key="explore_scatter", on_select=on_pick,
-                        selection_mode="points", config={"scrollZoom": True, "displaylogo": False})
+        noun = "digits" if ckpt.dataset == "mnist" else "images"
+        latent_plane("explore_plane", "explore", model, on_pick=on_pick, pin=pin, group="explore",
+                     separate_preview=True, manifold_label=f"Show decoded {noun} behind the points")
+    with side:
+        latent_plane("explore_preview", "preview", model, pin=pin, group="explore")  # the spot under the cursor
+        panel()
     update_link(entry)  # the URL follows the pick (app.py does this after full runs only)
 
 
-plot, side = st.columns([3, 2], gap="large")
-with side:
-    # The sliders only ever change by hand: setting them from a click as well races with the
-    # values the browser sends back, and a click would then turn into a stale location.
-    e = float(view.extent)
-    with st.container(border=True):
-        st.caption("Decode any location")
-        st.slider("z₁", -e, e, 0.0, step=0.01, key="explore_z1", on_change=on_slider)
-        st.slider("z₂", -e, e, 0.0, step=0.01, key="explore_z2", on_change=on_slider)
-with plot:
-    manifold = st.toggle("Show decoded digits behind the points", key="explore_manifold",
-                         help="The manifold: digits decoded on an even grid, aligned with the axes")
-explorer(plot, side)
+explorer()

@@ -9,7 +9,8 @@ import torch
 
 import vae_core as vc
 from ui.state import LatentView, ModelEntry
-from vae_core.figures import manifold_image, scatter_figure
+from vae_core.figures import PALETTE, manifold_image, scatter_figure
+from ui.latent_plane import PlaneModel, plane_model
 from vae_core.images import data_uri
 
 MANIFOLD_CELLS = 25
@@ -48,6 +49,12 @@ def shared_scatter(entry: ModelEntry, view: LatentView, manifold: bool = False) 
     """The model's scatter as one figure shared by every session: draw it, never change it.
     (Building a Plotly figure of 10,000 points costs ~40 ms; this skips that on every click.)"""
     return _shared_scatter(entry, view, entry.id, manifold)
+
+
+def plane_model_of(entry: ModelEntry, view: LatentView) -> PlaneModel:
+    """A picker model on the live latent plane: its decoder and test-set codes, served once."""
+    return plane_model(entry.ckpt.model, entry.id, entry.ckpt.classes, PALETTE, view.extent, view.z_mean,
+                       view.labels, view.z_logvar)
 
 
 def selected_points(key: str) -> list[dict]:

@@ -1,0 +1,81 @@
+"""Files the latent plane's browser code fetches from the app's own server, once each.
+
+Two Streamlit Components v2 asset folders, served under ``/_stcore/bidi-components/<name>/``:
+
+- ``vae_explorer.latent_plane``: the installed ``plotly`` package's own ``package_data`` folder,
+  so the browser draws with the ``plotly.min.js`` that ships with it (never a CDN);
+- ``vae_explorer.latent_plane_data``: a cache folder of content-addressed files, each a model's
+  decoder export or its test-set codes. A name is the hash of its bytes, so a file never
+  changes and the browser's HTTP cache keeps it (Streamlit serves these as ``Cache-Control:
+  public``); a model the browser has seen loads from that cache.
+
+Streamlit discovers asset folders in installed packages' ``pyproject.toml``; this app runs from
+its checkout, so it declares the two folders itself, on each runtime that mounts the plane.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import tempfile
+from pathlib import Path
+
+import plotly
+from streamlit import config
+from streamlit.components.v2.get_bidi_component_manager import get_bidi_component_manager
+from streamlit.components.v2.manifest_scanner import ComponentConfig, ComponentManifest
+
+PROJECT = "vae_explorer"
+PLANE, DATA = "latent_plane", "latent_plane_data"
+PLANE_NAME, DATA_NAME = f"{PROJECT}.{PLANE}", f"{PROJECT}.{DATA}"
+PLOTLY_DIR = Path(plotly.__file__).resolve().parent
+MAX_FILES = 256  # a few MB each: the oldest go first
+
+
+def data_dir() -> Path:
+    """The cache folder of the served files (one per user of the machine)."""
+    root = os.environ.get("VAE_ASSET_DIR") or os.path.join(tempfile.gettempdir(), f"vae-explorer-assets-{os.getuid()}")
+    path = Path(root)
+    path.mkdir(parents=True, exist_ok=True, mode=0o700)
+    return path
+
+
+def register_assets() -> None:
+    """Declare the two asset folders on the running Streamlit runtime (once per runtime)."""
+    manager = get_bidi_component_manager()
+    if manager.get_component_asset_root(PLANE_NAME) is None:
+        manager.register_from_manifest(
+            ComponentManifest(PROJECT, "1", [ComponentConfig(PLANE, asset_dir="package_data")]), PLOTLY_DIR)
+    if manager.get_component_asset_root(DATA_NAME) is None:
+        folder = data_dir()
+        manager.register_from_manifest(ComponentManifest(PROJECT, "1", [ComponentConfig(DATA, asset_dir=".")]), folder)
+
+
+def _url(component: str, file: str) -> str:
+    base = (config.get_option("server.baseUrlPath") or "").strip("/")
+    return ("/" + base if base else "") + f"/_stcore/bidi-components/{component}/{file}"
+
+
+def plotly_url() -> str:
+    return _url(PLANE_NAME, "plotly.min.js")
+
+
+def publish(data: bytes, suffix: str = ".safetensors") -> str:
+    """Serve ``data`` as a file named by its hash; returns its URL path (the same bytes, the same URL)."""
+    folder = data_dir()
+    name = hashlib.sha256(data).hexdigest()[:24] + suffix
+    path = folder / name
+    if not path.is_file():
+        fd, tmp = tempfile.mkstemp(dir=folder, prefix=".part-")
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+        os.replace(tmp, path)
+        _prune(folder)
+    return _url(DATA_NAME, name)
+
+
+def _prune(folder: Path) -> None:
+    files = sorted((p for p in folder.iterdir() if p.is_file() and not p.name.startswith(".")),
+                   key=lambda p: p.stat().st_mtime)
+    for old in files[:-MAX_FILES]:
+        old.unlink(missing_ok=True)

@@ -1,0 +1,282 @@
+"""A model's decoder as plain arrays, for a decoder that runs somewhere else (the app's browser).
+
+The export is one safetensors file: float32 tensors (weights and biases, named ``layers.K.weight``
+and ``layers.K.bias`` after the layer that uses them) and, in the header's metadata,
+
+- ``format``: ``"vae-explorer-decoder"``; ``version``: ``"1"`` (see FORMAT_VERSION);
+- ``spec``: JSON ``{"latent_dim": d, "output": ..., "layers": [...]}``, where ``layers`` is the
+  decoder from input to output, each one of
+
+  ============================  ====================================================================
+  ``{"kind": "linear"}``        y = W x + b, with ``weight`` [out, in] and ``bias`` [out] (tensor names)
+  ``{"kind": "activation"}``    ``name``: relu, gelu (exact, with erf), gelu_tanh, silu, tanh, elu
+                                (``alpha``)
+  ``{"kind": "unflatten"}``     ``shape`` [C, H, W]: a flat vector read as C channels of H x W
+  ``{"kind": "conv_transpose2d"}``  ``weight`` [C_in, C_out, kH, kW], ``bias`` [C_out], ``stride``,
+                                ``padding`` (PyTorch's ConvTranspose2d, no dilation or groups)
+  ``{"kind": "flatten"}``       C x H x W back to one vector
+  ============================  ====================================================================
+
+  and ``output`` says what the last layer's values mean: ``{"kind": "image", "height": 28,
+  "width": 28}`` (Bernoulli logits: pixel = round(255 * sigmoid(logit)), as ``inference.decode``)
+  or ``{"kind": "point", "dim": 2}`` (the toy world's decoder mean, used as it is).
+
+``run_decoder_export`` runs an export with NumPy: it is the reference the browser's decoder
+(ui/latent_plane/decoder.js) is tested against, and ``read_decoder_export`` refuses a malformed
+export with one sentence before anything reaches a browser.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+from safetensors import SafetensorError
+from safetensors.numpy import load as np_load
+from safetensors.numpy import save as np_save
+from torch import nn
+
+from .errors import VAEError
+from .model import IMAGE_SIZE
+
+FORMAT = "vae-explorer-decoder"
+FORMAT_VERSION = "1"
+ACTIVATIONS = ("relu", "gelu", "gelu_tanh", "silu", "tanh", "elu")
+LAYER_KINDS = ("linear", "activation", "unflatten", "conv_transpose2d", "flatten")
+# A browser decodes at frame rate only a decoder of a few million multiply-adds; larger ones
+# (up to 8 layers of 4,096 units are allowed) are decoded on the server instead.
+MAX_EXPORT_BYTES = 16 * 1024 * 1024
+
+
+class ExportError(VAEError):
+    """A decoder cannot be exported, or an export is malformed."""
+
+
+@dataclass(frozen=True)
+class DecoderExport:
+    """A parsed export: the spec (see the module docstring) and its float32 tensors."""
+
+    spec: dict
+    tensors: dict[str, np.ndarray]
+
+    @property
+    def latent_dim(self) -> int:
+        return int(self.spec["latent_dim"])
+
+    @property
+    def output(self) -> dict:
+        return self.spec["output"]
+
+
+def _activation(module: nn.Module) -> dict | None:
+    if isinstance(module, nn.ReLU):
+        return {"kind": "activation", "name": "relu"}
+    if isinstance(module, nn.GELU):
+        return {"kind": "activation", "name": "gelu" if module.approximate == "none" else "gelu_tanh"}
+    if isinstance(module, nn.SiLU):
+        return {"kind": "activation", "name": "silu"}
+    if isinstance(module, nn.Tanh):
+        return {"kind": "activation", "name": "tanh"}
+    if isinstance(module, nn.ELU):
+        return {"kind": "activation", "name": "elu", "alpha": float(module.alpha)}
+    return None
+
+
+def decoder_layers(decoder: nn.Sequential) -> tuple[list[dict], dict[str, np.ndarray]]:
+    """The spec's layer list and tensors of a decoder built from the supported layers (dropout,
+    which does nothing at inference, is left out). Raises ExportError for any other layer."""
+    layers: list[dict] = []
+    tensors: dict[str, np.ndarray] = {}
+
+    def params(module: nn.Module) -> dict:
+        k = len(layers)
+        tensors[f"layers.{k}.weight"] = module.weight.detach().to("cpu", torch.float32).numpy().copy()
+        tensors[f"layers.{k}.bias"] = module.bias.detach().to("cpu", torch.float32).numpy().copy()
+        return {"weight": f"layers.{k}.weight", "bias": f"layers.{k}.bias"}
+
+    for module in decoder:
+        if isinstance(module, nn.Dropout):
+            continue
+        if isinstance(module, nn.Linear) and module.bias is not None:
+            layers.append({"kind": "linear", **params(module)})
+        elif isinstance(module, nn.ConvTranspose2d) and module.bias is not None and module.groups == 1 \
+                and module.dilation == (1, 1) and module.output_padding == (0, 0) \
+                and module.stride[0] == module.stride[1] and module.padding[0] == module.padding[1]:
+            layers.append({"kind": "conv_transpose2d", **params(module), "stride": module.stride[0],
+                           "padding": module.padding[0]})
+        elif isinstance(module, nn.Unflatten):
+            layers.append({"kind": "unflatten", "shape": [int(s) for s in module.unflattened_size]})
+        elif isinstance(module, nn.Flatten):
+            layers.append({"kind": "flatten"})
+        elif (act := _activation(module)) is not None:
+            layers.append(act)
+        else:
+            raise ExportError(f"the decoder's {type(module).__name__} layer has no browser implementation")
+    return layers, tensors
+
+
+def export_decoder(model: nn.Module, max_bytes: int = MAX_EXPORT_BYTES) -> bytes:
+    """The decoder of a VAE (image output) or of the toy world's ToyVAE (point output) as export bytes.
+
+    Raises ExportError when a layer has no browser implementation or the export would exceed
+    ``max_bytes`` (such a model is decoded on the server).
+    """
+    config = getattr(model, "config", None)
+    if config is not None:  # a VAE: Bernoulli logits of a 28x28 image
+        latent_dim, output = config.latent_dim, {"kind": "image", "height": IMAGE_SIZE, "width": IMAGE_SIZE}
+    else:  # the toy world's decoder: the mean of p(x|z) in the data plane
+        latent_dim = int(model.latent_dim)
+        output = {"kind": "point", "dim": int(model.decoder[-1].out_features)}
+    layers, tensors = decoder_layers(model.decoder)
+    size = sum(t.nbytes for t in tensors.values())
+    if size > max_bytes:
+        raise ExportError(f"the decoder has {size / 2**20:.1f} MB of weights, more than the "
+                          f"{max_bytes / 2**20:.0f} MB a browser decodes at frame rate")
+    spec = {"latent_dim": latent_dim, "output": output, "layers": layers}
+    data = np_save(tensors, metadata={"format": FORMAT, "version": FORMAT_VERSION, "spec": json.dumps(spec)})
+    read_decoder_export(data)  # what leaves here is what a reader accepts
+    return data
+
+
+def _shape_after(layer: dict, shape: tuple[int, ...], tensors: dict[str, np.ndarray], k: int) -> tuple[int, ...]:
+    """The activation shape after ``layer`` (a flat (n,) or (C, H, W)); raises ExportError when the
+    layer does not fit its input."""
+    kind = layer["kind"]
+
+    def tensor(name_key: str, ndim: int) -> np.ndarray:
+        name = layer.get(name_key)
+        if not isinstance(name, str) or name not in tensors:
+            raise ExportError(f"layer {k} ({kind}) names no tensor for its {name_key}")
+        t = tensors[name]
+        if t.dtype != np.float32 or t.ndim != ndim:
+            raise ExportError(f"layer {k} ({kind}): {name} must be a float32 array with {ndim} dimensions")
+        if not np.isfinite(t).all():
+            raise ExportError(f"layer {k} ({kind}): {name} contains NaN or infinite values")
+        return t
+
+    if kind == "linear":
+        w, b = tensor("weight", 2), tensor("bias", 1)
+        if len(shape) != 1 or w.shape[1] != shape[0] or b.shape[0] != w.shape[0]:
+            raise ExportError(f"layer {k} (linear) of shape {list(w.shape)} does not fit its input {list(shape)}")
+        return (w.shape[0],)
+    if kind == "activation":
+        if layer.get("name") not in ACTIVATIONS:
+            raise ExportError(f"layer {k}: unknown activation {str(layer.get('name'))[:40]!r}")
+        return shape
+    if kind == "unflatten":
+        target = layer.get("shape")
+        if not (isinstance(target, list) and len(target) == 3 and all(type(s) is int and s > 0 for s in target)
+                and len(shape) == 1 and math.prod(target) == shape[0]):
+            raise ExportError(f"layer {k} (unflatten) to {str(target)[:40]} does not fit its input {list(shape)}")
+        return tuple(target)
+    if kind == "flatten":
+        return (math.prod(shape),)
+    if kind == "conv_transpose2d":
+        w, b = tensor("weight", 4), tensor("bias", 1)
+        stride, padding = layer.get("stride"), layer.get("padding")
+        if not (type(stride) is int and type(padding) is int and 1 <= stride <= 8 and 0 <= padding < w.shape[2]):
+            raise ExportError(f"layer {k} (conv_transpose2d): stride and padding must be small whole numbers")
+        if len(shape) != 3 or w.shape[0] != shape[0] or b.shape[0] != w.shape[1] or w.shape[2] != w.shape[3]:
+            raise ExportError(f"layer {k} (conv_transpose2d) of shape {list(w.shape)} does not fit its input "
+                              f"{list(shape)}")
+        size = [(s - 1) * stride - 2 * padding + w.shape[2] for s in shape[1:]]
+        if min(size) < 1:
+            raise ExportError(f"layer {k} (conv_transpose2d) leaves no pixels")
+        return (w.shape[1], *size)
+    raise ExportError(f"layer {k} is of unknown kind {str(kind)[:40]!r} (known: {', '.join(LAYER_KINDS)})")
+
+
+def read_decoder_export(data: bytes) -> DecoderExport:
+    """Parse and check an export: format and version, every layer against its input, every value
+    finite, the output of the size the spec says. Raises ExportError with one sentence."""
+    try:
+        data = bytes(data)
+        tensors = np_load(data)  # checks the header and every tensor's bounds
+        # safetensors.numpy gives no metadata from bytes: the header is 8 bytes of length, then JSON
+        metadata = json.loads(data[8:8 + int.from_bytes(data[:8], "little")]).get("__metadata__") or {}
+    except (SafetensorError, ValueError, UnicodeDecodeError, OverflowError, MemoryError):
+        raise ExportError("this is not a decoder export (not a readable safetensors file)") from None
+    if metadata.get("format") != FORMAT:
+        raise ExportError(f"this is not a decoder export (no {FORMAT!r} marker)")
+    if metadata.get("version") != FORMAT_VERSION:
+        raise ExportError(f"decoder export version {str(metadata.get('version'))[:20]!r} is not supported "
+                          f"(this reader knows version {FORMAT_VERSION})")
+    try:
+        spec = json.loads(metadata.get("spec", ""))
+    except ValueError:
+        raise ExportError("the decoder export's spec is not valid JSON") from None
+    if not isinstance(spec, dict) or not isinstance(spec.get("layers"), list) or not spec["layers"] \
+            or not all(isinstance(layer, dict) for layer in spec["layers"]):
+        raise ExportError("the decoder export's spec has no list of layers")
+    latent_dim, output = spec.get("latent_dim"), spec.get("output")
+    if type(latent_dim) is not int or not 1 <= latent_dim <= 64:
+        raise ExportError("the decoder export's latent size must be a whole number from 1 to 64")
+    if not isinstance(output, dict) or output.get("kind") not in ("image", "point"):
+        raise ExportError("the decoder export's output must be an image or a point")
+    expected = output.get("height", 0) * output.get("width", 0) if output["kind"] == "image" else output.get("dim")
+    shape: tuple[int, ...] = (latent_dim,)
+    for k, layer in enumerate(spec["layers"]):
+        shape = _shape_after(layer, shape, tensors, k)
+    if len(shape) != 1 or shape[0] != expected:
+        raise ExportError(f"the decoder's output {list(shape)} is not the {output['kind']} its spec describes")
+    return DecoderExport(spec, tensors)
+
+
+def _erf(x: np.ndarray) -> np.ndarray:
+    return np.vectorize(math.erf, otypes=[np.float64])(x)
+
+
+def _apply_activation(layer: dict, x: np.ndarray) -> np.ndarray:
+    name = layer["name"]
+    if name == "relu":
+        return np.maximum(x, 0.0)
+    if name == "gelu":
+        return 0.5 * x * (1.0 + _erf(x / math.sqrt(2.0)))
+    if name == "gelu_tanh":
+        return 0.5 * x * (1.0 + np.tanh(math.sqrt(2.0 / math.pi) * (x + 0.044715 * x ** 3)))
+    if name == "silu":
+        return x / (1.0 + np.exp(-x))
+    if name == "tanh":
+        return np.tanh(x)
+    alpha = float(layer.get("alpha", 1.0))  # elu
+    return np.where(x > 0, x, alpha * np.expm1(np.minimum(x, 0.0)))
+
+
+def _conv_transpose2d(x: np.ndarray, w: np.ndarray, b: np.ndarray, stride: int, padding: int) -> np.ndarray:
+    """x [N, C_in, H, W] -> [N, C_out, H', W'], as torch.nn.functional.conv_transpose2d."""
+    n, _, h, wd = x.shape
+    k = w.shape[2]
+    full = np.zeros((n, w.shape[1], (h - 1) * stride + k, (wd - 1) * stride + k))
+    for i in range(k):
+        for j in range(k):
+            full[:, :, i:i + (h - 1) * stride + 1:stride, j:j + (wd - 1) * stride + 1:stride] += \
+                np.einsum("nchw,co->nohw", x, w[:, :, i, j].astype(np.float64))
+    out = full[:, :, padding:full.shape[2] - padding, padding:full.shape[3] - padding]
+    return out + b.astype(np.float64)[None, :, None, None]
+
+
+def run_decoder_export(export: DecoderExport, z) -> np.ndarray:
+    """Decode latent points [N, latent_dim] with an export, in float64 NumPy: uint8 images
+    [N, H, W] for an image export (as ``inference.decode``), float32 points [N, dim] otherwise."""
+    x = np.asarray(z, np.float64).reshape(-1, export.latent_dim)
+    for layer in export.spec["layers"]:
+        kind = layer["kind"]
+        if kind == "linear":
+            x = x @ export.tensors[layer["weight"]].T.astype(np.float64) + export.tensors[layer["bias"]]
+        elif kind == "activation":
+            x = _apply_activation(layer, x)
+        elif kind == "unflatten":
+            x = x.reshape(len(x), *layer["shape"])
+        elif kind == "flatten":
+            x = x.reshape(len(x), -1)
+        else:
+            x = _conv_transpose2d(x, export.tensors[layer["weight"]], export.tensors[layer["bias"]],
+                                  layer["stride"], layer["padding"])
+    out = export.output
+    if out["kind"] == "point":
+        return x.astype(np.float32)
+    pixels = np.round(255.0 / (1.0 + np.exp(-x)))
+    return pixels.astype(np.uint8).reshape(len(x), out["height"], out["width"])
