@@ -18,7 +18,7 @@ if warm_up is not None:
 settle_process()  # once per process: cheaper garbage collection after each run, flat memory
 
 # Widget values that must survive page switches (see keep_widget_state).
-keep_widget_state("interp_steps", "interp_method", "interp_t", "interp_mode",
+keep_widget_state("interp_steps", "interp_method", "interp_mode",
                   "gen_n", "gen_temperature", "gen_seed", "train_preset", "train_dataset", "train_epochs",
                   "train_batch_size", "train_lr", "train_beta", "train_hidden", "train_seed", "train_limit",
                   "train_iwae_k", "enc_source", "anomaly_kind",

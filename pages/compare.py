@@ -7,15 +7,15 @@ import streamlit as st
 
 import vae_core as vc
 from vae_core.compare import random_latents, space_stats
-from vae_core.figures import PICK_COLOR, add_points, scatter_figure
+from ui.latent_plane import latent_plane
 from ui.state import DATASET_TITLES, ModelEntry, latent_view, pretrained_autoencoder, pretrained_entries
-from ui.widgets import pixel_image, png_download, require_model
+from ui.widgets import pixel_image, plane_model_of, png_download, require_model
 
 SOURCES = {"prior": "N(0, I): the VAE's prior", "uniform": "Uniform over each plot"}
 
 entry = require_model()
 st.title("Autoencoder vs VAE")
-st.caption("Same architecture, same data, same trainer. The autoencoder is trained only to reconstruct, so it "
+st.caption("Point at either plane: both models decode that same z, side by side. Same architecture, same data, same trainer. The autoencoder is trained only to reconstruct, so it "
            "may put its codes anywhere. The VAE also pays a KL penalty for codes that stray from N(0, I), which "
            "packs them into a known, gap-free region: any point drawn from N(0, I) decodes to a plausible image.")
 
@@ -85,16 +85,11 @@ for (side, model_entry), column in zip((("ae", ae), ("vae", vae)), st.columns(2,
         st.caption(f"{plain(model_entry.label)}  \n{figures}")
         # The same seed gives the same points (N(0, I)) or the same relative places (uniform) for both.
         z = random_latents(n, ckpt.config.latent_dim, seed, source, view.extent)
-        fig = scatter_figure(view.z_mean, view.labels, ckpt.classes, shared_extent if same_scale else view.extent,
-                             grid_points=2, height=460)
-        fig.update_layout(legend=dict(title=None, font=dict(size=11), y=-0.14))
-        add_points(fig, z[:, :2], name="random points", color=PICK_COLOR, size=13, symbol="x", opacity=1.0,
-                   showlegend=False)
-        # a white rim keeps the crosses visible on top of any class colour
-        fig.update_traces(marker=dict(line=dict(width=1.5, color="#FFFFFF")), selector=dict(name="random points"))
-        st.plotly_chart(fig, key=f"compare_scatter_{side}", config={"scrollZoom": True, "displaylogo": False})
+        model = plane_model_of(model_entry, view, extent=shared_extent if same_scale else view.extent)
+        latent_plane(f"compare_plane_{side}", "compare", model, group="compare", height=460,
+                     marks=z[:, :2].round(4).tolist())
         grid = vc.tile(vc.decode(ckpt.model, z), cols=8, pad=2, pad_value=40)
-        pixel_image(st, grid, f"Decodes of the {n} points marked × above (seed {seed})", scale=3)
+        pixel_image(st, grid, f"Decodes of the {n} random points marked × on the plane (seed {seed})", scale=3)
         png_download(st, grid, f"{side}-decodes.png", scale=3, key=f"compare_png_{side}")
         s = stats(model_entry.id, view, len(ckpt.classes), source)
         st.markdown(f"Of 2,000 points drawn this way, **{100 * s['holes']:.0f} %** land far from every test code, "

@@ -1,16 +1,13 @@
-"""Interpolate: walk the latent space from one image to another."""
+"""Interpolate: walk the latent space from one image to another. The endpoints are placed and
+dragged on the plane; the path, the image at t and the strip follow live, in the browser."""
 
 import numpy as np
-import plotly.graph_objects as go
 import streamlit as st
 
 import vae_core as vc
-from vae_core.figures import add_path, pick_from_points
-from vae_core.scrubber import scrubber_figure
+from ui.latent_plane import event, latent_plane, parse_endpoints
 from ui.state import latent_view, model_state
-from ui.widgets import base_scatter, pixel_image, png_download, require_model, selected_points
-
-WALK_POSITIONS = 101  # t = 0.00, 0.01, ..., 1.00
+from ui.widgets import pixel_image, plane_model_of, require_model
 
 entry = require_model()
 ckpt = entry.ckpt
@@ -42,82 +39,51 @@ def describe(end: dict) -> str:
     return f"test image #{end['index']} ({ckpt.classes[int(view.labels[end['index']])]})"
 
 
-def on_click() -> None:
-    pick = pick_from_points(selected_points("interp_scatter"))
-    if pick is not None:
-        which = state.get("next_endpoint", "a")
-        ends[which] = pick
-        state["next_endpoint"] = "b" if which == "a" else "a"
+def on_endpoints() -> None:
+    """Endpoints placed or dragged on the plane (the browser sends both on release)."""
+    placed = parse_endpoints(event("interp_plane", "endpoints"), view.z_mean)
+    if placed is not None:
+        ends.update(placed[0])
+        state["next_endpoint"] = placed[1]
+        st.session_state["interp_mode"] = "Place them on the plane"  # the class pickers would override them
 
 
-# Bounded caches: a path figure holds a copy of the 10,000-point scatter (~2 MB), a walk ~0.5 MB.
-@st.cache_resource(show_spinner=False, max_entries=8)
-def _path_figure(_entry, _view, entry_id: str, a: tuple, b: tuple, method: str) -> go.Figure:
-    return add_path(base_scatter(_entry, _view), vc.interpolate(a, b, 48, method))
-
-
-def path_figure(entry, view, a: tuple, b: tuple, method: str) -> go.Figure:
-    """The scatter with the path drawn on it, built once per path (shared: never change it)."""
-    return _path_figure(entry, view, entry.id, a, b, method)
-
-
-@st.cache_resource(show_spinner=False, max_entries=16)
-def _walk_figure(_entry, entry_id: str, a: tuple, b: tuple, method: str) -> go.Figure:
-    t = np.linspace(0.0, 1.0, WALK_POSITIONS)
-    z = vc.interpolate_at(a, b, t, method)
-    titles = [f"t = {ti:.2f} · z = ({zi[0]:.2f}, {zi[1]:.2f})" for ti, zi in zip(t, z)]
-    return scrubber_figure(vc.decode(_entry.ckpt.model, z), titles, active=WALK_POSITIONS // 2)
-
-
-def walk_figure(entry, a: tuple, b: tuple, method: str) -> go.Figure:
-    """The decoded image at t, with a slider over t = 0.00 ... 1.00 (shared: never change it)."""
-    return _walk_figure(entry, entry.id, a, b, method)
-
-
-controls, plot = st.columns([2, 3], gap="large")
-with controls:
-    mode = st.radio("Choose the endpoints", ["Click two points", "By class and example"], horizontal=True,
+st.session_state.setdefault("interp_steps", 10)  # once, so the widget needs no default of its own
+top = st.columns([3, 2, 2], gap="large", vertical_alignment="bottom")
+mode = top[0].radio("Choose the endpoints", ["Place them on the plane", "By class and example"], horizontal=True,
                     key="interp_mode")
-    if mode == "By class and example":
-        for which, column in zip("ab", st.columns(2)):
-            with column:
-                current = ends[which]["index"]
-                default = int(view.labels[current]) if current is not None else 0
-                label = st.selectbox(f"{'Start' if which == 'a' else 'End'} class", range(len(ckpt.classes)),
-                                     index=default, format_func=lambda c: ckpt.classes[c], key=f"interp_class_{which}")
-                members = np.flatnonzero(view.labels == label)
-                pos = int(np.searchsorted(members, current)) if current in members else 0
-                k = st.number_input(f"Example (of {len(members):,})", 1, len(members), pos + 1,
-                                    key=f"interp_example_{which}_{label}")
-                idx = int(members[k - 1])
-                ends[which] = {"index": idx, "z": view.z_mean[idx].tolist()}
-    else:
-        st.caption(f"Next click sets the **{'start' if state.get('next_endpoint', 'a') == 'a' else 'end'}**. "
-                   "Clicks alternate between start and end; empty space works too.")
-    st.markdown(f"**Start:** {describe(ends['a'])}  \n**End:** {describe(ends['b'])}")
-    method = st.radio("Path", ["linear", "slerp"], horizontal=True, key="interp_method",
+method = top[1].radio("Path", ["linear", "slerp"], horizontal=True, key="interp_method",
                       help="slerp follows an arc, keeping the path away from the prior's low-density centre")
-    steps = st.slider("Images in the strip", 3, 24, 10, key="interp_steps")
+steps = top[2].slider("Images in the strip", 3, 24, key="interp_steps")
+if mode == "By class and example":
+    for which, column in zip("ab", st.columns(2, gap="large")):
+        with column:
+            current = ends[which]["index"]
+            default = int(view.labels[current]) if current is not None else 0
+            label = st.selectbox(f"{'Start A' if which == 'a' else 'End B'}: class", range(len(ckpt.classes)),
+                                 index=default, format_func=lambda c: ckpt.classes[c], key=f"interp_class_{which}")
+            members = np.flatnonzero(view.labels == label)
+            pos = int(np.searchsorted(members, current)) if current in members else 0
+            k = st.number_input(f"Example (of {len(members):,})", 1, len(members), pos + 1,
+                                key=f"interp_example_{which}_{label}")
+            idx = int(members[k - 1])
+            ends[which] = {"index": idx, "z": view.z_mean[idx].tolist()}
+st.markdown(f"**Start A:** {describe(ends['a'])} · **End B:** {describe(ends['b'])}")
 
 a_z, b_z = tuple(ends["a"]["z"]), tuple(ends["b"]["z"])
-with plot:
-    st.plotly_chart(path_figure(entry, view, a_z, b_z, method), key="interp_scatter", on_select=on_click,
-                    selection_mode="points", config={"scrollZoom": True, "displaylogo": False})
-
-with controls:
-    # Every position is decoded up front and travels with the figure, so moving its slider
-    # swaps images in the browser, with no round trip to the server.
-    st.plotly_chart(walk_figure(entry, a_z, b_z, method), key="interp_walk",
-                    config={"displayModeBar": False, "scrollZoom": False})
-    st.html("<style>.st-key-interp_walk image { image-rendering: pixelated; }</style>")  # crisp pixels
-
-frames = vc.decode(ckpt.model, vc.interpolate(a_z, b_z, steps, method))
-strip = vc.tile(frames, cols=steps, pad=2, pad_value=40)
-st.subheader("The path as a strip")
-pixel_image(st, strip, f"{steps} images, {method} from start to end", scale=4)
+model = plane_model_of(entry, view)
+latent_plane("interp_plane", "interpolate", model, on_endpoints=on_endpoints, height=520,
+             endpoints={"a": ends["a"], "b": ends["b"]}, next=state.get("next_endpoint", "a"), method=method,
+             steps=steps)
+if model.decoder_url is None:  # the browser cannot run this decoder: the strip comes from the server
+    frames = vc.decode(ckpt.model, vc.interpolate(a_z, b_z, steps, method))
+    pixel_image(st, vc.tile(frames, cols=steps, pad=2, pad_value=40), f"{steps} images, {method} from A to B",
+                scale=4)
 left, right = st.columns(2)
 # Both files are made when their button is pressed, not on every run.
-png_download(left, strip, "interpolation.png", label="Download strip (PNG)")
+left.download_button("Download strip (PNG)", lambda: vc.png_bytes(vc.tile(vc.decode(ckpt.model, vc.interpolate(
+    a_z, b_z, steps, method)), cols=steps, pad=2, pad_value=40), scale=4), file_name="interpolation.png",
+    mime="image/png", on_click="ignore", icon=":material/download:", width="stretch")
 right.download_button("Download animation (GIF)", lambda: vc.gif_bytes(vc.decode(ckpt.model, vc.interpolate(
     a_z, b_z, 32, method)), scale=6), file_name="interpolation.gif", mime="image/gif",
-    on_click="ignore", icon=":material/animation:")
+    on_click="ignore", icon=":material/animation:", width="stretch")

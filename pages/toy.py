@@ -4,9 +4,12 @@ codes and newly generated points can all be seen at once."""
 import numpy as np
 import streamlit as st
 
-from vae_core.figures import add_points, add_prior_circles, latent_extent, plane_figure
+from vae_core.decoder_export import export_decoder
+from vae_core.figures import PALETTE, add_points, latent_extent, plane_figure
 from vae_core.toy import (COMPONENT_NAMES, TOY_DATASETS, build_toy_model, make_toy, mean_nn_distance, toy_encode,
                           toy_generate, train_toy)
+from ui.latent_plane import PlaneModel, latent_plane
+from ui.latent_plane.assets import publish
 from ui.widgets import ensure_shell
 
 DEFAULTS = dict(toy_dataset="moons", toy_n=2000, toy_noise=0.1, toy_seed=0, toy_steps=1000, toy_beta=1.0,
@@ -45,10 +48,31 @@ key = (name, n, noise, seed, steps, beta)
 names = [f"{COMPONENT_NAMES[name]} {i + 1}" for i in range(data.components)]
 
 
+ANGLE_BINS = 12
+
+
+def angle_colours() -> tuple[np.ndarray, list[str], list[str]]:
+    """Each point's direction from the centre as one of 12 bins, with a cyclic colour per bin and
+    a name that says its range (the legend under the planes is then the colour scale)."""
+    bins = np.floor((angle + np.pi) / (2 * np.pi) * ANGLE_BINS).astype(int) % ANGLE_BINS
+    colours = []
+    for k in range(ANGLE_BINS):  # hue wheel at even lightness: cyclic, like the angle
+        h = k / ANGLE_BINS * 6
+        x = 1 - abs(h % 2 - 1)
+        r, g, b = [(1, x, 0), (x, 1, 0), (0, 1, x), (0, x, 1), (x, 0, 1), (1, 0, x)][int(h) % 6]
+        colours.append("#%02X%02X%02X" % tuple(int(40 + 175 * c) for c in (r, g, b)))
+    step = 360 // ANGLE_BINS
+    return bins, colours, [f"{-180 + k * step}°…{-180 + (k + 1) * step}°" for k in range(ANGLE_BINS)]
+
+
+if colour == "component":
+    groups, group_colours, group_names = data.component, list(PALETTE), names
+else:
+    groups, group_colours, group_names = angle_colours()
+
+
 def coloured(fig, points):
-    if colour == "component":
-        return add_points(fig, points, groups=data.component, names=names)
-    return add_points(fig, points, values=angle)
+    return add_points(fig, points, groups=groups, names=group_names)
 
 
 if st.session_state.pop("toy_train_requested", False):
@@ -63,7 +87,7 @@ if st.session_state.pop("toy_train_requested", False):
     samples = toy_generate(model, n, seed=seed + 1, noise=True)
     st.session_state["toy_result"] = {
         "key": key, "seconds": trained.seconds, "loss": trained.history[-1]["loss"],
-        "latents": toy_encode(model, data.x)[0], "samples": samples,
+        "latents": toy_encode(model, data.x)[0], "samples": samples, "decoder": export_decoder(model),
         "means": toy_generate(model, n, seed=seed + 1, noise=False),
         "gen_distance": mean_nn_distance(samples, data.x),
         "data_distance": mean_nn_distance(make_toy(name, n, noise, seed + 1).x, data.x)}
@@ -72,22 +96,30 @@ result = st.session_state.get("toy_result")
 if result is not None and result["key"] != key:
     result = None  # trained on other settings
 extent = latent_extent(data.x, margin=0.3, floor=1.5)
-plots = st.columns(3, gap="medium")
-with plots[0]:
-    st.markdown("**Data** x")
-    st.plotly_chart(coloured(plane_figure(extent, height=380), data.x), key="toy_data",
-                    config={"displaylogo": False})
 if result is None:
+    plots = st.columns([2, 1], gap="medium")
+    with plots[0]:
+        st.markdown("**Data** x")
+        st.plotly_chart(coloured(plane_figure(extent, height=380), data.x), key="toy_data",
+                        config={"displaylogo": False})
     plots[1].info("Press **Train** (a few seconds). The codes of these points and newly generated points "
                   "appear here.")
 else:
+    plots = st.columns([2, 1], gap="medium")
+    with plots[0]:
+        latents = result["latents"]
+        plane = PlaneModel(f"toy/{'/'.join(map(str, key))}", publish(result["decoder"]), None, None,
+                           tuple(group_names), tuple(group_colours), latent_extent(latents, margin=0.3))
+        flat = lambda points: np.asarray(points, np.float32).ravel().round(4).tolist()  # noqa: E731
+        latent_plane("toy_plane", "toy", plane, height=380,
+                     points={"z": flat(latents), "labels": np.asarray(groups).tolist()},
+                     toy={"key": f"{key}|{colour}", "titles": ["Data x", "Latent codes z = μ(x)"],
+                          "data": {"z": flat(data.x), "labels": np.asarray(groups).tolist()}, "names": group_names,
+                          "data_extent": extent})
+        st.caption("Same colours in both planes: see where each part of the data goes. Point at the latent plane: "
+                   "the ringed point in the data plane is the decoder's mean for that z. Circles: 1σ and 2σ of "
+                   "N(0, I).")
     with plots[1]:
-        st.markdown("**Latent codes** z = μ(x)")
-        fig = add_prior_circles(plane_figure(latent_extent(result["latents"], margin=0.3), axes=("z₁", "z₂"),
-                                             height=380))
-        st.plotly_chart(coloured(fig, result["latents"]), key="toy_latents", config={"displaylogo": False})
-        st.caption("Same colours as the data: see where each part of it goes. Circles: 1σ and 2σ of N(0, I).")
-    with plots[2]:
         means = st.session_state["toy_means"]
         st.markdown("**Generated** " + ("decoder mean of z" if means else "x ~ p(x | z)") + ", z ~ N(0, I)")
         fig = add_points(plane_figure(extent, height=380), data.x, name="data", color="#BBBBBB", opacity=0.6)

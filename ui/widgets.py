@@ -51,9 +51,9 @@ def shared_scatter(entry: ModelEntry, view: LatentView, manifold: bool = False) 
     return _shared_scatter(entry, view, entry.id, manifold)
 
 
-def plane_model_of(entry: ModelEntry, view: LatentView) -> PlaneModel:
+def plane_model_of(entry: ModelEntry, view: LatentView, extent: float | None = None) -> PlaneModel:
     """A picker model on the live latent plane: its decoder and test-set codes, served once."""
-    return plane_model(entry.ckpt.model, entry.id, entry.ckpt.classes, PALETTE, view.extent, view.z_mean,
+    return plane_model(entry.ckpt.model, entry.id, entry.ckpt.classes, PALETTE, extent or view.extent, view.z_mean,
                        view.labels, view.z_logvar)
 
 

@@ -5,6 +5,7 @@ Run ``python -m vae_core --help`` for the command line.
 """
 
 from .checkpoint import Checkpoint, Latents, checkpoint_bytes, load_checkpoint, save_checkpoint
+from .decoder_export import DecoderExport, ExportError, export_decoder, read_decoder_export, run_decoder_export
 from .data import DATASETS, Dataset, DatasetSpec, download, load_dataset
 from .errors import CheckpointError, ConfigError, DataError, ImageError, VAEError
 from .export import latents_csv
@@ -20,6 +21,7 @@ from .train import TrainConfig, TrainEvent, TrainResult, resolve_device, train
 
 __all__ = [
     "Checkpoint", "Latents", "checkpoint_bytes", "load_checkpoint", "save_checkpoint",
+    "DecoderExport", "ExportError", "export_decoder", "read_decoder_export", "run_decoder_export",
     "DATASETS", "Dataset", "DatasetSpec", "download", "load_dataset",
     "CheckpointError", "ConfigError", "DataError", "ImageError", "VAEError",
     "latents_csv", "LinkedView", "parse_view", "view_params",

@@ -136,9 +136,19 @@ def export_decoder(model: nn.Module, max_bytes: int = MAX_EXPORT_BYTES) -> bytes
         raise ExportError(f"the decoder has {size / 2**20:.1f} MB of weights, more than the "
                           f"{max_bytes / 2**20:.0f} MB a browser decodes at frame rate")
     spec = {"latent_dim": latent_dim, "output": output, "layers": layers}
-    data = np_save(tensors, metadata={"format": FORMAT, "version": FORMAT_VERSION, "spec": json.dumps(spec)})
+    data = canonical_safetensors(np_save(tensors, metadata={"format": FORMAT, "version": FORMAT_VERSION,
+                                                 "spec": json.dumps(spec)}))
     read_decoder_export(data)  # what leaves here is what a reader accepts
     return data
+
+
+def canonical_safetensors(data: bytes) -> bytes:
+    """The same file with its JSON header's keys sorted: safetensors writes the metadata in a
+    random order, and the app names served files by the hash of their bytes."""
+    n = int.from_bytes(data[:8], "little")
+    header = json.dumps(json.loads(data[8:8 + n]), sort_keys=True, separators=(",", ":")).encode()
+    header += b" " * (-len(header) % 8)  # the data stays 8-byte aligned, as safetensors writes it
+    return len(header).to_bytes(8, "little") + header + data[8 + n:]
 
 
 def _shape_after(layer: dict, shape: tuple[int, ...], tensors: dict[str, np.ndarray], k: int) -> tuple[int, ...]:

@@ -22,7 +22,7 @@ import numpy as np
 import streamlit as st
 from safetensors.numpy import save as np_save
 
-from vae_core.decoder_export import MAX_EXPORT_BYTES, ExportError, export_decoder
+from vae_core.decoder_export import MAX_EXPORT_BYTES, ExportError, canonical_safetensors, export_decoder
 from vae_core.links import MAX_COORDINATE
 from ui.latent_plane.assets import PLANE_NAME, plotly_url, publish, register_assets
 
@@ -70,7 +70,7 @@ def points_asset(z_mean, labels, z_logvar=None) -> bytes:
                "labels": np.asarray(labels).astype(np.uint8)}
     if z_logvar is not None:
         tensors["sigma"] = np.ascontiguousarray(np.exp(0.5 * np.asarray(z_logvar, np.float32)[:, :2]))
-    return np_save(tensors)
+    return canonical_safetensors(np_save(tensors))
 
 
 @st.cache_resource(show_spinner=False, max_entries=32)

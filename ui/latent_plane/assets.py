@@ -65,7 +65,9 @@ def publish(data: bytes, suffix: str = ".safetensors") -> str:
     folder = data_dir()
     name = hashlib.sha256(data).hexdigest()[:24] + suffix
     path = folder / name
-    if not path.is_file():
+    if path.is_file():
+        os.utime(path)  # in use: the pruning below takes the files no page has asked for lately
+    else:
         fd, tmp = tempfile.mkstemp(dir=folder, prefix=".part-")
         with os.fdopen(fd, "wb") as f:
             f.write(data)

@@ -311,7 +311,7 @@ class View {
   // --- building --------------------------------------------------------------------------
 
   update(data) {
-    const key = `${data.mode}|${data.model.id}|${data.model.points}|${data.toy ? data.toy.key : ""}`;
+    const key = `${data.mode}|${data.model.id}|${data.model.points}|${data.model.extent}|${data.toy ? data.toy.key : ""}`;
     this.data = data;
     if (key !== this.key) { this.key = key; this.build(); return; }
     this.refresh();
@@ -381,7 +381,7 @@ class View {
                                                        extent: d.toy.data_extent, axes: ["x\u2081", "x\u2082"], legend: false });
     }
     await this.main.draw(Plotly, points, { ...common, classes: d.model.classes, colors: d.model.colors,
-                                           extent: d.model.extent, axes: ["z\u2081", "z\u2082"], legend: d.mode !== "toy",
+                                           extent: d.model.extent, axes: ["z\u2081", "z\u2082"], legend: true,
                                            filename: `${d.mode}-latent-plane` });
     if (key !== this.key) return;
     this.listen();
@@ -433,7 +433,7 @@ class View {
     const beside = this.data.mode !== "compare" && this.data.mode !== "toy" && width >= 640;
     this.root.classList.toggle("lp-beside", beside);
     const room = beside ? width - 236 : width;
-    const each = planes === 2 && width >= 640 ? (room - 16) / 2 : room;
+    const each = planes === 2 && width >= 520 ? (room - 16) / 2 : room;
     return Math.max(220, Math.floor(Math.min(this.data.height, each)));
   }
 
@@ -502,6 +502,7 @@ class View {
       const which = this.endpointAt(px, py);
       if (which) {
         this.drag = { which, moved: false };
+        this.thumb.style.display = "none";
         stage.setPointerCapture(e.pointerId);
         e.preventDefault(); e.stopPropagation();  // Plotly must not start a pan
       }
