@@ -4,6 +4,7 @@ Debian's Chromium by Playwright. Screenshots of every page go to $SCREENSHOT_DIR
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import socket
@@ -22,6 +23,7 @@ CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                   "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 SHOTS = Path(os.environ.get("SCREENSHOT_DIR", ROOT / "screenshots"))
+SENT_FRAMES: list = []  # every websocket frame the module's page sends (see sent_frames)
 
 playwright_api = pytest.importorskip("playwright.sync_api", reason="Playwright for Python is not installed "
                                      "(pip install playwright)")
@@ -38,10 +40,11 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory):
+@contextlib.contextmanager
+def running_app(tmp_path_factory, **env):
+    """`streamlit run app.py` on a free port of 127.0.0.1, with ``env`` added; yields its URL."""
     port = free_port()
-    env = {**os.environ, "VAE_DATA_DIR": str(MNIST_DIR), "HOME": str(tmp_path_factory.mktemp("home"))}
+    env = {**os.environ, "VAE_DATA_DIR": str(MNIST_DIR), "HOME": str(tmp_path_factory.mktemp("home")), **env}
     log = open(tmp_path_factory.mktemp("server") / "streamlit.log", "w")
     proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
                              "--server.address", "127.0.0.1", "--server.port", str(port),
@@ -58,10 +61,18 @@ def server(tmp_path_factory):
     else:
         proc.kill()
         pytest.fail(f"streamlit did not start: {Path(log.name).read_text()}")
-    yield url
-    proc.terminate()
-    proc.wait(10)
-    log.close()
+    try:
+        yield url
+    finally:
+        proc.terminate()
+        proc.wait(10)
+        log.close()
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    with running_app(tmp_path_factory) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")
@@ -73,6 +84,7 @@ def page(server):
         page.set_default_timeout(60_000)
         errors: list[str] = []
         page.on("pageerror", lambda e: errors.append(str(e)))
+        page.on("websocket", lambda ws: ws.on("framesent", lambda frame: SENT_FRAMES.append(frame)))
         page.goto(server)
         wait_for_scatter(page)
         yield page
@@ -80,11 +92,10 @@ def page(server):
         browser.close()
 
 
-def wait_for_scatter(page) -> None:
-    """Until the scatter is drawn and listens to clicks."""
-    page.wait_for_function("() => { const gd = document.querySelector('.js-plotly-plot');"
-                           " return gd && gd._fullData && gd._fullData.length >= 11 && gd._fullLayout._plots; }")
-    page.wait_for_timeout(1000)
+def wait_for_scatter(page, mode: str = "explore") -> None:
+    """Until the latent plane is drawn, its decoder loaded, and it listens to the pointer."""
+    page.wait_for_selector(f"[data-testid=stMain] .lp-mode-{mode}[data-ready='1']")
+    page.wait_for_timeout(300)
 
 
 def wait_idle(page) -> None:
@@ -99,7 +110,8 @@ def shoot(page, name: str) -> None:
 
 
 HEADINGS = {"Explore": "Explore the latent space", "Interpolate": "Interpolate between two images",
-            "Generate": "Generate new images", "Train": "Train your own model"}
+            "Generate": "Generate new images", "Train": "Train your own model", "AE vs VAE": "Autoencoder vs VAE",
+            "Toy world": "Toy world"}
 
 
 def goto(page, name: str) -> None:
@@ -107,39 +119,36 @@ def goto(page, name: str) -> None:
     page.wait_for_selector(f"h1:has-text('{HEADINGS[name]}')")
 
 
-def point_position(page, trace: int, point: int) -> tuple[float, float]:
-    """Screen position of a point of the first Plotly chart."""
-    return page.evaluate("""([trace, point]) => {
-        const gd = document.querySelector('.js-plotly-plot');
-        const t = gd._fullData[trace], fl = gd._fullLayout;
-        const r = gd.querySelector('.nsewdrag').getBoundingClientRect();
-        return [r.left + fl.xaxis.l2p(t.x[point]), r.top + fl.yaxis.l2p(t.y[point])];
-    }""", [trace, point])
+def plane_position(page, z, mode: str = "explore") -> tuple[float, float]:
+    """Screen position of the latent point ``z`` on the page's plane of ``mode``."""
+    return tuple(page.evaluate("""([z, mode]) => {
+        const v = [...window.__latentPlane.views].find(v => v.data.mode === mode && v.main && v.main.ready);
+        const r = v.main.stage.getBoundingClientRect(), p = v.main.toPx(z);
+        return [r.left + p[0], r.top + p[1]]; }""", [list(map(float, z)), mode]))
 
 
-def isolated_point(page, trace: int) -> int:
-    """Index of a point of ``trace``, well inside the view, with no other test point close by,
-    so a click on it cannot land on a neighbour instead."""
-    return page.evaluate("""(trace) => {
-        const gd = document.querySelector('.js-plotly-plot'), data = gd._fullData;
-        const limit = 0.8 * gd._fullLayout.xaxis.range[1];
-        let best = 0, bestDist = -1;
-        for (let i = 0; i < Math.min(300, data[trace].x.length); i++) {
-            const x = data[trace].x[i], y = data[trace].y[i];
+def isolated_point(page, label: int, mode: str = "explore") -> tuple[int, list[float]]:
+    """(index, z) of a test point of class ``label``, well inside the view, with no other point
+    close by, so a click on it cannot land on a neighbour instead."""
+    return tuple(page.evaluate("""([label, mode]) => {
+        const v = [...window.__latentPlane.views].find(v => v.data.mode === mode && v.main && v.main.ready);
+        const p = v.main.points, limit = 0.8 * v.data.model.extent;
+        let best = -1, bestDist = -1, seen = 0;
+        for (let i = 0; i < p.n && seen < 300; i++) {
+            if (p.labels[i] !== label) continue;
+            const x = p.z[2 * i], y = p.z[2 * i + 1];
             if (Math.abs(x) > limit || Math.abs(y) > limit) continue;
+            seen++;
             let nearest = Infinity;
-            for (let t = 1; t < data.length; t++) {
-                if (!data[t].customdata) continue;
-                for (let j = 0; j < data[t].x.length; j++) {
-                    if (t === trace && j === i) continue;
-                    const d = (data[t].x[j] - x) ** 2 + (data[t].y[j] - y) ** 2;
-                    if (d < nearest) nearest = d;
-                }
+            for (let j = 0; j < p.n; j++) {
+                if (j === i) continue;
+                const d = (p.z[2 * j] - x) ** 2 + (p.z[2 * j + 1] - y) ** 2;
+                if (d < nearest) nearest = d;
             }
             if (nearest > bestDist) { bestDist = nearest; best = i; }
         }
-        return best;
-    }""", trace)
+        return [best, [p.z[2 * best], p.z[2 * best + 1]]];
+    }""", [label, mode]))
 
 
 def wait_for_model(page, label: str) -> None:
@@ -155,49 +164,29 @@ def images(page) -> list[str]:
 
 def test_explore_click_shows_decoded_images(page):
     times = []
-    for trace in (1, 8, 3, 10):  # classes 0, 7, 2, 9
-        name = page.evaluate(f"() => document.querySelector('.js-plotly-plot')._fullData[{trace}].name")
-        x, y = point_position(page, trace, isolated_point(page, trace))
+    for label in (0, 7, 2, 9):
+        index, z = isolated_point(page, label)
         start = time.perf_counter()
-        page.mouse.click(x, y)
-        page.wait_for_function("name => document.querySelector('[data-testid=stMain]').innerText"
-                               ".includes('class ' + name) && document.querySelectorAll("
-                               "'[data-testid=stMain] [data-testid=stImage] img').length >= 3", arg=name)
+        page.mouse.click(*plane_position(page, z))
+        page.wait_for_function("i => [...document.querySelectorAll('[data-testid=stMain] h3')].some(h => "
+                               "h.innerText.startsWith('Test image #' + i + ' ')) && document.querySelectorAll("
+                               "'[data-testid=stMain] [data-testid=stImage] img').length >= 3", arg=index)
         times.append(1000 * (time.perf_counter() - start))
         wait_idle(page)
-        assert "Test image #" in page.inner_text("[data-testid='stMain']")
+        assert f"class {label}" in page.inner_text("[data-testid='stMain'] h3")
     print(f"click-to-image ms: {[round(t) for t in times]}")
     assert len(set(images(page))) == 3
     shoot(page, "explore")
 
 
-def test_explore_click_on_empty_space_decodes_that_location(page):
-    grid = page.evaluate("() => document.querySelector('.js-plotly-plot')._fullData[0].x.length")
-    side = round(grid ** 0.5)
-    page.mouse.click(*point_position(page, 0, (side - 3) * side + 2))  # near the top-left corner: no test points
+def test_explore_click_on_empty_space_decodes_exactly_that_location(page):
+    page.mouse.click(*plane_position(page, (3.5, -3.5)))  # the bottom-right corner: no test points
     page.wait_for_function("() => document.querySelector('[data-testid=stMain]').innerText.includes('Location (') "
                            "&& document.querySelectorAll('[data-testid=stMain] [data-testid=stImage] img').length === 1")
+    heading = page.inner_text("[data-testid='stMain'] h3")
+    x, y = (float(v) for v in heading.removeprefix("Location (").rstrip(")").split(", "))
+    assert abs(x - 3.5) < 0.02 and abs(y + 3.5) < 0.02, heading  # no snapping to a grid
     assert "The nearest test image is #" in page.inner_text("[data-testid='stMain']")
-
-
-def test_interpolation_slider_changes_the_image(page):
-    goto(page, "Interpolate")
-    walk = "[data-testid='stMain'] .st-key-interp_walk .js-plotly-plot"
-    page.wait_for_selector(f"{walk} image")
-    wait_idle(page)
-    before = page.get_attribute(f"{walk} image", "href")
-    rail = page.locator(f"{walk} .slider-rail-rect").bounding_box()
-    page.mouse.click(rail["x"] + 0.9 * rail["width"], rail["y"] + rail["height"] / 2)
-    # the frames travel with the figure: the image changes in the browser, with no rerun
-    page.wait_for_function("([sel, before]) => document.querySelector(sel + ' image').getAttribute('href') !== before",
-                           arg=[walk, before])
-    shown = page.evaluate("""sel => { const gd = document.querySelector(sel), slider = gd.layout.sliders[0];
-        return {href: gd.querySelector('image').getAttribute('href'), title: gd.layout.title.text,
-                step: slider.steps[slider.active].args[0]}; }""", walk)
-    assert shown["href"] == shown["step"]["images[0].source"] and shown["title"] == shown["step"]["title.text"]
-    assert float(shown["title"].split()[2]) > 0.75  # "t = 0.88 · z = (...)"
-    assert not page.query_selector("[data-testid=stStatusWidget]")
-    shoot(page, "interpolate")
 
 
 def test_generate_digits_of_class_7(page):

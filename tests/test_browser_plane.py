@@ -1,0 +1,296 @@
+"""The live latent plane in Chromium: the browser's decoder against vae_core.decode, hovering
+that shows the right digit and sends nothing, clicks and taps that pin the spot touched,
+endpoints dragged live, linked planes, and the server fallback. Screenshots of the four pages
+with a plane at 1400x1000 and 390x844 go to $SCREENSHOT_DIR (plane-*.png)."""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pytest
+
+import vae_core as vc
+from test_browser import (CHROMIUM, CHROMIUM_FLAGS, MNIST_DIR, ROOT, SENT_FRAMES, SHOTS, goto, isolated_point, page,  # noqa: F401
+                          playwright_api, plane_position, running_app, server, shoot, wait_for_scatter, wait_idle)
+from ui.latent_plane.assets import publish
+from vae_core.decoder_export import export_decoder
+from vae_core.model import VAEConfig, build_model
+
+pytestmark = [
+    pytest.mark.skipif(not __import__("pathlib").Path(CHROMIUM).exists(), reason=f"{CHROMIUM} not found"),
+    pytest.mark.skipif(not (MNIST_DIR / "t10k-images-idx3-ubyte.gz").exists(), reason=f"no MNIST in {MNIST_DIR}"),
+]
+
+SHIPPED = vc.load_checkpoint(ROOT / "pretrained" / "mnist.safetensors")
+
+
+def sent_frames(page) -> list:
+    """A list that fills with every websocket frame the module's page sends from now on."""
+    wait_idle(page)
+    SENT_FRAMES.clear()
+    return SENT_FRAMES
+
+
+def view_state(page, mode: str, expression: str):
+    return page.evaluate(f"""() => {{ const v = [...window.__latentPlane.views].find(v => v.data.mode === '{mode}');
+        return {expression}; }}""")
+
+
+def canvas_pixels(page, selector: str) -> np.ndarray:
+    """The grey levels of a 28x28 canvas (the red channel of its pixels)."""
+    data = page.evaluate("sel => Array.from(document.querySelector(sel).getContext('2d')"
+                         ".getImageData(0, 0, 28, 28).data)", selector)
+    return np.array(data, np.uint8).reshape(28, 28, 4)[..., 0]
+
+
+def decode_in_browser(page, url: str, z: np.ndarray) -> np.ndarray:
+    out = page.evaluate("([url, zs]) => window.__latentPlane.decodeWith(url, zs)", [url, z.tolist()])
+    return np.array(out, np.uint8).reshape(len(z), 28, 28)
+
+
+def assert_equal_within_one_level(ours: np.ndarray, reference: np.ndarray) -> None:
+    close = np.abs(ours.astype(int) - reference.astype(int)) <= 1
+    assert close.mean() >= 0.999, f"{100 * close.mean():.3f} % of pixels within one grey level"
+
+
+def test_the_browsers_decoder_equals_vae_core_decode(page):
+    url = view_state(page, "explore", "v.data.model.decoder")
+    extent = view_state(page, "explore", "v.data.model.extent")
+    z = np.random.default_rng(0).uniform(-extent, extent, (1000, 2)).astype(np.float32)
+    ours, reference = decode_in_browser(page, url, z), vc.decode(SHIPPED.model, z)
+    assert_equal_within_one_level(ours, reference)
+    print(f"shipped MLP: {100 * (ours == reference).mean():.3f} % of pixels identical")
+
+
+@pytest.mark.parametrize("config", [VAEConfig(arch="conv", hidden=(8, 16, 64), activation="relu"),
+                                    VAEConfig(hidden=(64, 32), activation="elu"),
+                                    VAEConfig(hidden=(48,), activation="silu"),
+                                    VAEConfig(hidden=(48,), activation="tanh")], ids=["conv-relu", "elu", "silu", "tanh"])
+def test_every_trainable_decoder_runs_in_the_browser_as_in_python(page, config):
+    model = build_model(config, seed=1)
+    z = np.random.default_rng(1).uniform(-4, 4, (200, 2)).astype(np.float32)
+    url = publish(export_decoder(model))  # served from the asset folder this server shares
+    assert_equal_within_one_level(decode_in_browser(page, url, z), vc.decode(model, z))
+
+
+def test_hovering_shows_the_spot_under_the_mouse_and_sends_nothing(page):
+    goto(page, "Explore")
+    wait_for_scatter(page)
+    wait_idle(page)
+    frames = sent_frames(page)
+    for k in range(40):
+        page.mouse.move(*plane_position(page, (-2.5 + 0.12 * k, 1.5 - 0.08 * k)))
+        page.wait_for_timeout(16)
+    z = (-2.5 + 0.12 * 39, 1.5 - 0.08 * 39)
+    page.wait_for_function("z => { const d = document.querySelector('.lp-mode-preview .lp-preview').dataset.z;"
+                           " return d && Math.abs(d.split(',')[0] - z[0]) < 0.02; }", arg=list(z))
+    shown = [float(v) for v in page.get_attribute(".lp-mode-preview .lp-preview", "data-z").split(",")]
+    assert np.allclose(shown, z, atol=0.02)
+    expected = vc.decode(SHIPPED.model, np.array([shown], np.float32))[0]
+    for selector in (".lp-mode-preview .lp-preview", ".lp-thumb canvas"):  # the large preview and the thumbnail
+        assert np.abs(canvas_pixels(page, selector).astype(int) - expected.astype(int)).max() <= 1
+    assert page.is_visible(".lp-thumb") and page.inner_text(".lp-thumb span") == "(2.18, \u22121.62)"
+    assert frames == [], f"{len(frames)} websocket frames sent while hovering"
+    shoot(page, "plane-explore-hover")
+
+
+def test_the_manifold_is_decoded_in_the_browser_with_no_server_call(page):
+    frames = sent_frames(page)
+    page.locator(".lp-toggle input").check()
+    page.wait_for_function("() => Number(document.querySelector('.lp-mode-explore').dataset.manifold) > 100")
+    assert frames == []
+    shoot(page, "plane-explore-manifold")
+    page.locator(".lp-toggle input").uncheck()
+
+
+def test_a_legend_chip_hides_a_class_and_clicks_skip_it(page):
+    index, z = isolated_point(page, 1)
+    chip = page.locator(".lp-mode-explore .lp-chip", has_text="1").first
+    chip.click()
+    assert chip.get_attribute("aria-pressed") == "false"
+    assert view_state(page, "explore", "v.main.nearest(...v.main.toPx(%s), 7)" % list(z)) != index
+    chip.click()
+    assert view_state(page, "explore", "v.main.nearest(...v.main.toPx(%s), 7)" % list(z)) == index
+
+
+def test_a_click_pins_the_point_and_marks_it(page):
+    index, z = isolated_point(page, 4)
+    page.mouse.click(*plane_position(page, z))
+    page.wait_for_function("i => [...document.querySelectorAll('[data-testid=stMain] h3')].some(h => "
+                           "h.innerText.startsWith('Test image #' + i + ' '))", arg=index)
+    pin = view_state(page, "explore", "v.pin")
+    assert pin["index"] == index and np.allclose(pin["z"], z, atol=1e-4)
+    page.mouse.move(5, 5)  # off the plane: the preview goes back to the pin
+    page.wait_for_function("() => document.querySelector('.lp-mode-preview .lp-readout').innerText"
+                           ".startsWith('Pinned: z = (')")
+    wait_idle(page)
+
+
+def test_arrow_keys_move_the_cursor_and_enter_pins(page):
+    page.mouse.move(*plane_position(page, (3.2, 3.2)))
+    page.locator(".lp-mode-explore .lp-stage").focus()
+    for _ in range(5):
+        page.keyboard.press("ArrowDown")
+    cursor = view_state(page, "explore", "v.cursor")
+    assert cursor[0] == pytest.approx(3.2, abs=0.02) and cursor[1] < 3.2 - 0.5
+    page.keyboard.press("Enter")
+    page.wait_for_function("y => [...document.querySelectorAll('[data-testid=stMain] h3')].some(h => "
+                           "h.innerText.startsWith('Location (3.2') && h.innerText.includes(y))",
+                           arg=f"{cursor[1]:.2f}")
+    wait_idle(page)
+
+
+def test_dragging_an_endpoint_updates_the_strip_live_and_reaches_python(page):
+    goto(page, "Interpolate")
+    wait_for_scatter(page, "interpolate")
+    wait_idle(page)
+    start = view_state(page, "interpolate", "v.ends.a.z")
+    before = page.get_attribute(".lp-strip", "data-ends")
+    frames = sent_frames(page)
+    page.mouse.move(*plane_position(page, start, "interpolate"))
+    page.mouse.down()
+    target = (3.0, 3.2)  # empty space: the endpoint becomes a location
+    for k in range(1, 13):
+        page.mouse.move(*plane_position(page, [start[0] + (target[0] - start[0]) * k / 12,
+                                               start[1] + (target[1] - start[1]) * k / 12], "interpolate"))
+        page.wait_for_timeout(20)
+    during = page.get_attribute(".lp-strip", "data-ends")
+    assert during != before and frames == []  # the strip followed the drag, and nothing was sent yet
+    page.mouse.up()
+    page.wait_for_function("() => document.querySelector('[data-testid=stMain]').innerText"
+                           ".includes('Start A: location (3.0')")
+    wait_idle(page)
+    assert len(frames) >= 1
+    ends = view_state(page, "interpolate", "v.ends")
+    assert ends["a"]["index"] is None and np.allclose(ends["a"]["z"], target, atol=0.03)
+    shoot(page, "plane-interpolate")
+
+
+def test_clicks_place_the_endpoints_in_turn(page):
+    if not page.query_selector(".lp-mode-interpolate"):
+        goto(page, "Interpolate")
+        wait_for_scatter(page, "interpolate")
+    which = view_state(page, "interpolate", "v.next")
+    for spot in ((-3.0, -3.2), (3.1, -3.2)):
+        assert page.inner_text(".lp-mode-interpolate .lp-hint").startswith(
+            f"Click the plane to place the {'start A' if which == 'a' else 'end B'}")
+        page.mouse.click(*plane_position(page, spot, "interpolate"))
+        text = f"{'Start A' if which == 'a' else 'End B'}: location ({spot[0]:.1f}"
+        page.wait_for_function("t => document.querySelector('[data-testid=stMain]').innerText.includes(t)", arg=text)
+        wait_idle(page)
+        which = "b" if which == "a" else "a"
+
+
+def test_hovering_one_compare_plane_decodes_the_same_z_in_both(page):
+    goto(page, "AE vs VAE")
+    page.wait_for_function("() => document.querySelectorAll('.lp-mode-compare[data-ready=\"1\"]').length === 2")
+    wait_idle(page)
+    stage = page.locator(".lp-mode-compare .lp-stage").first.bounding_box()  # the autoencoder's plane
+    page.mouse.move(stage["x"] + 0.55 * stage["width"], stage["y"] + 0.45 * stage["height"])
+    page.wait_for_timeout(200)
+    shown = page.eval_on_selector_all(".lp-mode-compare .lp-preview", "els => els.map(e => e.dataset.z)")
+    assert len(shown) == 2 and shown[0] == shown[1] and shown[0]
+    shoot(page, "plane-compare")
+
+
+def test_hovering_the_toy_latent_plane_moves_the_decoded_point(page):
+    goto(page, "Toy world")
+    page.get_by_role("button", name="Train").click()
+    wait_for_scatter(page, "toy")
+    wait_idle(page)
+    page.mouse.move(*plane_position(page, (0.5, -0.5), "toy"))
+    page.wait_for_timeout(200)
+    readout = page.inner_text(".lp-mode-toy .lp-readout")
+    assert readout.startswith("z = (0.5") and "\u2192 x = (" in readout
+    decoded = view_state(page, "toy", "Array.from(v.decoded)")
+    marker = view_state(page, "toy", "v.dataPlane.toPx(v.decoded)")
+    assert len(decoded) == 2 and all(np.isfinite(decoded)) and 0 < marker[0] < 2000
+    shoot(page, "plane-toy")
+
+
+def test_the_four_pages_on_a_phone(page, server):
+    """Touch: a one-finger drag explores with the preview in the plane's corner, a tap pins the
+    spot tapped (not the previous one), and the page still scrolls past the plane."""
+    if True:  # a second context of the module's browser
+        context = page.context.browser.new_context(viewport={"width": 390, "height": 844}, has_touch=True, is_mobile=True)
+        phone = context.new_page()
+        phone.set_default_timeout(60_000)
+        errors: list[str] = []
+        phone.on("pageerror", lambda e: errors.append(str(e)))
+        phone.goto(server)
+        wait_for_scatter(phone)
+        stage = phone.locator(".lp-mode-explore .lp-stage")
+        stage.scroll_into_view_if_needed()
+        cdp = context.new_cdp_session(phone)
+
+        def touch(kind: str, *points) -> None:
+            cdp.send("Input.dispatchTouchEvent", {"type": kind, "touchPoints": [{"x": x, "y": y} for x, y in points]})
+
+        x, y = plane_position(phone, (-1.0, 1.0))
+        touch("touchStart", (x, y))
+        for k in range(1, 8):
+            touch("touchMove", (x + 10 * k, y + 6 * k))
+            phone.wait_for_timeout(20)
+        assert phone.is_visible(".lp-corner")
+        corner = phone.locator(".lp-corner").bounding_box()
+        assert corner["y"] >= 0 and corner["y"] + corner["height"] <= 844  # on screen while the finger is down
+        touch("touchEnd")
+        shoot(phone, "plane-phone-explore-touch")
+        for spot in ((3.3, 3.3), (-3.3, -3.3)):  # two taps on empty space: the second must win
+            phone.touchscreen.tap(*plane_position(phone, spot))
+            phone.wait_for_timeout(30)
+            shown = [float(v) for v in phone.get_attribute(".lp-corner", "data-z").split(",")]
+            assert np.allclose(shown, spot, atol=0.05), (shown, spot)
+        phone.wait_for_function("() => [...document.querySelectorAll('[data-testid=stMain] h3')].some(h => "
+                                "h.innerText.startsWith('Location (-3.3'))")
+        taps = phone.evaluate("() => window.__latentPlane.stats.tap")
+        assert taps and max(taps[-2:]) < 200
+        scrolled = "() => Math.max(window.scrollY, ...[...document.querySelectorAll('*')].map(e => e.scrollTop))"
+
+        def swipe(x: float, y: float) -> None:  # a finger pushing the page up by 200 px
+            touch("touchStart", (x, y))
+            for k in range(1, 11):
+                touch("touchMove", (x, y - 20 * k))
+                phone.wait_for_timeout(16)
+            touch("touchEnd")
+            phone.wait_for_timeout(400)
+
+        before = phone.evaluate(scrolled)
+        swipe(*plane_position(phone, (0.0, 0.0)))  # a finger on the plane explores: the page stays
+        assert phone.evaluate(scrolled) == before
+        title = phone.locator("h1").bounding_box()
+        swipe(195, max(210, title["y"] + title["height"] / 2))  # beside the plane the page scrolls
+        assert phone.evaluate(scrolled) > before
+        shoot(phone, "plane-phone-explore")
+        for name, mode in (("Interpolate", "interpolate"), ("AE vs VAE", "compare")):
+            phone.goto(server + "/" + {"Interpolate": "interpolate", "AE vs VAE": "compare"}[name])
+            wait_for_scatter(phone, mode)
+            shoot(phone, f"plane-phone-{mode}")
+        phone.goto(server + "/toy")
+        phone.get_by_role("button", name="Train").click()
+        wait_for_scatter(phone, "toy")
+        shoot(phone, "plane-phone-toy")
+        assert not [e for e in errors if "ResizeObserver" not in e], errors
+        context.close()
+
+
+def test_a_decoder_the_browser_cannot_run_is_decoded_on_the_server(page, tmp_path_factory):
+    with running_app(tmp_path_factory, VAE_BROWSER_DECODER_MB="0.5") as url:
+        if True:  # a second page of the module's browser, on a server that sends no decoder
+            fallback = page.context.browser.new_page(viewport={"width": 1400, "height": 1000})
+            fallback.set_default_timeout(60_000)
+            fallback.goto(url)
+            wait_for_scatter(fallback)
+            note = fallback.inner_text(".lp-mode-explore .lp-note")
+            assert note.startswith("This model's decoder runs on the server (the decoder has 2.0 MB of weights")
+            assert fallback.is_visible(".lp-mode-explore .lp-note")
+            fallback.mouse.move(*plane_position(fallback, (1.0, 1.0)))
+            assert re.fullmatch(r"z = \((1\.0\d|0\.99), (1\.0\d|0\.99)\)",
+                                fallback.inner_text(".lp-mode-explore .lp-readout"))
+            assert not fallback.is_visible(".lp-thumb")  # nothing decoded in the browser
+            fallback.mouse.click(*plane_position(fallback, (3.4, -3.4)))
+            fallback.wait_for_function("() => document.querySelector('[data-testid=stMain]').innerText"
+                                       ".includes('Location (3.4') && document.querySelectorAll("
+                                       "'[data-testid=stMain] [data-testid=stImage] img').length === 1")
+            fallback.close()
