@@ -66,7 +66,7 @@ def panel() -> None:
         cols = st.columns([1, 2])
         decoded = vc.decode(ckpt.model, z)[0]
         pixel_image(cols[0], decoded, "Decoded")
-        png_download(cols[0], decoded, f"{ckpt.dataset}-location.png", key="explore_png")
+        png_download(st, decoded, f"{ckpt.dataset}-location.png", key="explore_png")
         with cols[1]:
             st.plotly_chart(zoom_figure(view.z_mean, view.labels, z), key="explore_zoom",
                             config={"staticPlot": True})

@@ -15,15 +15,17 @@ def goto(page, name: str) -> None:
     page.wait_for_selector(f"h1:has-text('{HEADINGS[name]}')")
 
 
-def traces(page, plot: int) -> list[dict]:
-    """Name, x and y of every trace of the plot-th Plotly chart of the page."""
-    return page.evaluate("""(i) => Array.from(document.querySelectorAll('.js-plotly-plot'))[i]._fullData
-        .map(t => ({name: t.name, x: Array.from(t.x || []), y: Array.from(t.y || [])}))""", plot)
+def traces(page, selector: str) -> list[dict]:
+    """Name, x and y of every trace of the Plotly chart at ``selector``."""
+    return page.evaluate("""(sel) => document.querySelector(sel)._fullData
+        .map(t => ({name: t.name, x: Array.from(t.x || []), y: Array.from(t.y || [])}))""", selector)
 
 
-def random_points(page, plot: int) -> list[list[float]]:
-    trace = next(t for t in traces(page, plot) if t["name"] == "random points")
-    return list(zip(trace["x"], trace["y"]))
+def planes(page, mode: str) -> list[dict]:
+    """The data (marks, ...) and legend names of every latent plane of ``mode`` on the page."""
+    return page.evaluate("""(mode) => [...window.__latentPlane.views].filter(v => v.data.mode === mode)
+        .map(v => ({marks: v.data.marks, chips: [...v.root.querySelectorAll('.lp-chip')].map(c => c.innerText)}))""",
+                         mode)
 
 
 def shoot_tall(page, name: str, height: int) -> None:
@@ -39,13 +41,11 @@ def shoot_tall(page, name: str, height: int) -> None:
 
 def test_compare_shows_both_latent_spaces_and_decodes_of_the_same_points(page):
     goto(page, "AE vs VAE")
-    page.wait_for_function("() => { const p = document.querySelectorAll('.js-plotly-plot'); return p.length === 2 && "
-                           "Array.from(p).every(gd => gd._fullData && gd._fullData.some(t => t.name === "
-                           "'random points')); }")
+    page.wait_for_function("() => document.querySelectorAll('.lp-mode-compare[data-ready=\"1\"]').length === 2")
     wait_idle(page)
-    ae, vae = random_points(page, 0), random_points(page, 1)
+    ae, vae = (plane["marks"] for plane in planes(page, "compare"))
     assert len(ae) == 16 and ae == vae  # the same draws from N(0, I) on both sides
-    assert {"0", "9"} <= {t["name"] for t in traces(page, 0)}  # class legends
+    assert {"0", "9"} <= set(planes(page, "compare")[0]["chips"])  # class legends
     before = base.images(page)
     assert len(before) == 2 and before[0] != before[1]
     page.get_by_role("button", name="New points").click()
@@ -54,7 +54,8 @@ def test_compare_shows_both_latent_spaces_and_decodes_of_the_same_points(page):
                            "return imgs.length === 2 && imgs[0] !== before[0] && imgs[1] !== before[1]; }",
                            arg=before)
     wait_idle(page)
-    assert random_points(page, 0) != ae
+    page.wait_for_function("ae => [...window.__latentPlane.views].some(v => v.data.mode === 'compare' && "
+                           "JSON.stringify(v.data.marks) !== JSON.stringify(ae))", arg=ae)
     text = page.inner_text("[data-testid='stMain']")
     assert "land far from every test code" in text and "What to look for" in text
     shoot_tall(page, "compare", 1800)
@@ -62,15 +63,15 @@ def test_compare_shows_both_latent_spaces_and_decodes_of_the_same_points(page):
 
 def test_toy_world_trains_and_shows_generated_points_over_the_data(page):
     goto(page, "Toy world")
-    page.wait_for_function("() => document.querySelectorAll('.js-plotly-plot').length === 1")
+    page.wait_for_selector(".st-key-toy_data .js-plotly-plot")  # the data, before any training
     page.get_by_role("button", name="Train").click()  # the defaults: 2,000 moons, 1,000 steps
     page.wait_for_selector("[data-testid='stProgress']")  # progress while it trains
     page.wait_for_selector("text=/Trained 1,000 steps/", timeout=240_000)
-    page.wait_for_function("() => document.querySelectorAll('.js-plotly-plot').length === 3")
+    page.wait_for_selector(".lp-mode-toy[data-ready='1']")
+    page.wait_for_selector(".st-key-toy_generated .js-plotly-plot")
     wait_idle(page)
-    generated = next(t for t in traces(page, 2) if t["name"] == "generated")
-    data = next(t for t in traces(page, 2) if t["name"] == "data")
+    generated = next(t for t in traces(page, ".st-key-toy_generated .js-plotly-plot") if t["name"] == "generated")
+    data = next(t for t in traces(page, ".st-key-toy_generated .js-plotly-plot") if t["name"] == "data")
     assert len(generated["x"]) == len(data["x"]) == 2000
-    latent_traces = [t for t in traces(page, 1) if t["name"].startswith("moon")]
-    assert [t["name"] for t in latent_traces] == ["moon 1", "moon 2"]
+    assert planes(page, "toy")[0]["chips"] == ["moon 1", "moon 2"]
     shoot_tall(page, "toy", 1100)

@@ -167,6 +167,28 @@ def test_dragging_an_endpoint_updates_the_strip_live_and_reaches_python(page):
     shoot(page, "plane-interpolate")
 
 
+def test_moving_t_walks_the_path_in_the_browser(page):
+    frames = sent_frames(page)
+    ends = view_state(page, "interpolate", "v.ends")
+    page.locator(".lp-tslider input").fill("90")
+    page.wait_for_function("() => document.querySelector('.lp-mode-interpolate .lp-readout').innerText"
+                           ".startsWith('t = 0.90')")
+    z = view_state(page, "interpolate", "window.__latentPlane.interpolateAt(v.ends.a.z, v.ends.b.z, 0.9, 'linear')")
+    expected = vc.interpolate_at(ends["a"]["z"], ends["b"]["z"], 0.9)[0]
+    assert np.allclose(z, expected, atol=1e-6)
+    shown = vc.decode(SHIPPED.model, np.array([z], np.float32))[0]
+    assert np.abs(canvas_pixels(page, ".lp-mode-interpolate .lp-preview").astype(int) - shown.astype(int)).max() <= 1
+    assert frames == []
+
+
+def test_the_browsers_slerp_mirrors_vae_core(page):
+    cases = [((1.0, 0.5), (-2.0, 1.5)), ((1.0, 0.0), (-2.0, 0.0)), ((0.0, 0.0), (1.0, 1.0)), ((1.0, 1.0), (2.0, 2.0))]
+    for a, b in cases:  # ordinary, opposite directions, from the origin, the same direction
+        for t in (0.0, 0.3, 1.0):
+            ours = page.evaluate("([a, b, t]) => window.__latentPlane.interpolateAt(a, b, t, 'slerp')", [a, b, t])
+            assert np.allclose(ours, vc.interpolate_at(a, b, t, "slerp")[0], atol=1e-5), (a, b, t)
+
+
 def test_clicks_place_the_endpoints_in_turn(page):
     if not page.query_selector(".lp-mode-interpolate"):
         goto(page, "Interpolate")
