@@ -5,7 +5,6 @@ import numpy as np
 import streamlit as st
 
 import vae_core as vc
-from vae_core.figures import zoom_figure
 from ui.latent_plane import event, latent_plane, parse_pick
 from ui.links import update_link
 from ui.state import latent_view, model_state, test_set
@@ -55,21 +54,15 @@ def panel() -> None:
         pixel_image(cols[2], mean, "Decode of z_mean")
         shown = [data.images[idx], recon, mean] if data is not None else [recon, mean]
         png_download(st, shown, f"{ckpt.dataset}-test-{idx}.png", key="explore_png")
-        st.plotly_chart(zoom_figure(view.z_mean, view.labels, mu, sigma), key="explore_zoom",
-                        config={"staticPlot": True})
-        st.caption(f"Close-up: z_mean = ({mu[0]:.2f}, {mu[1]:.2f}); the encoder is unsure by σ = ({sigma[0]:.2f}, "
-                   f"{sigma[1]:.2f}), drawn as 1σ and 2σ ellipses of q(z|x).")
+        st.caption(f"z_mean = ({mu[0]:.2f}, {mu[1]:.2f}); the encoder is unsure by σ = ({sigma[0]:.2f}, "
+                   f"{sigma[1]:.2f}): the close-up above draws its 1σ and 2σ ellipses of q(z|x).")
     else:
         z = pick["z"]
         near = int(vc.nearest(view.z_mean, z)[0])
         st.subheader(f"Location ({z[0]:.2f}, {z[1]:.2f})")
-        cols = st.columns([1, 2])
         decoded = vc.decode(ckpt.model, z)[0]
-        pixel_image(cols[0], decoded, "Decoded")
+        pixel_image(st, decoded, "Decoded")
         png_download(st, decoded, f"{ckpt.dataset}-location.png", key="explore_png")
-        with cols[1]:
-            st.plotly_chart(zoom_figure(view.z_mean, view.labels, z), key="explore_zoom",
-                            config={"staticPlot": True})
         st.caption(f"The nearest test image is #{near} (class {ckpt.classes[int(view.labels[near])]}).")
 
 

@@ -52,6 +52,12 @@ def pick(at: AppTest, **pick_value) -> None:
     at.session_state["per_model"] = {f"pretrained/{Path(PRETRAINED).name}": {"pick": pick_value}}
 
 
+def planes(at: AppTest) -> dict[str, dict]:
+    """The latent planes of the page: user key (the end of the element's id) -> the data it was sent."""
+    return {el.proto.id.rsplit("-", 1)[-1]: json.loads(el.proto.json) for el in at.get("bidi_component")
+            if el.proto.component_name == "vae_explorer.latent_plane"}
+
+
 def test_sidebar_lists_pretrained_models_with_a_card(app):
     picker = app.sidebar.selectbox(key="model_id")
     assert "MNIST (pretrained)" in picker.options and picker.value == f"pretrained/{Path(PRETRAINED).name}"
@@ -60,31 +66,47 @@ def test_sidebar_lists_pretrained_models_with_a_card(app):
 
 def test_explore_shows_scatter_and_three_images_for_a_picked_point(app):
     assert app.title[0].value == "Explore the latent space"
-    assert len(app.get("plotly_chart")) == 1
-    assert app.info[0].value.startswith("Click a point")
+    shown_planes = planes(app)
+    assert set(shown_planes) == {"explore_plane", "explore_preview"}  # the scatter and the spot under the cursor
+    scatter = shown_planes["explore_plane"]
+    assert scatter["mode"] == "explore" and scatter["pin"] is None
+    assert scatter["model"]["id"] == f"pretrained/{Path(PRETRAINED).name}"
+    assert scatter["model"]["classes"] == [str(d) for d in range(10)]
+    assert scatter["model"]["decoder"] and scatter["model"]["points"]  # the browser decodes and draws the codes
+    assert not app.get("plotly_chart") and not images(app)
+    assert app.info[0].value.startswith("Click (or tap) a point")
     pick(app, index=3, z=[0.1, 0.2])
     app.run()
     assert app.subheader[0].value.startswith("Test image #3 · class ")
     shown = images(app)
     assert len(shown) == (3 if has_mnist else 2)
     assert [i.caption for i in shown][-2:] == ["Reconstruction (z ~ q(z|x))", "Decode of z_mean"]
-    assert "σ = (" in app.main.caption[-1].value and len(app.get("plotly_chart")) == 2  # scatter and close-up
+    assert "σ = (" in app.main.caption[-1].value and len(app.get("plotly_chart")) == 1  # the close-up
+    pinned = planes(app)
+    assert pinned["explore_plane"]["pin"] == pinned["explore_preview"]["pin"] == {"index": 3, "z": [0.1, 0.2]}
 
 
-def test_explore_decodes_any_location_from_the_sliders(app):
-    app.slider(key="explore_z1").set_value(1.5).run()
-    assert app.subheader[0].value.startswith("Location (1.50, ")
-    first = image_urls(app)
-    app.slider(key="explore_z2").set_value(-2.0).run()
+def test_explore_decodes_any_location_from_a_picked_location(app):
+    import numpy as np
+    import vae_core as vc
+
+    z = [1.5, -2.0]
+    pick(app, index=None, z=z)
+    app.run()
     assert app.subheader[0].value == "Location (1.50, -2.00)"
-    assert image_urls(app) != first and "nearest test image" in app.main.caption[-1].value
+    assert planes(app)["explore_plane"]["pin"] == {"index": None, "z": z}
+    ckpt = vc.load_checkpoint(ROOT / PRETRAINED)
+    shown = images(app)
+    assert [i.caption for i in shown] == ["Decoded"]
+    assert shown[0].url == vc.data_uri(vc.decode(ckpt.model, z)[0])  # that very spot, decoded on the server
+    near = int(np.argmin(((ckpt.latents.z_mean - np.float32(z)) ** 2).sum(axis=1)))
+    label = ckpt.classes[int(ckpt.latents.labels[near])]
+    assert app.main.caption[-1].value == f"The nearest test image is #{near} (class {label})."
 
 
-def test_explore_manifold_layer_toggles(app):
-    app.toggle(key="explore_manifold").set_value(True).run()
-    assert not app.exception
-    figure = app.get("plotly_chart")[0].proto.spec
-    assert '"source":"data:image' in figure and "png;base64" in figure
+def test_explore_plane_offers_the_manifold_layer(app):
+    # the toggle lives in the browser (which decodes the grid); the page names it for its dataset
+    assert planes(app)["explore_plane"]["manifold_label"] == "Show decoded digits behind the points"
 
 
 def test_picks_survive_page_switches(app):
@@ -95,36 +117,64 @@ def test_picks_survive_page_switches(app):
     assert app.subheader[0].value.startswith("Test image #5")
 
 
-def walk(at: AppTest) -> dict:
-    """The Interpolate page's walk: the image at t with its slider, as Plotly JSON."""
-    return json.loads(next(c.proto.spec for c in at.get("plotly_chart") if '"sliders"' in c.proto.spec))
+def first_of_class(label: int) -> dict:
+    """The shipped MNIST model's first test image of a class, as an endpoint."""
+    import numpy as np
+    import vae_core as vc
+
+    latents = vc.load_checkpoint(ROOT / PRETRAINED).latents
+    idx = int(np.flatnonzero(latents.labels == label)[0])
+    return {"index": idx, "z": latents.z_mean[idx].tolist()}
 
 
 def test_interpolate_walk_carries_every_position(app):
     open_page(app, "interpolate")
     assert app.title[0].value == "Interpolate between two images"
-    fig = walk(app)
-    slider = fig["layout"]["sliders"][0]
-    steps = slider["steps"]
-    # t = 0.00 ... 1.00 decoded up front: the slider swaps images in the browser
-    assert len(steps) == 101 and slider["active"] == 50 and steps[90]["label"].startswith("t = 0.90 · z = (")
-    sources = [s["args"][0]["images[0].source"] for s in steps]
-    assert len(set(sources)) > 20 and fig["layout"]["images"][0]["source"] == sources[50]
-    assert fig["layout"]["title"]["text"] == steps[50]["args"][0]["title.text"]
-    strip = image_urls(app)
-    assert len(strip) == 1  # the strip; the image at t lives in the walk
+    plane = planes(app)["interp_plane"]
+    assert plane["mode"] == "interpolate" and plane["next"] == "a"
+    # a "1" turning into a "7": the browser walks the path between them, t preview and strip included
+    assert plane["endpoints"] == {"a": first_of_class(1), "b": first_of_class(7)}
+    assert plane["method"] == "linear" and plane["steps"] == 10
+    assert plane["model"]["decoder"] and plane["model"]["fallback"] is None
+    assert images(app) == []  # the shipped decoder runs in the browser: no strip from the server
     app.slider(key="interp_steps").set_value(6).run()
-    assert image_urls(app) != strip and walk(app) == fig  # the walk does not depend on the strip
+    plane = planes(app)["interp_plane"]
+    assert plane["steps"] == 6 and plane["method"] == "linear"
+    assert plane["endpoints"] == {"a": first_of_class(1), "b": first_of_class(7)}
     app.radio(key="interp_method").set_value("slerp").run()
-    assert not app.exception and "slerp" in images(app)[0].caption
-    assert walk(app)["layout"]["sliders"][0]["steps"][30] != steps[30]
+    plane = planes(app)["interp_plane"]
+    assert plane["method"] == "slerp" and plane["steps"] == 6 and images(app) == []
+
+
+def test_interpolate_strip_comes_from_the_server_when_the_browser_cannot_decode(app, monkeypatch):
+    from ui.latent_plane import _model_files
+
+    monkeypatch.setenv("VAE_BROWSER_DECODER_MB", "0.001")  # smaller than any decoder
+    _model_files.clear()  # the decoder export is cached per model
+    try:
+        open_page(app, "interpolate")
+        plane = planes(app)["interp_plane"]
+        assert plane["model"]["decoder"] is None and "runs on the server" in plane["model"]["fallback"]
+        shown = images(app)
+        assert [i.caption for i in shown] == ["10 images, linear from A to B"]
+        app.slider(key="interp_steps").set_value(6).run()
+        assert [i.caption for i in images(app)] == ["6 images, linear from A to B"]
+        assert images(app)[0].url != shown[0].url
+        app.radio(key="interp_method").set_value("slerp").run()
+        assert [i.caption for i in images(app)] == ["6 images, slerp from A to B"]
+    finally:
+        monkeypatch.delenv("VAE_BROWSER_DECODER_MB")
+        _model_files.clear()  # the other tests get the browser's decoder back
 
 
 def test_interpolate_endpoints_by_class(app):
     open_page(app, "interpolate")
     app.radio(key="interp_mode").set_value("By class and example").run()
     app.selectbox(key="interp_class_a").set_value(3).run()
-    assert "**Start:** test image #" in app.markdown[0].value and "(3)" in app.markdown[0].value.split("\n")[0]
+    start, end = app.markdown[0].value.split(" · ")
+    assert start.startswith("**Start A:** test image #") and start.endswith(" (3)")
+    assert end.startswith("**End B:** test image #") and end.endswith(" (7)")  # B stays where it was
+    assert planes(app)["interp_plane"]["endpoints"] == {"a": first_of_class(3), "b": first_of_class(7)}
 
 
 def test_generate_class_buttons_produce_a_grid(app):
@@ -147,7 +197,11 @@ def test_images_travel_inline_never_as_media_files(app, page):
         pick(app, index=3, z=[0.1, 0.2])
         app.run()
     urls = image_urls(app)
-    assert urls and all(u.startswith("data:image/png;base64,") for u in urls), urls[:1]
+    assert all(u.startswith("data:image/png;base64,") for u in urls), urls[:1]
+    if page == "interpolate":  # its images are drawn in the browser, by the plane
+        assert "interp_plane" in planes(app)
+    else:
+        assert urls
 
 
 def test_generate_prior_controls(app):

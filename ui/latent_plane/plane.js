@@ -289,7 +289,6 @@ class View {
     this.data = null;
     this.key = null;
     this.pending = null;
-    this.frameId = 0;
     this.t = 0.5;
     this.cursor = null;  // the spot shown: [z1, z2], or null
     shared.views.add(this);
@@ -304,7 +303,6 @@ class View {
     shared.bus.removeEventListener("hover", this.onBus);
     this.resizeObserver.disconnect();
     if (this.onUp) window.removeEventListener("pointerup", this.onUp, true);
-    cancelAnimationFrame(this.frameId);
     if (this.main) this.Plotly?.purge(this.main.plot);
   }
 
@@ -410,19 +408,71 @@ class View {
   async buildPreview(key) {
     const d = this.data;
     this.main = null;
-    this.side = el("div", "lp-side", this.root);
+    const row = el("div", "lp-preview-row", this.root);
+    this.side = el("div", "lp-side", row);
     this.preview = el("canvas", "lp-preview", this.side, { width: 28, height: 28, role: "img" });
     this.readout = el("div", "lp-readout", this.side, { "aria-live": "polite" });
     this.readout.textContent = d.model.fallback || "Loading the decoder\u2026";
+    const zoom = el("figure", "lp-closeup", row);
+    this.closeup = el("canvas", "", zoom, { role: "img" });
+    this.closeupText = el("figcaption", "", zoom);
     try {
-      this.decoder = d.model.decoder ? await getDecoder(d.model.decoder) : null;
+      [this.decoder, this.points] = await Promise.all([
+        d.model.decoder ? getDecoder(d.model.decoder).catch(() => null) : null,
+        d.model.points ? getPoints(d.model.points) : null]);
     } catch (e) {
-      this.decoder = null;
+      this.points = null;
     }
     if (key !== this.key) return;
     this.fallback = d.model.fallback || (this.decoder ? null : "The decoder could not run in this browser.");
     this.refresh();
     this.root.dataset.ready = "1";
+  }
+
+  // The pin's neighbourhood, drawn here on a pin (no server round trip): the nearby test codes
+  // and, for a test point, its encoder's 1 and 2 sigma ellipses (too small to see on the plane).
+  drawCloseup() {
+    const canvas = this.closeup, pin = this.pin, p = this.points;
+    if (!canvas) return;
+    canvas.parentElement.style.display = pin && p ? "block" : "none";
+    if (!pin || !p) return;
+    const size = 160, ratio = window.devicePixelRatio || 1;
+    canvas.width = size * ratio; canvas.height = size * ratio;
+    canvas.style.width = canvas.style.height = `${size}px`;
+    const c = canvas.getContext("2d");
+    c.setTransform(ratio, 0, 0, ratio, 0, 0);
+    c.fillStyle = "#ffffff"; c.fillRect(0, 0, size, size);
+    const sigma = pin.index !== null && p.sigma ? [p.sigma[2 * pin.index], p.sigma[2 * pin.index + 1]] : null;
+    const half = sigma ? Math.max(0.25, 3 * Math.max(...sigma)) : 0.5;
+    const [cx, cy] = pin.z, scale = size / (2 * half);
+    const at = (x, y) => [(x - cx + half) * scale, (cy - y + half) * scale];
+    c.strokeStyle = "rgba(0,0,0,0.08)"; c.lineWidth = 1;
+    for (let k = -4; k <= 4; k++) {  // a light grid at quarters of the view
+      const q = (k / 4) * half;
+      c.beginPath(); c.moveTo(...at(cx + q, cy - half)); c.lineTo(...at(cx + q, cy + half)); c.stroke();
+      c.beginPath(); c.moveTo(...at(cx - half, cy + q)); c.lineTo(...at(cx + half, cy + q)); c.stroke();
+    }
+    const colors = this.data.model.colors;
+    for (let i = 0; i < p.n; i++) {
+      const x = p.z[2 * i], y = p.z[2 * i + 1];
+      if (Math.abs(x - cx) > half || Math.abs(y - cy) > half) continue;
+      const [u, v] = at(x, y);
+      c.beginPath(); c.arc(u, v, 3, 0, 2 * Math.PI);
+      c.fillStyle = colors[p.labels[i] % colors.length]; c.globalAlpha = 0.8; c.fill(); c.globalAlpha = 1;
+    }
+    if (sigma) {
+      for (const [k, dash] of [[1, []], [2, [3, 3]]]) {
+        c.setLineDash(dash); c.beginPath();
+        c.ellipse(...at(cx, cy), k * sigma[0] * scale, k * sigma[1] * scale, 0, 0, 2 * Math.PI);
+        c.lineWidth = 2; c.strokeStyle = PICK; c.stroke();
+      }
+      c.setLineDash([]);
+    }
+    ring(c, at(cx, cy), 8, PICK, 2.5);
+    this.closeupText.textContent = sigma
+      ? `Close-up: z_mean = ${fmtZ(pin.z)}, the encoder unsure by \u03c3 = ${fmtZ(sigma)} (1\u03c3 and 2\u03c3 ellipses of q(z|x))`
+      : `Close-up: the test codes around ${fmtZ(pin.z)}`;
+    canvas.dataset.pin = JSON.stringify(pin);
   }
 
   // The plane's side in CSS pixels: square, as large as the column allows (the side panel goes
@@ -455,6 +505,7 @@ class View {
     this.pin = d.pin || null;
     this.localPin = null;
     if (d.mode === "preview") {
+      this.drawCloseup();
       if (this.pin && !this.cursor) this.show(this.pin.z, null, "pin");
       else if (!this.cursor) this.readout.textContent = this.fallback || "Point at the plane to decode that spot.";
       return;
@@ -602,14 +653,14 @@ class View {
     }
   }
 
-  // Coalesce pointer events: the newest position is decoded once per frame.
+  // Decode right in the event handler: the browser already delivers pointer and touch moves once
+  // per frame (coalesced), so the next frame shows the spot of the newest event.
   want(px, py, time, source) {
     this.pending = { px, py, time, source };
-    if (!this.frameId) this.frameId = requestAnimationFrame(() => this.frame());
+    this.frame();
   }
 
   frame() {
-    this.frameId = 0;
     const p = this.pending;
     this.pending = null;
     if (!p) return;
@@ -674,7 +725,7 @@ class View {
   linked(detail) {
     if (detail.from === this || detail.group !== this.data?.group) return;
     if (this.data.mode !== "preview" && !this.main?.ready) return;
-    if (detail.pin !== undefined) this.pin = detail.pin;
+    if (detail.pin !== undefined) { this.pin = detail.pin; this.drawCloseup(); }
     this.cursor = detail.pin ? null : detail.z;
     // the same decoder: take its image instead of decoding the same z twice
     const pixels = detail.decoder && detail.decoder === this.data.model.decoder ? detail.pixels : undefined;
