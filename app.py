@@ -1,8 +1,12 @@
 """VAE Latent Explorer: `streamlit run app.py`."""
 
+from pathlib import Path
+
 import streamlit as st
 
-st.set_page_config(page_title="VAE Latent Explorer", page_icon=":material/scatter_plot:", layout="wide")
+# a local icon: a Material icon as the page icon makes the browser fetch it from a font server
+st.set_page_config(page_title="VAE Latent Explorer", page_icon=str(Path(__file__).parent / "ui" / "icon.png"),
+                   layout="wide")
 
 from ui.process import settle_process  # noqa: E402  (before any figure: it imports pandas whole)
 from ui.warmup import start_plotly_download  # noqa: E402  (imports no torch)

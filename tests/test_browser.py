@@ -85,10 +85,13 @@ def page(server):
         errors: list[str] = []
         page.on("pageerror", lambda e: errors.append(str(e)))
         page.on("websocket", lambda ws: ws.on("framesent", lambda frame: SENT_FRAMES.append(frame)))
+        outside: list[str] = []  # the app must work offline: nothing but its own server is asked
+        page.on("request", lambda r: None if r.url.startswith((server, "data:", "blob:")) else outside.append(r.url))
         page.goto(server)
         wait_for_scatter(page)
         yield page
         assert not [e for e in errors if "ResizeObserver" not in e], errors
+        assert not outside, f"requests to other hosts: {sorted(set(outside))[:5]}"
         browser.close()
 
 

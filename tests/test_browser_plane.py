@@ -121,6 +121,9 @@ def test_a_click_pins_the_point_and_marks_it(page):
                            "h.innerText.startsWith('Test image #' + i + ' '))", arg=index)
     pin = view_state(page, "explore", "v.pin")
     assert pin["index"] == index and np.allclose(pin["z"], z, atol=1e-4)
+    closeup = page.inner_text(".lp-closeup figcaption")  # drawn in the browser from the served sigma
+    sigma = np.exp(0.5 * SHIPPED.latents.z_logvar[index])
+    assert f"\u03c3 = ({sigma[0]:.2f}, {sigma[1]:.2f})".replace("-", "\u2212") in closeup
     page.mouse.move(5, 5)  # off the plane: the preview goes back to the pin
     page.wait_for_function("() => document.querySelector('.lp-mode-preview .lp-readout').innerText"
                            ".startsWith('Pinned: z = (')")
