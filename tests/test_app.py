@@ -4,9 +4,11 @@ import json
 import time
 from pathlib import Path
 
+import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
+import vae_core as vc
 from conftest import MNIST_DIR
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -81,15 +83,16 @@ def test_explore_shows_scatter_and_three_images_for_a_picked_point(app):
     shown = images(app)
     assert len(shown) == (3 if has_mnist else 2)
     assert [i.caption for i in shown][-2:] == ["Reconstruction (z ~ q(z|x))", "Decode of z_mean"]
-    assert "σ = (" in app.main.caption[-1].value and len(app.get("plotly_chart")) == 1  # the close-up
+    ckpt = vc.load_checkpoint(ROOT / PRETRAINED)
+    mu, sigma = ckpt.latents.z_mean[3], np.exp(0.5 * ckpt.latents.z_logvar[3])
+    assert app.main.caption[-1].value.startswith(f"z_mean = ({mu[0]:.2f}, {mu[1]:.2f}); the encoder is unsure by "
+                                                 f"σ = ({sigma[0]:.2f}, {sigma[1]:.2f})")
+    assert not app.get("plotly_chart")  # the close-up is drawn in the browser, around the pin
     pinned = planes(app)
     assert pinned["explore_plane"]["pin"] == pinned["explore_preview"]["pin"] == {"index": 3, "z": [0.1, 0.2]}
 
 
 def test_explore_decodes_any_location_from_a_picked_location(app):
-    import numpy as np
-    import vae_core as vc
-
     z = [1.5, -2.0]
     pick(app, index=None, z=z)
     app.run()
@@ -119,9 +122,6 @@ def test_picks_survive_page_switches(app):
 
 def first_of_class(label: int) -> dict:
     """The shipped MNIST model's first test image of a class, as an endpoint."""
-    import numpy as np
-    import vae_core as vc
-
     latents = vc.load_checkpoint(ROOT / PRETRAINED).latents
     idx = int(np.flatnonzero(latents.labels == label)[0])
     return {"index": idx, "z": latents.z_mean[idx].tolist()}

@@ -11,8 +11,10 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 import vae_core as vc
+from vae_core.compare import random_latents
+from vae_core.toy import make_toy
 from conftest import FASHION_DIR, MNIST_DIR, SHARED_DATA
-from test_app import images, image_urls, open_page
+from test_app import images, image_urls, open_page, planes
 
 ROOT = Path(__file__).resolve().parents[1]
 MNIST_ID, FASHION_ID = "pretrained/mnist.safetensors", "pretrained/fashion-mnist.safetensors"
@@ -76,14 +78,19 @@ def test_compare_shows_both_spaces_and_decodes_of_the_same_points(app):
     captions = [c.value.replace("\\", "") for c in app.main.caption]  # markdown escapes off
     assert any(c.startswith("MNIST autoencoder (pretrained)  \ntest reconstruction") for c in captions)
     assert any(c.startswith("MNIST (pretrained)  \ntest reconstruction") for c in captions)
-    ae_fig, vae_fig = figures(app)
-    assert xs(ae_fig, "random points") == xs(vae_fig, "random points")  # the same N(0, I) draws
-    assert len(xs(ae_fig, "random points")) == 16
-    assert legend_names(ae_fig) == legend_names(vae_fig) == [str(d) for d in range(10)]
-    # each plot over its own extent: the autoencoder's codes spread much farther
-    assert ae_fig["layout"]["xaxis"]["range"][1] > 3 * vae_fig["layout"]["xaxis"]["range"][1]
+    shown_planes = planes(app)
+    assert set(shown_planes) == {"compare_plane_ae", "compare_plane_vae"} and not app.get("plotly_chart")
+    ae, vae = shown_planes["compare_plane_ae"], shown_planes["compare_plane_vae"]
+    assert ae["mode"] == vae["mode"] == "compare"
+    assert ae["model"]["id"] == "pretrained/autoencoder/mnist-ae.safetensors" and vae["model"]["id"] == MNIST_ID
+    drawn = random_latents(16, 2, seed=0, source="prior")
+    assert ae["marks"] == vae["marks"]  # the same N(0, I) draws on both planes
+    assert np.allclose(vae["marks"], drawn, atol=1e-4) and len(vae["marks"]) == 16
+    assert ae["model"]["classes"] == vae["model"]["classes"] == [str(d) for d in range(10)]
+    # each plane over its own extent: the autoencoder's codes spread much farther
+    assert ae["model"]["extent"] > 3 * vae["model"]["extent"]
     shown = images(app)
-    assert len(shown) == 2 and shown[0].url != shown[1].url and "16 points" in shown[0].caption
+    assert len(shown) == 2 and shown[0].url != shown[1].url and shown[0].caption.startswith("Decodes of the 16 random points")
     stats = [m.value for m in app.markdown if "land far from every test code" in m.value]
     assert len(stats) == 2 and all("equally common classes" in s for s in stats)
 
@@ -93,16 +100,20 @@ def test_compare_controls_change_the_points(app):
     before = image_urls(app)
     app.button[0].click().run()  # "New points"
     assert app.number_input(key="compare_seed").value == 1 and image_urls(app)[0] != before[0]
+    marks = lambda: [planes(app)[f"compare_plane_{side}"]["marks"] for side in ("ae", "vae")]  # noqa: E731
+    assert marks()[0] == np.round(random_latents(16, 2, seed=1, source="prior"), 4).tolist()
     app.radio(key="compare_source").set_value("uniform").run()
-    ae_fig, vae_fig = figures(app)
-    ae_x, vae_x = xs(ae_fig, "random points"), xs(vae_fig, "random points")
-    ratio = ae_fig["layout"]["xaxis"]["range"][1] / vae_fig["layout"]["xaxis"]["range"][1]
-    assert ae_x[0] == pytest.approx(ratio * vae_x[0], rel=1e-3)  # same relative places, each model's extent
+    extents = [planes(app)[f"compare_plane_{side}"]["model"]["extent"] for side in ("ae", "vae")]
+    for side_marks, extent in zip(marks(), extents):  # same relative places, each over its model's extent
+        expected = random_latents(16, 2, seed=1, source="uniform", extent=extent)
+        assert np.allclose(side_marks, expected, atol=1e-4)
+        assert np.abs(side_marks).max() <= extent
+    assert marks()[0] != marks()[1]
     app.slider(key="compare_n").set_value(32).run()
-    assert len(xs(figures(app)[0], "random points")) == 32
+    assert [len(m) for m in marks()] == [32, 32]
     app.toggle(key="compare_same_scale").set_value(True).run()
-    ae_fig, vae_fig = figures(app)
-    assert ae_fig["layout"]["xaxis"]["range"] == vae_fig["layout"]["xaxis"]["range"]
+    ae, vae = planes(app)["compare_plane_ae"], planes(app)["compare_plane_vae"]
+    assert ae["model"]["extent"] == vae["model"]["extent"] == max(extents)
 
 
 def test_compare_with_an_autoencoder_selected_puts_it_on_its_side(app):
@@ -130,22 +141,32 @@ def test_toy_world_trains_and_shows_data_codes_and_generated_points(app):
     assert app.info and "Press **Train**" in app.info[0].value
     app.select_slider(key="toy_n").set_value(500).run()
     app.select_slider(key="toy_steps").set_value(250).run()
+    assert not planes(app)
     app.button(key="toy_train").click().run()
     assert not app.exception, [e.value for e in app.exception]
     assert app.success and app.success[0].value.startswith("Trained 250 steps in")
-    data_fig, latent_fig, generated_fig = figures(app)
-    assert legend_names(data_fig) == legend_names(latent_fig) == ["moon 1", "moon 2"]
-    assert sum(len(values(t["x"])) for t in latent_fig["data"] if t.get("name", "").startswith("moon")) == 500
+    plane = planes(app)["toy_plane"]  # the data and their codes, side by side in one element
+    assert plane["mode"] == "toy" and plane["model"]["decoder"]  # the browser decodes the z under the cursor
+    assert plane["model"]["classes"] == plane["toy"]["names"] == ["moon 1", "moon 2"]
+    assert plane["toy"]["titles"] == ["Data x", "Latent codes z = μ(x)"]
+    data = make_toy("moons", 500, 0.1, 0)
+    assert np.allclose(np.reshape(plane["toy"]["data"]["z"], (-1, 2)), data.x, atol=1e-4)
+    assert plane["toy"]["data"]["labels"] == plane["points"]["labels"] == data.component.tolist()
+    codes = np.reshape(plane["points"]["z"], (-1, 2))
+    assert codes.shape == (500, 2) and not np.allclose(codes, data.x, atol=0.05)  # codes, not the data again
+    generated_fig, = figures(app)
     assert len(xs(generated_fig, "generated")) == len(xs(generated_fig, "data")) == 500
     samples = xs(generated_fig, "generated")
     app.toggle(key="toy_means").set_value(True).run()  # the decoder's means instead of samples
-    assert xs(figures(app)[2], "generated") != samples
+    assert xs(figures(app)[0], "generated") != samples
     assert any("decoder mean" in m.value for m in app.markdown)
     app.radio(key="toy_colour").set_value("angle").run()
-    data_fig = figures(app)[0]
-    assert len(data_fig["data"]) == 1 and data_fig["data"][0]["marker"]["colorscale"]
+    plane = planes(app)["toy_plane"]
+    assert len(plane["model"]["classes"]) == len(plane["model"]["colors"]) == 12  # the angle's 12 bins
+    assert plane["model"]["classes"][0] == "-180°…-150°" and plane["toy"]["key"].endswith("|angle")
+    assert np.allclose(np.reshape(plane["points"]["z"], (-1, 2)), codes)  # the same model, other colours
     app.slider(key="toy_noise").set_value(0.2).run()  # other data: the model shown was trained on the old
-    assert len(app.get("plotly_chart")) == 1 and app.info and not app.success
+    assert len(app.get("plotly_chart")) == 1 and not planes(app) and app.info and not app.success
 
 
 def test_toy_world_names_each_datasets_components(app):
@@ -182,26 +203,33 @@ needs_fashion = pytest.mark.skipif(not (ROOT / FASHION_ID).exists(), reason="the
 @needs_fashion
 def test_fashion_explore_names_classes(app):
     select_model(app, FASHION_ID)
-    assert legend_names(figures(app)[0]) == FASHION_NAMES
+    plane = planes(app)["explore_plane"]
+    assert plane["model"]["id"] == FASHION_ID and plane["model"]["classes"] == FASHION_NAMES
+    assert plane["manifold_label"] == "Show decoded images behind the points"
     app.session_state["per_model"] = {FASHION_ID: {"pick": {"index": 0, "z": [0.0, 0.0]}}}
     app.run()
     assert app.subheader[0].value == f"Test image #0 · class {FASHION_NAMES[9]}"  # the first test image: a boot
-    app.slider(key="explore_z1").set_value(1.0).run()
-    assert any(f"(class {name})" in c.value for c in app.main.caption for name in FASHION_NAMES)
+    app.session_state["per_model"] = {FASHION_ID: {"pick": {"index": None, "z": [1.0, 0.0]}}}
+    app.run()
+    assert app.subheader[0].value == "Location (1.00, 0.00)"
+    assert any(f"(class {name})." in c.value for c in app.main.caption for name in FASHION_NAMES)
 
 
 @needs_fashion
 def test_fashion_interpolate_names_classes(app):
     select_model(app, FASHION_ID)
     open_page(app, "interpolate")
-    start = app.markdown[0].value.split("\n")[0]
-    assert "(Trouser)" in start  # the default walk starts at class 1
+    start, end = app.markdown[0].value.split(" · ")
+    assert start.endswith("(Trouser)") and end.endswith("(Sneaker)")  # the default walk: class 1 to class 7
     app.radio(key="interp_mode").set_value("By class and example").run()
     box = app.selectbox(key="interp_class_a")
     assert box.options == FASHION_NAMES
     box.set_value(8).run()
-    assert "(Bag)" in app.markdown[0].value.split("\n")[0]
-    assert any(legend_names(f) == FASHION_NAMES for f in figures(app))  # the scatter the path is drawn on
+    assert app.markdown[0].value.split(" · ")[0].endswith("(Bag)")
+    plane = planes(app)["interp_plane"]  # the plane the path is drawn on
+    assert plane["model"]["id"] == FASHION_ID and plane["model"]["classes"] == FASHION_NAMES
+    latents = vc.load_checkpoint(ROOT / FASHION_ID).latents
+    assert latents.labels[plane["endpoints"]["a"]["index"]] == 8  # A is a bag
 
 
 @needs_fashion

@@ -5,7 +5,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 import vae_core as vc
-from test_app import ROOT, open_page
+from test_app import ROOT, open_page, pick, planes
 from ui.state import ModelEntry
 
 MNIST_ID, FASHION_ID = "pretrained/mnist.safetensors", "pretrained/fashion-mnist.safetensors"
@@ -43,15 +43,21 @@ def test_a_link_to_a_location_and_to_endpoints(linked):
     at = linked(pick="1.5,-0.25", a="3", b="0.5,-0.5")
     assert at.sidebar.selectbox(key="model_id").value == MNIST_ID
     assert at.subheader[0].value == "Location (1.50, -0.25)"
+    assert planes(at)["explore_plane"]["pin"] == {"index": None, "z": [1.5, -0.25]}
     open_page(at, "interpolate")
-    text = at.markdown[0].value
-    assert "**Start:** test image #3 (" in text and "**End:** location (0.50, -0.50)" in text
+    ckpt = vc.load_checkpoint(str(ROOT / MNIST_ID))
+    label = ckpt.classes[int(ckpt.latents.labels[3])]
+    assert at.markdown[0].value == (f"**Start A:** test image #3 ({label}) · "
+                                    "**End B:** location (0.50, -0.50)")
+    ends = planes(at)["interp_plane"]["endpoints"]
+    assert ends["a"]["index"] == 3 and ends["b"] == {"index": None, "z": [0.5, -0.5]}
 
 
 def test_the_url_follows_the_view(linked):
     at = linked()
     assert params(at) == {"model": "mnist"}  # nothing picked yet (endpoints appear with their page)
-    at.slider(key="explore_z1").set_value(1.25).run()
+    pick(at, index=None, z=[1.25, 0.0])  # a click on the plane stores this pick
+    at.run()
     assert params(at) == {"model": "mnist", "pick": "1.250,0.000"}
     open_page(at, "interpolate")
     assert set(params(at)) == {"model", "pick", "a", "b"}
@@ -65,7 +71,8 @@ def test_a_broken_link_is_named_and_the_rest_still_opens(linked):
     assert at.toast[0].value.startswith("Part of this link was left out: model '../../etc/passwd' is not one")
     assert "pick='not-a-point'" in at.toast[0].value
     open_page(at, "interpolate")
-    assert "**Start:** test image #4 (" in at.markdown[0].value
+    assert at.markdown[0].value.startswith("**Start A:** test image #4 (")
+    assert planes(at)["interp_plane"]["endpoints"]["a"]["index"] == 4
 
 
 def test_a_visitors_own_model_is_not_put_in_a_link(linked):
