@@ -12,6 +12,7 @@ plane.js (the plane and its modes), with plane.css.
 
 from __future__ import annotations
 
+import functools
 import math
 import os
 from dataclasses import dataclass
@@ -92,7 +93,7 @@ def _source(name: str) -> str:
     return (HERE / name).read_text(encoding="utf-8")
 
 
-@st.cache_resource(show_spinner=False, max_entries=2)
+@functools.lru_cache(maxsize=2)
 def _component(css: str, js: str):
     # isolate_styles=False: Plotly styles its mode bar through the page's own stylesheet
     return st.components.v2.component(PLANE_NAME, css=css, js=js, isolate_styles=False)
