@@ -35,14 +35,15 @@ async def cold_start(browser, log_dir: Path) -> tuple[dict, AppServer, Session]:
     await page.goto(server.url)
     # the moment the page first sees the drawn scatter, on the same clock as the spawn
     drawn_ms = await (await page.wait_for_function(
-        """() => { const gd = document.querySelector('[data-testid=stMain] .js-plotly-plot');
-                   return gd && gd._fullData && gd._fullData.length >= 11 && gd._fullLayout && gd._fullLayout._plots
-                          ? performance.timeOrigin + performance.now() : null; }""", polling="raf")).json_value()
+        """() => { const v = [...((window.__latentPlane || {}).views || [])].find(v => v.data.mode === 'explore');
+                   return v && v.main && v.main.ready ? performance.timeOrigin + performance.now() : null; }""",
+        polling="raf")).json_value()
     phases = await page.evaluate("""() => {
-        const ws = window.__wsLog || [], big = ws.find(e => e[1] === 'in' && e[2] > 100000);
-        const js = performance.getEntriesByType('resource').find(e => e.name.includes('PlotlyChart'));
+        const ws = window.__wsLog || [], resources = performance.getEntriesByType('resource');
+        const js = resources.find(e => e.name.includes('plotly.min.js'));
+        const points = resources.find(e => e.name.includes('latent_plane_data'));
         return {origin: performance.timeOrigin, first_message: ws.length ? ws[0][0] : null,
-                scatter_message: big ? big[0] : null, plotly_js_loaded: js ? js.responseEnd : null}; }""")
+                plotly_js_loaded: js ? js.responseEnd : null, points_loaded: points ? points.responseEnd : null}; }""")
     origin = phases.pop("origin") / 1000 - server.spawned
     # seconds after the spawn at which each step happened
     steps = {"healthy": health, "page_opened": origin,
@@ -85,30 +86,13 @@ async def slider_steps(session: Session, steps: int) -> tuple[list[float | None]
     await session.wait_idle(800)
     page = session.page
     times = []
-    plotly_slider = await page.evaluate("""() => [...document.querySelectorAll('[data-testid=stMain] .js-plotly-plot')]
-                                               .some(gd => gd.layout && gd.layout.sliders && gd.layout.sliders.length)""")
-    if plotly_slider:
-        kind = "Plotly slider (frames in the browser)"
-        for k in range(steps):
-            # click the slider rail at successive positions
-            x, y = await page.evaluate("""(k) => {
-                const gd = [...document.querySelectorAll('[data-testid=stMain] .js-plotly-plot')]
-                              .find(g => g.layout && g.layout.sliders && g.layout.sliders.length);
-                const rail = gd.querySelector('.slider-rail-rect').getBoundingClientRect();
-                const f = 0.15 + 0.7 * ((k * 0.37) % 1);
-                return [rail.left + f * rail.width, rail.top + rail.height / 2]; }""", k)
-            times.append(await session.timed("() => window.__bench.armSlider('mousedown')",
-                                             lambda x=x, y=y: page.mouse.click(x, y), f"slider step {k}"))
-            await page.wait_for_timeout(200)
-    else:
-        kind = "st.slider (a server round trip)"
-        thumb = page.locator("[data-testid='stSlider']").filter(has_text="Position t").get_by_role("slider")
-        await thumb.focus()
-        for k in range(steps):
-            times.append(await session.timed("() => window.__bench.armSlider('keydown')",
-                                             lambda k=k: page.keyboard.press("ArrowRight" if k % 2 == 0 else "ArrowLeft"),
-                                             f"slider step {k}"))
-            await session.wait_idle(300)
+    kind = "the plane's t slider (decoded in the browser)"
+    for k in range(steps):
+        f = 0.15 + 0.7 * ((k * 0.37) % 1)  # successive positions, never the one shown
+        x, y = await page.evaluate("(f) => window.__bench.tPosition(f)", f)
+        times.append(await session.timed("() => window.__bench.armSlider('mousedown')",
+                                         lambda x=x, y=y: page.mouse.click(x, y), f"slider step {k}"))
+        await page.wait_for_timeout(200)
     await session.count_exceptions()
     return times, kind
 

@@ -233,36 +233,30 @@ HELPERS_JS = r"""
     const obs = new MutationObserver(check);
     obs.observe(main(), {subtree: true, childList: true, attributes: true, characterData: true});
   };
-  // A step of the interpolation slider: done when the image at t changes, either a
-  // Streamlit image (st.slider: a server round trip) or an image inside a Plotly chart
-  // (frames scrubbed in the browser).
+  // A step of the interpolation position t on the plane's own slider: done in the frame after
+  // the image at t (and its readout) changed, all in the browser.
   B.armSlider = (eventType) => {
-    const plotImages = () => [...main().querySelectorAll('.js-plotly-plot image')].map(i => i.getAttribute('href'));
-    const before = JSON.stringify([imgs().map(i => i.src), plotImages()]);
-    const firstImg = imgs()[0] ? imgs()[0].src : null;
+    const readout = document.querySelector('.lp-mode-interpolate .lp-readout');
+    const before = readout.textContent;
     const r = B.result = {t0: null, t1: null, ms: null, done: false, pending: false};
     startOn(r, eventType);
-    const check = () => {
-      if (r.t0 === null || r.pending) return;
-      const plots = plotImages();
-      if (plots.length && JSON.stringify([imgs().map(i => i.src), plots]) !== before &&
-          plots.join() !== JSON.parse(before)[1].join()) { finish(r, obs); return; }
-      const img = imgs()[0];
-      if (img && img.src !== firstImg) {
-        if (img.complete && img.naturalWidth > 0) finish(r, obs);
-        else img.addEventListener('load', check, {once: true});
-      }
-    };
+    const check = () => { if (r.t0 !== null && !r.pending && readout.textContent !== before) finish(r, obs); };
     const obs = new MutationObserver(check);
-    obs.observe(main(), {subtree: true, childList: true, attributes: true, attributeFilter: ['src', 'href']});
+    obs.observe(readout, {subtree: true, childList: true, characterData: true});
   };
-  // The latent scatter: the Plotly chart whose traces carry test indices as customdata.
-  const scatter = () => [...(main() ? main().querySelectorAll('.js-plotly-plot') : [])]
-    .find(gd => gd._fullData && gd._fullData.filter(t => t.customdata).length >= 10);
-  B.scatterReady = () => {
-    const gd = scatter();
-    return !!(gd && gd._fullLayout && gd._fullLayout._plots);
+  // Where a click on the t slider sets t = f.
+  B.tPosition = (f) => {
+    const box = document.querySelector('.lp-tslider input').getBoundingClientRect();
+    return [box.left + 8 + f * (box.width - 16), box.top + box.height / 2];
   };
+  B.t = () => Number(document.querySelector('.lp-tslider input').value) / 100;
+  // The live latent plane of Explore (ui/latent_plane): its view object, once drawn.
+  // The plane of ``mode``; by default Explore's, or Interpolate's on that page.
+  const plane = (mode) => [...((window.__latentPlane || {}).views || [])]
+    .find(v => v.data && (mode ? v.data.mode === mode : ['explore', 'interpolate'].includes(v.data.mode))
+               && v.main && v.main.ready);
+  B.plane = plane;
+  B.scatterReady = () => !!(plane('explore') && document.querySelector('.lp-mode-explore[data-ready="1"]'));
   // Any other update: done when the page shows ``text`` and minNew images with new sources have loaded.
   B.armText = (text, minNew, eventType) => {
     const before = new Set(imgs().map(i => i.src));
@@ -276,53 +270,59 @@ HELPERS_JS = r"""
     const obs = new MutationObserver(check);
     obs.observe(main(), {subtree: true, childList: true, attributes: true, characterData: true});
   };
-  // The interpolation walk: the Plotly chart with a slider (or undefined).
-  B.walk = () => [...main().querySelectorAll('.js-plotly-plot')]
-    .find(gd => gd._fullLayout && gd.layout && gd.layout.sliders && gd.layout.sliders.length);
-  // The images at both ends of the walk, or null.
-  B.walkEnds = () => {
-    const gd = B.walk();
-    if (!gd) return null;
-    const steps = gd.layout.sliders[0].steps, source = (s) => s.args[0]['images[0].source'];
-    return source(steps[0]) + '|' + source(steps[steps.length - 1]);
+  // A change of the page's own text that starts with ``prefix`` (Interpolate's "Start A: ... End B: ..."
+  // markdown, written by the server): done in the frame after it reads differently.
+  const markdownWith = (prefix) => [...main().querySelectorAll('[data-testid=stMarkdownContainer]')]
+    .map(m => m.innerText).find(t => t.trim().startsWith(prefix));
+  B.markdownWith = markdownWith;
+  B.armMarkdown = (prefix, eventType) => {
+    const before = markdownWith(prefix);
+    const r = B.result = {t0: null, t1: null, ms: null, done: false, pending: false};
+    startOn(r, eventType || 'mousedown');
+    const check = () => {
+      if (r.t0 === null || r.pending) return;
+      const now = markdownWith(prefix);
+      if (now && now !== before) finish(r, obs);
+    };
+    const obs = new MutationObserver(check);
+    obs.observe(main(), {subtree: true, childList: true, characterData: true});
   };
+  // The interpolation's endpoints as the page shows them (the strip follows them in the browser).
+  B.walkEnds = () => { const strip = document.querySelector('.lp-strip'); return strip ? strip.dataset.ends : null; };
   B.idle = () => !document.querySelector('[data-testid=stStatusWidget]');
   B.exceptions = () => document.querySelectorAll('[data-testid=stException]').length;
-  // Well-separated test points of the scatter, spread over the classes, inside 80 % of the
-  // view: [[trace, index], ...]. Far from other test points and from the invisible grid of
-  // clickable locations too: Plotly treats every marker within 3 px of the pointer as equally
-  // close and then takes the first trace, the grid, so a click there decodes a location.
+  // Well-separated test points of the plane, spread over the classes, inside 80 % of the
+  // view: [[label, index], ...], far from other test points so a click pins that point.
   B.isolatedPoints = (count) => {
-    const gd = scatter(), data = gd._fullData;
-    const limit = 0.8 * gd._fullLayout.xaxis.range[1];
-    const all = [];
-    data.forEach((t, k) => { for (let j = 0; j < t.x.length; j++) all.push([t.x[j], t.y[j]]); });
-    const perTrace = [];
-    data.forEach((t, k) => {
-      if (!t.customdata) return;
-      const scored = [];
-      for (let i = 0; i < Math.min(400, t.x.length); i++) {
-        const x = t.x[i], y = t.y[i];
-        if (Math.abs(x) > limit || Math.abs(y) > limit) continue;
-        let nearest = Infinity;
-        for (const [px, py] of all) {
-          const d = (px - x) ** 2 + (py - y) ** 2;
-          if (d > 0 && d < nearest) nearest = d;
-        }
-        scored.push([nearest, k, i]);
+    const v = plane(), p = v.main.points, limit = 0.8 * v.data.model.extent;
+    const perClass = v.data.model.classes.map(() => []);
+    const seen = v.data.model.classes.map(() => 0);
+    for (let i = 0; i < p.n; i++) {
+      const c = p.labels[i], x = p.z[2 * i], y = p.z[2 * i + 1];
+      if (seen[c] >= 400 || Math.abs(x) > limit || Math.abs(y) > limit) continue;
+      seen[c]++;
+      let nearest = Infinity;
+      for (let j = 0; j < p.n; j++) {
+        if (j === i) continue;
+        const d = (p.z[2 * j] - x) ** 2 + (p.z[2 * j + 1] - y) ** 2;
+        if (d < nearest) nearest = d;
       }
-      scored.sort((a, b) => b[0] - a[0]);
-      perTrace.push(scored);
-    });
+      perClass[c].push([nearest, c, i]);
+    }
+    perClass.forEach(s => s.sort((a, b) => b[0] - a[0]));
     const out = [];
     for (let round = 0; out.length < count && round < 400; round++)
-      for (const s of perTrace) if (s[round] && out.length < count) out.push([s[round][1], s[round][2]]);
+      for (const s of perClass) if (s[round] && out.length < count) out.push([s[round][1], s[round][2]]);
     return out;
   };
-  B.pointPosition = (trace, point) => {
-    const gd = scatter(), t = gd._fullData[trace], fl = gd._fullLayout;
-    const r = gd.querySelector('.nsewdrag').getBoundingClientRect();
-    return [r.left + fl.xaxis.l2p(t.x[point]), r.top + fl.yaxis.l2p(t.y[point])];
+  // Screen position of a test point (by index; the label is not needed) or of a latent z.
+  B.pointPosition = (label, index) => {
+    const v = plane(), p = v.main.points;
+    return B.zPosition([p.z[2 * index], p.z[2 * index + 1]]);
+  };
+  B.zPosition = (z, mode) => {
+    const v = plane(mode), r = v.main.stage.getBoundingClientRect(), q = v.main.toPx(z);
+    return [r.left + q[0], r.top + q[1]];
   };
 }
 """
@@ -374,14 +374,17 @@ IGNORED_CONSOLE = ("ResizeObserver", "favicon", "WebGL", "GPU stall", "GroupMark
 class Session:
     """One visitor: its own browser context (and so its own Streamlit session)."""
 
-    def __init__(self, browser, url: str, name: str = "session", timeout_ms: float = 60_000) -> None:
+    def __init__(self, browser, url: str, name: str = "session", timeout_ms: float = 60_000,
+                 viewport: tuple[int, int] = (1440, 1000)) -> None:
         self.browser, self.url, self.name, self.timeout_ms = browser, url, name, timeout_ms
+        self.viewport = viewport
         self.log = SessionLog()
+        self.frames_sent = 0  # websocket frames the page sent to the app (Playwright's framesent)
         self.closing = False
         self.action = "opening"  # what the session was doing, for the error reports
 
     async def open(self, wait_scatter: bool = True) -> "Session":
-        self.context = await self.browser.new_context(viewport={"width": 1440, "height": 1000})
+        self.context = await self.browser.new_context(viewport={"width": self.viewport[0], "height": self.viewport[1]})
         self.page = await self.context.new_page()
         self.page.set_default_timeout(self.timeout_ms)
         self.page.on("console", self._on_console)
@@ -411,6 +414,7 @@ class Session:
     def _on_websocket(self, ws) -> None:
         if "_stcore/stream" in ws.url:
             ws.on("close", lambda *_: None if self.closing else setattr(self.log, "disconnects", self.log.disconnects + 1))
+            ws.on("framesent", lambda *_: setattr(self, "frames_sent", self.frames_sent + 1))
 
     async def helpers(self) -> None:
         await self.page.evaluate(HELPERS_JS)

@@ -169,8 +169,7 @@ async def visitor(session: Session, until: float, stats: dict, rng: random.Rando
             await timed("explore click", "() => window.__bench.armPanel('Test image #', 2)",
                         lambda x=x, y=y: page.mouse.click(x, y))
         await session.goto("Interpolate")
-        await session.wait_scatter()
-        await session.wait_idle(200)
+        await _expect(session, "interpolate plane drawn", "[data-testid='stMain'] .lp-mode-interpolate[data-ready='1']")
         # never a recent endpoint: setting an endpoint to the point it already is changes nothing
         trace, index = rng.choice([p for p in await session.isolated_points(40) if p not in recent_ends])
         recent_ends = [(trace, index)] + recent_ends[:1]
@@ -178,14 +177,11 @@ async def visitor(session: Session, until: float, stats: dict, rng: random.Rando
         session.action = "interpolate endpoint click"
         walk = await page.evaluate("() => window.__bench.walkEnds()")
         await page.mouse.click(x, y)
-        # The walk is replaced by one along the new path: a slider pressed on the old one in the
-        # moment it is swapped out runs its step on a removed chart (an error in Plotly). A
-        # visitor sees the new walk before reaching for its slider; so does this one.
-        try:
+        try:  # the strip follows the new endpoint in the browser; the server then stores it
             await page.wait_for_function("(before) => { const now = window.__bench.walkEnds(); return now && now !== before; }",
                                          arg=walk, polling=50, timeout=60_000)
-        except Exception as e:  # the new walk never came
-            session.log.timeouts.append(f"interpolate endpoint click: {type(e).__name__} (walk not replaced)")
+        except Exception as e:  # the strip never changed
+            session.log.timeouts.append(f"interpolate endpoint click: {type(e).__name__} (strip not updated)")
         await session.wait_idle(200)
         await _slider_step(session, rng, stats)
         await session.goto("Generate")
@@ -240,28 +236,18 @@ async def _newer_pages(session: Session, rng: random.Random) -> None:
     await page.get_by_role("button", name="New points").click()
     await session.wait_idle(100)
     await session.goto("Toy world")
-    await _expect(session, "toy world drawn", "[data-testid='stMain'] .js-plotly-plot")
+    await _expect(session, "toy world drawn", "[data-testid='stMain'] .st-key-toy_data .js-plotly-plot")
 
 
 async def _slider_step(session: Session, rng: random.Random, stats: dict) -> None:
-    """One step of the interpolation position, whichever slider the page has."""
+    """One step of the interpolation position t on the plane's slider (decoded in the browser)."""
     page = session.page
-    has_plotly_slider = await page.evaluate("() => !!window.__bench.walk()")
-    if has_plotly_slider:
-        active = await page.evaluate("""() => { const s = window.__bench.walk().layout.sliders[0];
-                                                return (s.active || 0) / Math.max(1, s.steps.length - 1); }""")
-        # well away from the step already shown: a press there changes nothing, and nothing comes
-        f = rng.choice([f for f in (rng.uniform(0.1, 0.9) for _ in range(20)) if abs(f - active) > 0.05])
-        x, y = await page.evaluate("""(f) => {
-            const rail = window.__bench.walk().querySelector('.slider-rail-rect').getBoundingClientRect();
-            return [rail.left + f * rail.width, rail.top + rail.height / 2]; }""", f)
-        ms = await session.timed("() => window.__bench.armSlider('mousedown')", lambda x=x, y=y: page.mouse.click(x, y),
-                                 "slider step")
-    else:
-        thumb = page.locator("[data-testid='stSlider']").filter(has_text="Position t").get_by_role("slider")
-        await thumb.focus()
-        ms = await session.timed("() => window.__bench.armSlider('keydown')",
-                                 lambda: page.keyboard.press(rng.choice(["ArrowRight", "ArrowLeft"])), "slider step")
+    active = await page.evaluate("() => window.__bench.t()")
+    # well away from the step already shown: a press there changes nothing, and nothing comes
+    f = rng.choice([f for f in (rng.uniform(0.1, 0.9) for _ in range(20)) if abs(f - active) > 0.05])
+    x, y = await page.evaluate("(f) => window.__bench.tPosition(f)", f)
+    ms = await session.timed("() => window.__bench.armSlider('mousedown')", lambda x=x, y=y: page.mouse.click(x, y),
+                             "slider step")
     stats.setdefault("interpolate slider", []).append(ms)
     await session.wait_idle(100)
 

@@ -1,6 +1,6 @@
 """Run the benchmarks: `python -m bench [section ...] [--quick]` or `python bench/run.py`.
 
-Sections: training, inference, app, memory, concurrency (all five by default) and load
+Sections: training, inference, app, plane, memory, concurrency (all six by default) and load
 (issue 6's several-minute load test; only when named). Prints a table and merges the
 results into bench/results.json.
 """
@@ -18,7 +18,7 @@ if __package__ in (None, ""):  # `python bench/run.py`: make the repository impo
     ROOT = Path(__file__).resolve().parents[1]
     sys.path[:] = [str(ROOT)] + [p for p in sys.path if Path(p or ".").resolve() != ROOT / "bench"]
 
-DEFAULT_SECTIONS = ("training", "inference", "app", "memory", "concurrency")
+DEFAULT_SECTIONS = ("training", "inference", "app", "plane", "memory", "concurrency")
 SECTIONS = DEFAULT_SECTIONS + ("load",)
 
 
@@ -101,6 +101,9 @@ def run_section(name: str, args: argparse.Namespace, log) -> tuple[list, dict]:
     if name == "app":
         from bench import app
         return app.run(args.quick, log)
+    if name == "plane":
+        from bench import plane
+        return plane.run(args.quick, log)
     if name == "memory":
         from bench import memory
         return memory.run(args.quick, log)

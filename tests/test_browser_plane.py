@@ -12,7 +12,8 @@ import pytest
 
 import vae_core as vc
 from test_browser import (CHROMIUM, CHROMIUM_FLAGS, MNIST_DIR, ROOT, SENT_FRAMES, SHOTS, goto, isolated_point, page,  # noqa: F401
-                          playwright_api, plane_position, running_app, server, shoot, wait_for_scatter, wait_idle)
+                          playwright_api, plane_position, running_app, server, shoot, wait_for_model, wait_for_scatter,
+                          wait_idle)
 from ui.latent_plane.assets import publish
 from vae_core.decoder_export import export_decoder
 from vae_core.model import VAEConfig, build_model
@@ -128,6 +129,25 @@ def test_a_click_pins_the_point_and_marks_it(page):
     page.wait_for_function("() => document.querySelector('.lp-mode-preview .lp-readout').innerText"
                            ".startsWith('Pinned: z = (')")
     wait_idle(page)
+
+
+def choose_model(page, label: str) -> None:
+    page.locator("[data-testid=stSidebar] [data-testid=stSelectbox]").first.click()
+    page.get_by_role("option", name=label, exact=True).click()
+    wait_for_model(page, label)
+    page.wait_for_function("label => [...window.__latentPlane.views].some(v => v.data.mode === 'explore' && "
+                           "v.data.model.classes.length === 10 && v.root.dataset.ready === '1' && "
+                           "v.data.model.id.includes(label))", arg="fashion" if "Fashion" in label else "mnist")
+    wait_idle(page)
+
+
+def test_a_click_still_pins_after_another_model_is_chosen(page):
+    choose_model(page, "Fashion-MNIST (pretrained)")
+    page.mouse.click(*plane_position(page, (3.3, -3.3)))
+    page.wait_for_function("() => [...document.querySelectorAll('[data-testid=stMain] h3')].some(h => "
+                           "h.innerText.startsWith('Location (3.3'))")
+    assert page.locator(".lp-chip", has_text="Bag").count() == 1  # the plane shows the new model's classes
+    choose_model(page, "MNIST (pretrained)")
 
 
 def test_arrow_keys_move_the_cursor_and_enter_pins(page):

@@ -560,6 +560,8 @@ class View {
     }, true);
     stage.addEventListener("mousedown", (e) => { if (this.drag) e.stopPropagation(); }, true);
     // On window: during a pan Plotly lays a cover over the page, which then gets the pointerup.
+    // (A rebuild for another model replaces the listener of the plane it replaced.)
+    if (this.onUp) window.removeEventListener("pointerup", this.onUp, true);
     this.onUp = (e) => {
       if (e.pointerType === "touch" || !this.down) return;
       const [px, py] = local(e);
