@@ -5,6 +5,7 @@ every page is used while one session trains, with the server's memory sampled ov
 from __future__ import annotations
 
 import asyncio
+import math
 import random
 import tempfile
 import time
@@ -170,18 +171,21 @@ async def visitor(session: Session, until: float, stats: dict, rng: random.Rando
                         lambda x=x, y=y: page.mouse.click(x, y))
         await session.goto("Interpolate")
         await _expect(session, "interpolate plane drawn", "[data-testid='stMain'] .lp-mode-interpolate[data-ready='1']")
-        # never a recent endpoint: setting an endpoint to the point it already is changes nothing
-        trace, index = rng.choice([p for p in await session.isolated_points(40) if p not in recent_ends])
+        # never a recent endpoint (setting an endpoint to the point it already is changes nothing),
+        # nor a point near either endpoint (a press there starts a drag of that endpoint)
+        ends = await page.evaluate("""() => { const v = window.__bench.plane('interpolate');
+            return [v.ends.a.z, v.ends.b.z].map(z => window.__bench.zPosition(z, 'interpolate')); }""")
+        choices = []
+        for trace, index in await session.isolated_points(40):
+            x, y = await page.evaluate("([t, i]) => window.__bench.pointPosition(t, i)", [trace, index])
+            if (trace, index) not in recent_ends and all(math.hypot(x - ex, y - ey) > 30 for ex, ey in ends):
+                choices.append((trace, index, x, y))
+        trace, index, x, y = rng.choice(choices)
         recent_ends = [(trace, index)] + recent_ends[:1]
-        x, y = await page.evaluate("([t, i]) => window.__bench.pointPosition(t, i)", [trace, index])
-        session.action = "interpolate endpoint click"
-        walk = await page.evaluate("() => window.__bench.walkEnds()")
-        await page.mouse.click(x, y)
-        try:  # the strip follows the new endpoint in the browser; the server then stores it
-            await page.wait_for_function("(before) => { const now = window.__bench.walkEnds(); return now && now !== before; }",
-                                         arg=walk, polling=50, timeout=60_000)
-        except Exception as e:  # the strip never changed
-            session.log.timeouts.append(f"interpolate endpoint click: {type(e).__name__} (strip not updated)")
+        # the path and strip follow the new endpoint in the browser; this waits for the server's
+        # "Start A: … End B: …" line, so the next step starts from a page that has caught up
+        await timed("interpolate endpoint", "() => window.__bench.armMarkdown('Start A:')",
+                    lambda x=x, y=y: page.mouse.click(x, y))
         await session.wait_idle(200)
         await _slider_step(session, rng, stats)
         await session.goto("Generate")
@@ -210,7 +214,7 @@ async def _expect(session: Session, what: str, selector: str, timeout_ms: float 
 
 async def _newer_pages(session: Session, rng: random.Random) -> None:
     """Your digit (a 7 drawn in two strokes), Anomalies (a gallery image selected), AE vs VAE
-    (new points) and Toy world (its data; training a toy model is left to the Train session)."""
+    (new points) and Toy world (its latent plane, after this session's own toy training)."""
     page = session.page
     await session.goto("Your digit")
     canvas = page.locator("[data-testid='stMain'] .canvas-root canvas").last  # fabric's event layer
@@ -233,10 +237,17 @@ async def _newer_pages(session: Session, rng: random.Random) -> None:
     await _expect(session, "anomaly selected", "[data-testid='stMain'] h3:has-text('Test image #')")
     await session.goto("AE vs VAE")
     await _expect(session, "AE vs VAE drawn", "text=land far from every test code")
+    await _expect(session, "AE vs VAE planes drawn", "[data-testid='stMain'] .lp-mode-compare[data-ready='1']")
     await page.get_by_role("button", name="New points").click()
     await session.wait_idle(100)
     await session.goto("Toy world")
-    await _expect(session, "toy world drawn", "[data-testid='stMain'] .st-key-toy_data .js-plotly-plot")
+    # the toy's latent plane appears once this session has trained a toy model (a few seconds,
+    # the first visit only: the result stays in the session)
+    session.action = "toy world"
+    await session.wait_idle(200)
+    if not await page.locator("[data-testid='stMain'] .lp-mode-toy").count():
+        await page.get_by_role("button", name="Train", exact=True).click()
+    await _expect(session, "toy world drawn", "[data-testid='stMain'] .lp-mode-toy[data-ready='1']", 120_000)
 
 
 async def _slider_step(session: Session, rng: random.Random, stats: dict) -> None:

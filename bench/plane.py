@@ -60,8 +60,10 @@ async def pick_model(session: Session, label: str) -> None:
     page = session.page
     await page.locator("[data-testid=stSidebar] [data-testid=stSelectbox]").first.click()
     await page.get_by_role("option", name=label, exact=True).click()
-    await page.wait_for_function("n => window.__latentPlane.stats.loads.length > n", arg=len(await loads(page)) + 1)
-    await session.wait_scatter()
+    name = "fashion" if "Fashion" in label else "mnist."  # the model id ends in its file name
+    await page.wait_for_function("""name => [...window.__latentPlane.views].some(v => v.data.mode === 'explore'
+        && v.data.model.id.includes(name) && v.root.dataset.ready === '1')""", arg=name)
+    await session.wait_idle(300)
 
 
 async def clicks(session: Session, n: int) -> list[float | None]:

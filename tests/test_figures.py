@@ -2,8 +2,8 @@ import numpy as np
 import plotly.graph_objects as go
 import pytest
 
-from vae_core.figures import (GRID_TRACE, PALETTE, add_path, add_pick, ellipse_points, history_figure,
-                              latent_extent, manifold_image, pick_from_points, scatter_figure, zoom_figure)
+from vae_core.figures import (GRID_TRACE, PALETTE, add_pick, ellipse_points, history_figure, latent_extent,
+                              pick_from_points, scatter_figure, zoom_figure)
 
 
 @pytest.fixture
@@ -36,14 +36,6 @@ def test_latent_extent_covers_the_prior_and_the_points():
     assert latent_extent(np.array([[5.0, 0], [-1, 1]])) == pytest.approx(5.5, abs=0.02)
 
 
-def test_manifold_image_is_aligned_with_the_grid_cells():
-    grid = np.zeros((5 * 28, 5 * 28), np.uint8)
-    layer = manifold_image(grid, 5, extent=2.0)
-    cell = 4.0 / 4
-    assert layer["x"] == pytest.approx(-2.5) and layer["y"] == pytest.approx(2.5)
-    assert layer["sizex"] == pytest.approx(5 * cell) and layer["source"].startswith("data:image/png;base64,")
-
-
 def test_pick_from_points_reads_a_test_point_or_a_location():
     assert pick_from_points([]) is None
     assert pick_from_points([{"x": 1.5, "y": -2, "customdata": 17}]) == {"index": 17, "z": [1.5, -2.0]}
@@ -57,8 +49,6 @@ def test_ellipses_and_overlays():
     fig = add_pick(go.Figure(), [1, 2], [0.5, 0.1])
     assert len(fig.data) == 3  # 1-sigma, 2-sigma and the point
     assert len(add_pick(go.Figure(), [1, 2]).data) == 1
-    path = add_path(go.Figure(), np.array([[0, 0], [1, 1], [2, 0]]), current=[1, 1])
-    assert len(path.data) == 4
 
 
 def test_zoom_shows_only_the_neighbourhood(codes):

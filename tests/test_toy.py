@@ -7,7 +7,7 @@ import torch
 
 from vae_core.compare import nearest_distances
 from vae_core.errors import ConfigError
-from vae_core.figures import add_points, add_prior_circles, plane_figure
+from vae_core.figures import add_points, plane_figure
 from vae_core.toy import (TOY_DATASETS, build_toy_model, chamfer_distance, make_toy, mean_nn_distance, toy_encode,
                           toy_generate, toy_loss, train_toy)
 
@@ -169,8 +169,6 @@ def test_plane_figures_for_the_toy_world():
     fig = add_points(plane_figure(3.0), data.x, groups=data.component, names=[f"arm {i + 1}" for i in range(5)])
     assert [t.name for t in fig.data] == [f"arm {i + 1}" for i in range(5)]
     assert sum(len(t.x) for t in fig.data) == 100 and list(fig.layout.xaxis.range) == [-3, 3]
-    fig = add_points(plane_figure(2.0, axes=("z₁", "z₂")), data.x, values=np.arctan2(data.x[:, 1], data.x[:, 0]))
-    assert fig.data[0].marker.colorscale and fig.layout.yaxis.title.text == "z₂"
-    fig = add_prior_circles(plane_figure(3.0))
-    radii = [np.hypot(np.array(t.x), np.array(t.y)) for t in fig.data]
-    np.testing.assert_allclose(radii[0], 1.0) and np.testing.assert_allclose(radii[1], 2.0)
+    fig = add_points(plane_figure(2.0, axes=("z₁", "z₂")), data.x, name="codes", color="#123456")
+    assert fig.data[0].name == "codes" and fig.data[0].marker.color == "#123456"
+    assert fig.layout.yaxis.title.text == "z₂"

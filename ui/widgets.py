@@ -9,12 +9,9 @@ import torch
 
 import vae_core as vc
 from ui.state import LatentView, ModelEntry
-from vae_core.figures import PALETTE, manifold_image, scatter_figure
+from vae_core.figures import PALETTE, scatter_figure
 from ui.latent_plane import PlaneModel, plane_model
 from vae_core.images import data_uri
-
-MANIFOLD_CELLS = 25
-
 
 def require_model() -> ModelEntry:
     """The selected model, or a friendly stop when there is none."""
@@ -27,28 +24,13 @@ def require_model() -> ModelEntry:
 
 
 @st.cache_resource(show_spinner=False, max_entries=32)
-def _scatter_json(_entry: ModelEntry, _view: LatentView, entry_id: str, manifold: bool) -> dict:
-    layer = None
-    if manifold:
-        grid = vc.decode_grid(_entry.ckpt.model, MANIFOLD_CELLS, method="linear", extent=_view.extent)
-        layer = manifold_image(grid, MANIFOLD_CELLS, _view.extent)
-    return scatter_figure(_view.z_mean, _view.labels, _entry.ckpt.classes, _view.extent, manifold=layer).to_dict()
+def _scatter_json(_entry: ModelEntry, _view: LatentView, entry_id: str) -> dict:
+    return scatter_figure(_view.z_mean, _view.labels, _entry.ckpt.classes, _view.extent).to_dict()
 
 
-def base_scatter(entry: ModelEntry, view: LatentView, manifold: bool = False) -> go.Figure:
+def base_scatter(entry: ModelEntry, view: LatentView) -> go.Figure:
     """The model's scatter (built once per model and cached), as a fresh figure to draw on."""
-    return go.Figure(_scatter_json(entry, view, entry.id, manifold))
-
-
-@st.cache_resource(show_spinner=False, max_entries=32)
-def _shared_scatter(_entry: ModelEntry, _view: LatentView, entry_id: str, manifold: bool) -> go.Figure:
-    return base_scatter(_entry, _view, manifold)
-
-
-def shared_scatter(entry: ModelEntry, view: LatentView, manifold: bool = False) -> go.Figure:
-    """The model's scatter as one figure shared by every session: draw it, never change it.
-    (Building a Plotly figure of 10,000 points costs ~40 ms; this skips that on every click.)"""
-    return _shared_scatter(entry, view, entry.id, manifold)
+    return go.Figure(_scatter_json(entry, view, entry.id))
 
 
 def plane_model_of(entry: ModelEntry, view: LatentView, extent: float | None = None) -> PlaneModel:

@@ -1,17 +1,16 @@
-"""Plotly figures of a latent space: the class scatter, the manifold layer, a picked point
-with its posterior ellipse, interpolation paths, and training curves.
+"""Plotly figures of a latent space: the class scatter, a picked point with its posterior
+ellipse, score views, toy-world planes and training curves (the live latent plane draws
+itself in the browser: ui/latent_plane).
 
 Figures are plain Plotly objects (no Streamlit), so the app stays thin and this is tested here.
 """
 
 from __future__ import annotations
 
-import base64
 
 import numpy as np
 import plotly.graph_objects as go
 
-from .images import png_bytes
 
 # Paul Tol's "muted" scheme (designed to stay distinct under colour-vision deficiencies),
 # with its pale grey swapped for a darker one so the tenth class stays visible on white.
@@ -35,17 +34,8 @@ def latent_extent(z, margin: float = 0.5, floor: float = 3.0) -> float:
     return float(max(floor, np.percentile(np.abs(z[:, :2]), 99.9) + margin))
 
 
-def manifold_image(grid: np.ndarray, n: int, extent: float) -> dict:
-    """A Plotly layout image placing a linear-method decode grid (n x n cells whose centres
-    run from -extent to +extent) exactly under the axes it was decoded at."""
-    cell = 2 * extent / (n - 1) if n > 1 else 2 * extent
-    uri = "data:image/png;base64," + base64.b64encode(png_bytes(255 - grid)).decode()
-    return dict(source=uri, xref="x", yref="y", x=-extent - cell / 2, y=extent + cell / 2,
-                sizex=n * cell, sizey=n * cell, sizing="stretch", layer="below", opacity=0.45)
-
-
 def scatter_figure(z_mean, labels, classes, extent: float | None = None, grid_points: int = 61,
-                   manifold: dict | None = None, height: int = 640) -> go.Figure:
+                   height: int = 640) -> go.Figure:
     """The test set's z_mean, one WebGL trace per class (the legend hides and shows classes).
 
     Each point's customdata is its test-set index. An invisible trace of grid_points^2
@@ -84,8 +74,6 @@ def scatter_figure(z_mean, labels, classes, extent: float | None = None, grid_po
                    constrain="domain"),
         yaxis=dict(title="z₂", range=[-extent, extent], zeroline=True, zerolinecolor="#ddd", gridcolor="#f0f0f0",
                    scaleanchor="x", scaleratio=1, constrain="domain"))
-    if manifold:
-        fig.add_layout_image(manifold)
     return fig
 
 
@@ -127,21 +115,6 @@ def zoom_figure(z_mean, labels, center, sigma=None, height: int = 260) -> go.Fig
                       xaxis=dict(range=[center[0] - half, center[0] + half], gridcolor="#f0f0f0", constrain="domain"),
                       yaxis=dict(range=[center[1] - half, center[1] + half], gridcolor="#f0f0f0", scaleanchor="x",
                                  scaleratio=1, constrain="domain"))
-    return fig
-
-
-def add_path(fig: go.Figure, path, current=None) -> go.Figure:
-    """Draw an interpolation path (and the current position on it)."""
-    path = np.asarray(path)
-    fig.add_trace(go.Scatter(x=path[:, 0], y=path[:, 1], mode="lines+markers", showlegend=False, hoverinfo="skip",
-                             line=dict(color="#000000", width=2), marker=dict(size=4, color="#000000")))
-    for point, symbol in ((path[0], "circle-open"), (path[-1], "square-open")):
-        fig.add_trace(go.Scatter(x=[point[0]], y=[point[1]], mode="markers", showlegend=False, hoverinfo="skip",
-                                 marker=dict(symbol=symbol, size=16, line=dict(width=3, color="#000000"))))
-    if current is not None:
-        fig.add_trace(go.Scatter(x=[current[0]], y=[current[1]], mode="markers", showlegend=False, hoverinfo="skip",
-                                 marker=dict(symbol="diamond", size=14, color="#D55E00",
-                                             line=dict(width=1, color="#000000"))))
     return fig
 
 
@@ -264,11 +237,11 @@ def plane_figure(extent: float, axes: tuple[str, str] = ("x₁", "x₂"), height
     return fig
 
 
-def add_points(fig: go.Figure, points, groups=None, values=None, names=None, name: str = "points",
+def add_points(fig: go.Figure, points, groups=None, names=None, name: str = "points",
                color: str = "#000000", size: int = 4, opacity: float = 0.75, symbol: str = "circle",
                showlegend: bool = True) -> go.Figure:
     """Points [N, 2] in one colour, or one trace per group (``groups``: ints, coloured and named
-    like classes), or coloured by an angle in radians (``values``, a cyclic colour scale)."""
+    like classes)."""
     p = np.asarray(points, np.float32)
     style = dict(mode="markers", hoverinfo="skip")
     if groups is not None:
@@ -279,20 +252,7 @@ def add_points(fig: go.Figure, points, groups=None, values=None, names=None, nam
             fig.add_trace(go.Scattergl(x=p[idx, 0], y=p[idx, 1], name=label, showlegend=showlegend, **style,
                                        marker=dict(size=size, color=class_color(int(g)), opacity=opacity,
                                                    symbol=symbol)))
-    elif values is not None:
-        fig.add_trace(go.Scattergl(x=p[:, 0], y=p[:, 1], name=name, showlegend=False, **style,
-                                   marker=dict(size=size, color=np.asarray(values), colorscale="Phase",
-                                               cmin=-np.pi, cmax=np.pi, opacity=opacity, symbol=symbol)))
     else:
         fig.add_trace(go.Scattergl(x=p[:, 0], y=p[:, 1], name=name, showlegend=showlegend, **style,
                                    marker=dict(size=size, color=color, opacity=opacity, symbol=symbol)))
-    return fig
-
-
-def add_prior_circles(fig: go.Figure, radii=(1.0, 2.0)) -> go.Figure:
-    """Circles where the prior N(0, I) has 1 and 2 standard deviations, for a latent plane."""
-    for r, dash in zip(radii, ("solid", "dot", "dash")):
-        e = ellipse_points((0.0, 0.0), (r, r))
-        fig.add_trace(go.Scatter(x=e[:, 0], y=e[:, 1], mode="lines", hoverinfo="skip", showlegend=False,
-                                 line=dict(color="#888888", width=1, dash=dash)))
     return fig
