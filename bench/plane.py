@@ -60,7 +60,7 @@ async def pick_model(session: Session, label: str) -> None:
     page = session.page
     await page.locator("[data-testid=stSidebar] [data-testid=stSelectbox]").first.click()
     await page.get_by_role("option", name=label, exact=True).click()
-    name = "fashion" if "Fashion" in label else "mnist."  # the model id ends in its file name
+    name = "fashion" if "Fashion" in label else "pretrained/mnist."  # in the model id: its file name
     await page.wait_for_function("""name => [...window.__latentPlane.views].some(v => v.data.mode === 'explore'
         && v.data.model.id.includes(name) && v.root.dataset.ready === '1')""", arg=name)
     await session.wait_idle(300)

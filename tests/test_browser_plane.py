@@ -137,7 +137,7 @@ def choose_model(page, label: str) -> None:
     wait_for_model(page, label)
     page.wait_for_function("label => [...window.__latentPlane.views].some(v => v.data.mode === 'explore' && "
                            "v.data.model.classes.length === 10 && v.root.dataset.ready === '1' && "
-                           "v.data.model.id.includes(label))", arg="fashion" if "Fashion" in label else "mnist")
+                           "v.data.model.id.includes(label))", arg="fashion" if "Fashion" in label else "pretrained/mnist.")
     wait_idle(page)
 
 
