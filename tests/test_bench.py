@@ -111,3 +111,23 @@ def test_command_line_picks_sections_and_modes():
     assert "load" not in run.DEFAULT_SECTIONS and "load" in run.SECTIONS
     with pytest.raises(SystemExit):
         run.parse_args(["everything"])
+
+
+def test_plane_helpers_spread_their_spots_and_count_visitors():
+    from bench import plane
+
+    box = {"x": 100.0, "y": 50.0, "width": 500.0, "height": 500.0}
+    path = plane.hover_path(300, box)
+    assert len(path) == 300 and len(set(path)) == 300  # every move a new spot
+    assert all(box["x"] + 0.1 * 500 < x < box["x"] + 0.95 * 500 and box["y"] + 0.05 * 500 < y < box["y"] + 0.9 * 500
+               for x, y in path)  # inside the plotting area, away from the axes' margins
+    steps = [np.hypot(x1 - x0, y1 - y0) for (x0, y0), (x1, y1) in zip(path, path[1:])]
+    assert 1 < min(steps) and max(steps) < 30  # a mouse sweeping the plane, a few pixels a move
+    assert plane.visitors_per_server(0.5) == 240 and plane.visitors_per_server(6.0, cores=2) == 20
+    assert plane.visitors_per_server(0.0) > 1e4  # no CPU measured: many, not a division by zero
+
+
+def test_interpolation_endpoint_spots_never_repeat_and_jump_far():
+    spots = app.spiral_spots(40, 3.0)
+    assert len(set(spots)) == 40 and all(np.hypot(*s) <= 3.0 + 1e-9 for s in spots)
+    assert min(np.hypot(b[0] - a[0], b[1] - a[1]) for a, b in zip(spots, spots[1:])) > 1.0

@@ -16,13 +16,19 @@ const CELL_PX = 40;  // manifold digits are drawn this large, whatever the zoom:
 
 function record(list, value) { list.push(value); if (list.length > 5000) list.shift(); }
 
+// Always the plotly.min.js the app serves (never a CDN, nor another copy a page may hold):
+// whatever window.Plotly was before stays as it was.
 function loadPlotly(url) {
-  if (window.Plotly) return Promise.resolve(window.Plotly);
   if (!shared.plotly) {
     shared.plotly = new Promise((resolve, reject) => {
+      const previous = window.Plotly;
       const script = document.createElement("script");
       script.src = url;
-      script.onload = () => resolve(window.Plotly);
+      script.onload = () => {
+        const ours = window.Plotly;
+        if (previous) window.Plotly = previous;
+        resolve(ours);
+      };
       script.onerror = () => { shared.plotly = null; reject(new Error("Plotly could not be loaded from the app's server")); };
       document.head.appendChild(script);
     });
@@ -212,7 +218,10 @@ class Plane {
   toggle(c) { const h = new Set(this.hidden); h.has(c) ? h.delete(c) : h.add(c); this.setHidden(h); }
   only(c) { this.setHidden(new Set(this.opts.classes.map((_, k) => k).filter((k) => k !== c))); }
 
-  axes() { const fl = this.plot._fullLayout; return fl ? [fl.xaxis, fl.yaxis] : [null, null]; }
+  axes() { const fl = this.plot._fullLayout; return fl && fl.xaxis ? [fl.xaxis, fl.yaxis] : [null, null]; }
+
+  // Drawn and not torn down (a page change or a rebuild may come before a deferred redraw).
+  get live() { return this.ready && this.plot.isConnected && !!this.axes()[0]; }
 
   toZ(px, py) {
     const [xa, ya] = this.axes();
@@ -319,6 +328,7 @@ class View {
     const d = this.data, key = this.key, touch = matchMedia("(pointer: coarse)").matches;
     this.root.replaceChildren();
     this.root.className = `lp lp-mode-${d.mode}`;
+    delete this.root.dataset.ready;  // until this build has drawn
     if (d.mode === "preview") { this.buildPreview(key); return; }
     this.ends = d.endpoints ? { a: d.endpoints.a, b: d.endpoints.b } : null;
     this.next = d.next || "a";
@@ -834,7 +844,7 @@ class View {
 
   drawOverlay() {
     const plane = this.main;
-    if (!plane || !plane.ready) return;  // (a preview has no plane)
+    if (!plane || !plane.live) return;  // (a preview has no plane)
     const d = this.data, c = plane.ctx();
     plane.clip(c);
     if (d.mode === "toy") {
@@ -860,7 +870,7 @@ class View {
     if (pin && d.mode === "explore") ring(c, plane.toPx(pin.z), 10, PICK, 3);
     if (this.cursor && d.mode !== "interpolate") ring(c, plane.toPx(this.cursor), 4, INK, 1.5);
     c.restore();
-    if (this.dataPlane && this.dataPlane.ready) {
+    if (this.dataPlane && this.dataPlane.live) {
       const dc = this.dataPlane.ctx();
       if (this.decoded && this.cursor) {
         this.dataPlane.clip(dc);
@@ -875,7 +885,7 @@ class View {
   // a frame's budget at a time so the plane stays responsive while it fills in.
   computeManifold() {
     const plane = this.main;
-    if (!plane || !plane.ready) return;
+    if (!plane || !plane.live) return;
     const on = this.manifoldBox && this.manifoldBox.checked && this.decoder;
     const gen = (this.manifoldGen = (this.manifoldGen || 0) + 1);
     if (!on) { this.manifold = null; this.paintManifold(); return; }
@@ -889,7 +899,7 @@ class View {
     const ctx = canvas.getContext("2d"), image = ctx.createImageData(28, 28);
     let k = 0;
     const step = () => {
-      if (gen !== this.manifoldGen) return;
+      if (gen !== this.manifoldGen || !plane.live) return;
       const until = performance.now() + 8;
       while (k < nx * ny && performance.now() < until) {
         const i = k % nx, j = Math.floor(k / nx);
@@ -911,7 +921,7 @@ class View {
 
   paintManifold() {
     const plane = this.main;
-    if (!plane || !plane.ready) return;
+    if (!plane || !plane.live) return;
     const c = plane.bg.getContext("2d"), size = plane.opts.size, a = plane.area();
     c.clearRect(0, 0, size, size);
     c.fillStyle = "#ffffff";
