@@ -15,6 +15,7 @@ its checkout, so it declares the two folders itself, on each runtime that mounts
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import os
 import tempfile
@@ -60,10 +61,17 @@ def plotly_url() -> str:
     return _url(PLANE_NAME, "plotly.min.js")
 
 
+@functools.lru_cache(maxsize=64)
+def _file_name(data: bytes, suffix: str) -> str:
+    # cached: the same bytes object is published on every run (bytes keep their own hash, so a
+    # hit costs no pass over 2 MB)
+    return hashlib.sha256(data).hexdigest()[:24] + suffix
+
+
 def publish(data: bytes, suffix: str = ".safetensors") -> str:
     """Serve ``data`` as a file named by its hash; returns its URL path (the same bytes, the same URL)."""
     folder = data_dir()
-    name = hashlib.sha256(data).hexdigest()[:24] + suffix
+    name = _file_name(data, suffix)
     path = folder / name
     if path.is_file():
         os.utime(path)  # in use: the pruning below takes the files no page has asked for lately
