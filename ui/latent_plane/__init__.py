@@ -28,7 +28,7 @@ from vae_core.links import MAX_COORDINATE
 from ui.latent_plane.assets import PLANE_NAME, plotly_url, publish, register_assets
 
 HERE = Path(__file__).resolve().parent
-Mode = Literal["explore", "interpolate", "compare", "toy"]
+Mode = Literal["explore", "preview", "interpolate", "compare", "toy"]
 
 
 @dataclass(frozen=True)

@@ -5,7 +5,8 @@
 //
 // Modes: "explore" (hover decodes, click pins, manifold toggle), "interpolate" (two endpoints to
 // place and drag, the path, t and the strip), "compare" (planes of one `group` hover together),
-// "toy" (a data plane beside the latent plane: hovering z moves the decoded point x).
+// "toy" (a data plane beside the latent plane: hovering z moves the decoded point x), and
+// "preview" (no plane: the large preview and the pin's close-up of another plane of its group).
 
 const shared = window.__latentPlane || (window.__latentPlane = {
   files: new Map(), decoders: new Map(), points: new Map(), plotly: null, bus: new EventTarget(),
