@@ -784,8 +784,9 @@ def test_no_user_string_becomes_a_file_path_in_the_app():
                # the plane's browser code, and its served files: named by the hash of their bytes
                ("ui/latent_plane/__init__.py", "Path(__file__)"),
                ("ui/latent_plane/__init__.py", '(HERE / name).read_text(encoding="utf-8")'),
+               ("ui/latent_plane/__init__.py", "(HERE / name).stat()"),
                ("ui/latent_plane/assets.py", "Path(root)"), ("ui/latent_plane/assets.py", "Path(plotly.__file__)"),
-               ("ui/latent_plane/assets.py", "path.mkdir(parents=True, exist_ok=True, mode=0o700)"),
+               ("ui/latent_plane/assets.py", "folder.mkdir(parents=True, exist_ok=True, mode=0o700)"),
                ("ui/latent_plane/assets.py", 'tempfile.mkstemp(dir=folder, prefix=".part-")'),
                ("ui/latent_plane/assets.py", 'os.fdopen(fd, "wb")'),
                ("ui/latent_plane/assets.py", "os.replace(tmp, path)"),

@@ -89,8 +89,14 @@ def plane_model(model, model_id: str, classes, colors, extent: float, z_mean=Non
                       publish(points) if points is not None else None, tuple(classes), tuple(colors), float(extent))
 
 
-def _source(name: str) -> str:
-    return (HERE / name).read_text(encoding="utf-8")
+SOURCES = ("plane.css", "decoder.js", "plane.js")
+
+
+@functools.lru_cache(maxsize=2)
+def _sources(mtimes: tuple[int, ...]) -> tuple[str, str]:
+    """(css, js), read again only when a file was edited (``mtimes`` says when)."""
+    css, decoder, plane = ((HERE / name).read_text(encoding="utf-8") for name in SOURCES)
+    return css, decoder + "\n" + plane
 
 
 @functools.lru_cache(maxsize=2)
@@ -110,8 +116,8 @@ def latent_plane(key: str, mode: Mode, model: PlaneModel, *, on_pick: Callable[[
         callbacks["on_pick_change"] = on_pick
     if on_endpoints is not None:
         callbacks["on_endpoints_change"] = on_endpoints
-    # read on every mount (30 KB) and registered again only when edited
-    mount = _component(_source("plane.css"), _source("decoder.js") + "\n" + _source("plane.js"))
+    # the sources are registered again only when edited (a stat per file and mount, no reads)
+    mount = _component(*_sources(tuple((HERE / name).stat().st_mtime_ns for name in SOURCES)))
     return mount(key=key, data=payload, **callbacks)
 
 

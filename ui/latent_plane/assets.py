@@ -34,11 +34,9 @@ MAX_FILES = 256  # a few MB each: the oldest go first
 
 
 def data_dir() -> Path:
-    """The cache folder of the served files (one per user of the machine)."""
+    """The cache folder of the served files (one per user of the machine; made when first written)."""
     root = os.environ.get("VAE_ASSET_DIR") or os.path.join(tempfile.gettempdir(), f"vae-explorer-assets-{os.getuid()}")
-    path = Path(root)
-    path.mkdir(parents=True, exist_ok=True, mode=0o700)
-    return path
+    return Path(root)
 
 
 def register_assets() -> None:
@@ -49,6 +47,7 @@ def register_assets() -> None:
             ComponentManifest(PROJECT, "1", [ComponentConfig(PLANE, asset_dir="package_data")]), PLOTLY_DIR)
     if manager.get_component_asset_root(DATA_NAME) is None:
         folder = data_dir()
+        folder.mkdir(parents=True, exist_ok=True, mode=0o700)  # Streamlit checks that it exists
         manager.register_from_manifest(ComponentManifest(PROJECT, "1", [ComponentConfig(DATA, asset_dir=".")]), folder)
 
 
@@ -76,6 +75,7 @@ def publish(data: bytes, suffix: str = ".safetensors") -> str:
     if path.is_file():
         os.utime(path)  # in use: the pruning below takes the files no page has asked for lately
     else:
+        folder.mkdir(parents=True, exist_ok=True, mode=0o700)
         fd, tmp = tempfile.mkstemp(dir=folder, prefix=".part-")
         with os.fdopen(fd, "wb") as f:
             f.write(data)
