@@ -6,7 +6,7 @@ import numpy as np
 import streamlit as st
 
 import vae_core as vc
-from vae_core.figures import add_pick, pick_from_points, score_histogram, score_scatter_figure
+from ui.figures import add_pick, pick_from_points, score_histogram, score_scatter_figure
 from vae_core.typicality import SCORE_KINDS, above, default_threshold, least_typical, percentile
 from ui.scores import missing_scores, score_label, test_images, test_scores
 from ui.state import latent_view, model_state

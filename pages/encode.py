@@ -4,7 +4,7 @@ import streamlit as st
 from streamlit_drawable_canvas import st_canvas
 
 import vae_core as vc
-from vae_core.figures import add_neighbours, add_pick, score_histogram, zoom_figure
+from ui.figures import add_neighbours, add_pick, score_histogram, zoom_figure
 from vae_core.typicality import verdict
 from ui.scores import missing_scores, score_label, test_images, test_scores
 from ui.state import latent_view

@@ -5,7 +5,7 @@ import numpy as np
 import streamlit as st
 
 from vae_core.decoder_export import export_decoder
-from vae_core.figures import PALETTE, add_points, latent_extent, plane_figure
+from ui.figures import PALETTE, add_points, latent_extent, plane_figure
 from vae_core.toy import (COMPONENT_NAMES, TOY_DATASETS, build_toy_model, make_toy, mean_nn_distance, toy_encode,
                           toy_generate, train_toy)
 from ui.latent_plane import PlaneModel, latent_plane

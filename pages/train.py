@@ -5,8 +5,8 @@ import plotly.graph_objects as go
 import streamlit as st
 
 import vae_core as vc
-from vae_core.figures import history_figure, scatter_figure
-from vae_core.jobs import DownloadJob, TrainingJob
+from ui.figures import history_figure, scatter_figure
+from ui.jobs import DownloadJob, TrainingJob
 from ui.state import DATASET_TITLES, MAX_USER_MODELS, add_user_model
 from ui.widgets import ensure_shell
 

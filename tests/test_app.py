@@ -10,6 +10,7 @@ from streamlit.testing.v1 import AppTest
 
 import vae_core as vc
 from conftest import MNIST_DIR
+from ui.export import data_uri
 
 ROOT = Path(__file__).resolve().parents[1]
 PRETRAINED = "pretrained/mnist.safetensors"
@@ -101,7 +102,7 @@ def test_explore_decodes_any_location_from_a_picked_location(app):
     ckpt = vc.load_checkpoint(ROOT / PRETRAINED)
     shown = images(app)
     assert [i.caption for i in shown] == ["Decoded"]
-    assert shown[0].url == vc.data_uri(vc.decode(ckpt.model, z)[0])  # that very spot, decoded on the server
+    assert shown[0].url == data_uri(vc.decode(ckpt.model, z)[0])  # that very spot, decoded on the server
     near = int(np.argmin(((ckpt.latents.z_mean - np.float32(z)) ** 2).sum(axis=1)))
     label = ckpt.classes[int(ckpt.latents.labels[near])]
     assert app.main.caption[-1].value == f"The nearest test image is #{near} (class {label})."

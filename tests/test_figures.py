@@ -2,7 +2,7 @@ import numpy as np
 import plotly.graph_objects as go
 import pytest
 
-from vae_core.figures import (GRID_TRACE, PALETTE, add_pick, ellipse_points, history_figure, latent_extent,
+from ui.figures import (GRID_TRACE, PALETTE, add_pick, ellipse_points, history_figure, latent_extent,
                               pick_from_points, scatter_figure, zoom_figure)
 
 

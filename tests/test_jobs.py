@@ -3,7 +3,7 @@ import time
 
 import pytest
 
-from vae_core.jobs import DownloadJob, TrainingJob, training_threads
+from ui.jobs import DownloadJob, TrainingJob, training_threads
 from vae_core.model import VAEConfig
 from vae_core.train import TrainConfig
 

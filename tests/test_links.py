@@ -5,8 +5,8 @@ import numpy as np
 import pytest
 from hypothesis import given, strategies as st
 
-from vae_core.export import latents_csv
-from vae_core.links import format_point, parse_point, parse_view, view_params
+from ui.export import latents_csv
+from ui.link_format import format_point, parse_point, parse_view, view_params
 
 Z = np.array([[0.5, -1.25], [2.0, 3.0], [-0.125, 0.0]], np.float32)
 

@@ -7,7 +7,7 @@ import torch
 
 from vae_core.compare import nearest_distances
 from vae_core.errors import ConfigError
-from vae_core.figures import add_points, plane_figure
+from ui.figures import add_points, plane_figure
 from vae_core.toy import (TOY_DATASETS, build_toy_model, chamfer_distance, make_toy, mean_nn_distance, toy_encode,
                           toy_generate, toy_loss, train_toy)
 

@@ -17,7 +17,7 @@ from vae_core.checkpoint import Checkpoint, Latents, checkpoint_bytes, load_chec
 from vae_core.data import Dataset
 from vae_core.errors import CheckpointError, ImageError
 from vae_core.evaluate import image_scores
-from vae_core.figures import (ABOVE_TRACE, PICK_COLOR, add_neighbours, add_pick, score_histogram,
+from ui.figures import (ABOVE_TRACE, PICK_COLOR, add_neighbours, add_pick, score_histogram,
                               score_scatter_figure)
 from vae_core.model import VAEConfig, build_model
 from vae_core.pipeline import package

@@ -8,7 +8,7 @@ from urllib.parse import urlencode
 
 import streamlit as st
 
-import vae_core as vc
+from ui.link_format import parse_view, view_params
 from ui.state import ModelEntry, latent_view, model_state, pretrained_entries
 
 
@@ -31,7 +31,7 @@ def apply_link() -> None:
     target = entries.get(params.get("model")) or next(iter(entries.values()))
     view = latent_view(target, target.id)
     z_means = {_link_name(target): view.z_mean} if view is not None else {}
-    linked = vc.parse_view(params, list(entries), z_means)
+    linked = parse_view(params, list(entries), z_means)
     if linked.model:
         st.session_state["select_model"] = target.id
     state = model_state(target)
@@ -48,7 +48,7 @@ def link_params(entry: ModelEntry) -> dict[str, str]:
     if name is None:
         return {}
     state = model_state(entry)
-    return vc.view_params(name, state.get("pick"), state.get("endpoints"))
+    return view_params(name, state.get("pick"), state.get("endpoints"))
 
 
 def update_link(entry: ModelEntry | None) -> None:

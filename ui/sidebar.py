@@ -5,6 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 import vae_core as vc
+from ui.export import latents_csv
 from ui.links import share_link
 from ui.state import (DATASET_TITLES, ModelEntry, add_user_model, all_entries, current_entry, latent_view,
                       take_notice)
@@ -54,7 +55,7 @@ def model_card(entry: ModelEntry) -> None:
     # Files are made only when a button is pressed (a callable), not on every run.
     view = latent_view(entry, entry.id)
     if view is not None:
-        st.download_button("Test-set latents (CSV)", lambda: vc.latents_csv(view.z_mean, view.z_logvar, view.labels,
+        st.download_button("Test-set latents (CSV)", lambda: latents_csv(view.z_mean, view.z_logvar, view.labels,
                                                                            ckpt.classes),
                            file_name=f"{stem}-latents.csv", mime="text/csv", on_click="ignore",
                            icon=":material/table:", key=f"latents-{entry.id}",

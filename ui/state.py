@@ -11,7 +11,6 @@ import numpy as np
 import streamlit as st
 
 import vae_core as vc
-from vae_core.figures import latent_extent
 
 PRETRAINED_DIR = Path(__file__).resolve().parents[1] / "pretrained"
 DATASET_TITLES = {"mnist": "MNIST", "fashion-mnist": "Fashion-MNIST"}
@@ -146,7 +145,7 @@ def latent_view(_entry: ModelEntry, entry_id: str) -> LatentView | None:
             return None
         z_mean, z_logvar = vc.encode(ckpt.model, data.images)
         labels = data.labels
-    return LatentView(z_mean, z_logvar, labels, latent_extent(z_mean),
+    return LatentView(z_mean, z_logvar, labels, vc.latent_extent(z_mean),
                       vc.fit_class_gaussians(z_mean, labels, len(ckpt.classes)))
 
 

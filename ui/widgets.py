@@ -9,9 +9,9 @@ import torch
 
 import vae_core as vc
 from ui.state import LatentView, ModelEntry
-from vae_core.figures import PALETTE, scatter_figure
+from ui.figures import PALETTE, scatter_figure
 from ui.latent_plane import PlaneModel, plane_model
-from vae_core.images import data_uri
+from ui.export import data_uri
 
 def require_model() -> ModelEntry:
     """The selected model, or a friendly stop when there is none."""

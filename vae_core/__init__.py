@@ -8,13 +8,11 @@ from .checkpoint import Checkpoint, Latents, checkpoint_bytes, load_checkpoint, 
 from .decoder_export import DecoderExport, ExportError, export_decoder, read_decoder_export, run_decoder_export
 from .data import DATASETS, Dataset, DatasetSpec, download, load_dataset
 from .errors import CheckpointError, ConfigError, DataError, ImageError, VAEError
-from .export import latents_csv
 from .evaluate import evaluate, image_scores, iwae_nll, knn_accuracy, negative_elbo
-from .images import data_uri, gif_bytes, png_bytes, prepare_image, tile, upscale
+from .images import PALETTE, gif_bytes, latent_extent, png_bytes, prepare_image, scatter_image, tile, upscale
 from .inference import (ClassGaussians, EncodedImage, decode, decode_grid, encode, encode_image, fit_class_gaussians,
                         grid_points, interpolate, interpolate_at, nearest, sample_class, sample_posterior,
                         sample_prior)
-from .links import LinkedView, parse_view, view_params
 from .model import VAE, LossTerms, VAEConfig, build_model, vae_loss
 from .pipeline import load_splits, package, train_checkpoint
 from .train import TrainConfig, TrainEvent, TrainResult, resolve_device, train
@@ -24,9 +22,8 @@ __all__ = [
     "DecoderExport", "ExportError", "export_decoder", "read_decoder_export", "run_decoder_export",
     "DATASETS", "Dataset", "DatasetSpec", "download", "load_dataset",
     "CheckpointError", "ConfigError", "DataError", "ImageError", "VAEError",
-    "latents_csv", "LinkedView", "parse_view", "view_params",
     "evaluate", "image_scores", "iwae_nll", "knn_accuracy", "negative_elbo",
-    "data_uri", "gif_bytes", "png_bytes", "prepare_image", "tile", "upscale",
+    "PALETTE", "gif_bytes", "latent_extent", "png_bytes", "prepare_image", "scatter_image", "tile", "upscale",
     "ClassGaussians", "EncodedImage", "decode", "decode_grid", "encode", "encode_image", "fit_class_gaussians",
     "grid_points",
     "interpolate", "interpolate_at", "nearest", "sample_class", "sample_posterior", "sample_prior",

@@ -19,8 +19,7 @@ from . import data as data_mod
 from .checkpoint import load_checkpoint, save_checkpoint
 from .errors import ImageError, VAEError
 from .evaluate import evaluate
-from .figures import PALETTE, latent_extent
-from .images import png_bytes, scatter_image, tile
+from .images import latent_extent, png_bytes, scatter_image, tile
 from .inference import decode, decode_grid, encode, encode_image, fit_class_gaussians, sample_class, sample_prior
 from .model import ACTIVATIONS, ARCHITECTURES, VAEConfig, count_parameters
 from .pipeline import load_splits, train_checkpoint
@@ -331,7 +330,7 @@ def cmd_scatter(args) -> int:
     if ckpt.config.latent_dim < 2:
         raise VAEError(f"{args.checkpoint} has a 1-D latent space; scatter draws 2-D codes")
     z = ckpt.latents.z_mean
-    image = scatter_image(z, ckpt.latents.labels, list(PALETTE), latent_extent(z), args.size)
+    image = scatter_image(z, ckpt.latents.labels, latent_extent(z), args.size)
     _write(args.out, png_bytes(image))
     print(f"wrote {args.out} ({len(z):,} points)")
     return 0

@@ -1,9 +1,8 @@
 """Pictures in and out: turn a user's image into an MNIST-style digit; upscale, tile,
-and encode images as PNG and animated GIF bytes (Pillow)."""
+draw a latent scatter, and encode images as PNG and animated GIF bytes (Pillow)."""
 
 from __future__ import annotations
 
-import base64
 import io
 import warnings
 
@@ -15,6 +14,11 @@ from .errors import ImageError
 MAX_PIXELS = 25_000_000  # a 5000x5000 photo; larger declared sizes are refused before decoding
 DIGIT_BOX = 20  # MNIST digits fit in 20x20 ...
 CANVAS = 28  # ... centred by centre of mass in 28x28
+# Class colours of every latent scatter (these pictures and the app's): Paul Tol's "muted"
+# scheme, distinct under colour-vision deficiencies, its pale grey swapped for a darker one
+# so the tenth class stays visible on white.
+PALETTE = ("#332288", "#88CCEE", "#44AA99", "#117733", "#999933",
+           "#DDCC77", "#CC6677", "#882255", "#AA4499", "#777777")
 
 
 def open_image(source) -> Image.Image:
@@ -130,7 +134,16 @@ def prepare_image(source) -> np.ndarray:
     return np.uint8(np.round(out * 255))
 
 
-def scatter_image(z, labels, colors: list[str], extent: float, size: int = 640, radius: int = 2) -> np.ndarray:
+def latent_extent(z, margin: float = 0.5, floor: float = 3.0) -> float:
+    """Half-width of a square view that holds nearly all points: max(|z|) at the 99.9th
+    percentile plus a margin, at least ``floor`` (the prior's +-3 sigma)."""
+    z = np.asarray(z, np.float64)
+    if z.size == 0:
+        return floor
+    return float(max(floor, np.percentile(np.abs(z[:, :2]), 99.9) + margin))
+
+
+def scatter_image(z, labels, extent: float, size: int = 640, radius: int = 2) -> np.ndarray:
     """A scatter plot of 2-D points coloured by label, drawn with Pillow: uint8 [size, size, 3].
 
     The square spans [-extent, extent] on both axes (z2 pointing up), on white with the axes
@@ -143,7 +156,7 @@ def scatter_image(z, labels, colors: list[str], extent: float, size: int = 640, 
     scale = (size - 1) / (2 * extent)
     draw.line([(size // 2, 0), (size // 2, size)], fill=(220, 220, 220))
     draw.line([(0, size // 2), (size, size // 2)], fill=(220, 220, 220))
-    rgb = [ImageColor.getrgb(c) for c in colors]
+    rgb = [ImageColor.getrgb(c) for c in PALETTE]
     z = np.asarray(z, np.float64)
     for (x, y), label in zip(z[:, :2], np.asarray(labels)):
         px, py = (x + extent) * scale, (extent - y) * scale
@@ -174,12 +187,6 @@ def png_bytes(image, scale: int = 1) -> bytes:
     buffer = io.BytesIO()
     Image.fromarray(upscale(np.asarray(image, np.uint8), scale)).save(buffer, format="PNG", optimize=True)
     return buffer.getvalue()
-
-
-def data_uri(image) -> str:
-    """uint8 [H, W] -> a PNG data URI at its own size (the browser scales it): an image sent
-    inline, with no file for the server to keep and no second request."""
-    return "data:image/png;base64," + base64.b64encode(png_bytes(image)).decode()
 
 
 def gif_bytes(frames, scale: int = 4, duration_ms: int = 60, bounce: bool = True) -> bytes:

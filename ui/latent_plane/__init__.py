@@ -24,7 +24,7 @@ import streamlit as st
 from safetensors.numpy import save as np_save
 
 from vae_core.decoder_export import MAX_EXPORT_BYTES, ExportError, canonical_safetensors, export_decoder
-from vae_core.links import MAX_COORDINATE
+from ui.link_format import MAX_COORDINATE
 from ui.latent_plane.assets import PLANE_NAME, plotly_url, publish, register_assets
 
 HERE = Path(__file__).resolve().parent

@@ -1,7 +1,7 @@
 """Long work in a background thread: training (with the data download it may need) and
 dataset downloads, with a thread-safe progress snapshot and a stop request.
 
-A user interface polls ``snapshot()``; nothing here knows about any interface. The job
+The app polls ``snapshot()`` from its pages (it knows nothing of Streamlit). The job
 keeps the latest epoch's test-set latents so a live scatter can follow training.
 """
 
@@ -18,13 +18,13 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .checkpoint import Checkpoint
-from .data import download, get_spec
-from .errors import VAEError
-from .inference import encode
-from .model import VAEConfig, build_model
-from .pipeline import load_splits, package
-from .train import TrainConfig, TrainEvent, train
+from vae_core.checkpoint import Checkpoint
+from vae_core.data import download, get_spec
+from vae_core.errors import VAEError
+from vae_core.inference import encode
+from vae_core.model import VAEConfig, build_model
+from vae_core.pipeline import load_splits, package
+from vae_core.train import TrainConfig, TrainEvent, train
 
 
 @dataclass

@@ -7,31 +7,18 @@ Figures are plain Plotly objects (no Streamlit), so the app stays thin and this 
 
 from __future__ import annotations
 
-
 import numpy as np
 import plotly.graph_objects as go
 
+from vae_core.images import PALETTE, latent_extent
 
-# Paul Tol's "muted" scheme (designed to stay distinct under colour-vision deficiencies),
-# with its pale grey swapped for a darker one so the tenth class stays visible on white.
-PALETTE = ("#332288", "#88CCEE", "#44AA99", "#117733", "#999933",
-           "#DDCC77", "#CC6677", "#882255", "#AA4499", "#777777")
 
-GRID_TRACE = "location"
-PICK_COLOR = "#D55E00"  # vermillion: stands out against every class colour  # name of the invisible trace that makes empty space clickable
+GRID_TRACE = "location"  # name of the invisible trace that makes empty space clickable
+PICK_COLOR = "#D55E00"  # vermillion: stands out against every class colour
 
 
 def class_color(label: int) -> str:
     return PALETTE[label % len(PALETTE)]
-
-
-def latent_extent(z, margin: float = 0.5, floor: float = 3.0) -> float:
-    """Half-width of a square view that holds nearly all points: max(|z|) at the 99.9th
-    percentile plus a margin, at least ``floor`` (the prior's +-3 sigma)."""
-    z = np.asarray(z, np.float64)
-    if z.size == 0:
-        return floor
-    return float(max(floor, np.percentile(np.abs(z[:, :2]), 99.9) + margin))
 
 
 def scatter_figure(z_mean, labels, classes, extent: float | None = None, grid_points: int = 61,

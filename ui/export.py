@@ -1,11 +1,15 @@
-"""Data for download: the test set's latent codes as CSV."""
+"""What the app hands the browser as data: the test set's latent codes as CSV (a download),
+images as PNG data URIs."""
 
 from __future__ import annotations
 
+import base64
 import csv
 import io
 
 import numpy as np
+
+from vae_core.images import png_bytes
 
 
 def latents_csv(z_mean: np.ndarray, z_logvar: np.ndarray, labels: np.ndarray, classes: list[str]) -> bytes:
@@ -20,3 +24,9 @@ def latents_csv(z_mean: np.ndarray, z_logvar: np.ndarray, labels: np.ndarray, cl
     for i, (mu, s, label) in enumerate(zip(z_mean, sigma, labels)):
         writer.writerow([i, int(label), classes[int(label)], *[f"{v:.6g}" for v in mu], *[f"{v:.6g}" for v in s]])
     return out.getvalue().encode()
+
+
+def data_uri(image) -> str:
+    """uint8 [H, W] -> a PNG data URI at its own size (the browser scales it): an image sent
+    inline, with no file for the server to keep and no second request."""
+    return "data:image/png;base64," + base64.b64encode(png_bytes(image)).decode()
