@@ -5,12 +5,9 @@ of the plane's t slider (in the browser)."""
 from __future__ import annotations
 
 import math
-import tempfile
 from pathlib import Path
 
-from playwright.async_api import async_playwright
-
-from bench.browser import WS_TRACE_JS, AppServer, Session, launch, percentile
+from bench.browser import WS_TRACE_JS, AppServer, Session, chromium, percentile
 from bench.report import Row
 
 COLD_START_GOAL_S = 4.0
@@ -139,9 +136,7 @@ async def endpoint_steps(session: Session, steps: int) -> list[float | None]:
 async def _run(quick: bool, log) -> tuple[list[Row], dict]:
     clicks = 10 if quick else 20
     steps = 5 if quick else 10
-    log_dir = Path(tempfile.mkdtemp(prefix="bench-app-"))
-    async with async_playwright() as p:
-        browser = await launch(p)
+    async with chromium("app") as (browser, log_dir):
         log("  cold start…")
         start, server, session = await cold_start(browser, log_dir)
         try:
@@ -154,7 +149,6 @@ async def _run(quick: bool, log) -> tuple[list[Row], dict]:
             await session.close()
         finally:
             server.stop()
-            await browser.close()
     shortened = " (quick: fewer clicks)" if quick else ""
     ok_clicks = [t for t in click_ms if t is not None]
     parts = split(click_traces)

@@ -10,10 +10,12 @@ are not part of any figure.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 from dataclasses import dataclass, field
@@ -32,10 +34,6 @@ PAGE_TITLES = {"Explore": "Explore the latent space", "Interpolate": "Interpolat
                "Generate": "Generate new images", "Your digit": "Encode your own digit",
                "Anomalies": "Find unusual images", "AE vs VAE": "Autoencoder vs VAE", "Toy world": "Toy world",
                "Train": "Train your own model"}
-
-
-def data_dir() -> str:
-    return os.environ.get("VAE_DATA_DIR") or "/work/shared/data/mnist"
 
 
 def free_port() -> int:
@@ -127,13 +125,17 @@ class CpuMeter:
 
 
 class AppServer:
-    """``streamlit run app.py`` in a fresh process; a context manager."""
+    """``streamlit run app.py`` in a fresh process; a context manager.
+
+    The server inherits this process's environment: ``VAE_DATA_DIR`` reaches it only when it is
+    set (``python -m bench --data-dir`` sets it); otherwise the app finds the data by vae_core's
+    own search order (vae_core.data.candidate_dirs), as it does for anyone who runs it."""
 
     def __init__(self, log_dir: Path, env: dict | None = None) -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log_path = Path(log_dir) / f"streamlit-{self.port}.log"
-        self.env = {**os.environ, "VAE_DATA_DIR": data_dir(), **(env or {})}
+        self.env = {**os.environ, **(env or {})}
         self.proc: subprocess.Popen | None = None
         self.spawned = 0.0  # time.time() of the spawn
 
@@ -487,6 +489,22 @@ class Session:
 
 async def launch(playwright):
     return await playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
+
+
+@contextlib.asynccontextmanager
+async def chromium(section: str):
+    """Debian's Chromium through Playwright, and a fresh folder for the servers' logs of
+    ``section``: ``async with chromium("app") as (browser, log_dir)``; the browser is closed
+    afterwards, whatever happened."""
+    from playwright.async_api import async_playwright
+
+    log_dir = Path(tempfile.mkdtemp(prefix=f"bench-{section}-"))
+    async with async_playwright() as p:
+        browser = await launch(p)
+        try:
+            yield browser, log_dir
+        finally:
+            await browser.close()
 
 
 def percentile(values: list[float], q: float) -> float | None:

@@ -7,21 +7,32 @@ from __future__ import annotations
 import asyncio
 import math
 import random
-import tempfile
+import re
 import time
-from pathlib import Path
-
-from playwright.async_api import async_playwright
 
 from bench.app import split
-from bench.browser import AppServer, CpuMeter, Session, launch, percentile
+from bench.browser import AppServer, CpuMeter, Session, chromium, percentile
 from bench.report import Row
-from ui.state import MAX_USER_MODELS
 
 CLICK_P95_GOAL_MS = 500.0
 THINK_S = (1.0, 2.0)  # a visitor looks at the digits for a moment before the next click
 RSS_FLAT_MB = 15.0  # the last training cycle's low within this of the first's after warm-up (or RSS_FLAT_FRACTION)
 RSS_FLAT_FRACTION = 0.03
+
+
+def models_kept(text: str) -> int | None:
+    """How many models a session keeps, as the Train page tells its visitor before the first
+    training ("Your session keeps your 6 newest models"), or None when the text does not say."""
+    found = re.search(r"(\d+) newest models", text)
+    return int(found.group(1)) if found else None
+
+
+def warm_up_cycles(kept: int | None, cycles: int) -> int:
+    """The load test's warm-up, in training cycles: the trainings that fill the training
+    session's model slots (``kept``, as the app states it), while the shared caches fill to their
+    bounds too. 0 (no warm-up left out) when fewer than two cycles would remain after it, or when
+    the number is unknown."""
+    return kept if kept is not None and cycles >= kept + 2 else 0
 
 
 class Trainer:
@@ -33,11 +44,14 @@ class Trainer:
         self.finished: float | None = None
         self.runs = 0
         self.starts: list[float] = []  # time.time() of each training's start
+        self.kept: int | None = None  # models the session keeps, read off the Train page (models_kept)
 
     async def start(self) -> None:
         page = self.session.page
         await self.session.goto("Train")
         await self.session.wait_idle(300)
+        if self.kept is None:
+            self.kept = models_kept(await page.locator("[data-testid='stMain']").inner_text())
         await page.get_by_role("button", name="Start training").click()
         await page.wait_for_selector("text=/epoch \\d+\\/\\d+|Finished/", timeout=120_000)
         self.started, self.finished = time.time(), None
@@ -64,6 +78,16 @@ async def open_sessions(browser, url: str, prefix: str, n: int) -> tuple[list[Se
     return sessions, Trainer(await Session(browser, url, "trainer", timeout_ms=120_000).open())
 
 
+async def close_all(server: AppServer, sessions: list[Session]) -> tuple[float, list[str], int]:
+    """Close every session: the server's peak RSS (taken before), the tracebacks it printed, and
+    all the errors seen (the sessions' and those tracebacks)."""
+    peak = server.peak_rss_mb()
+    for s in sessions:
+        await s.close()
+    tracebacks = server.log_errors()
+    return peak, tracebacks, sum(s.log.errors for s in sessions) + len(tracebacks)
+
+
 async def clicker(session: Session, points: list[tuple[int, int]], think: tuple[float, float],
                   trainer: Trainer, out: list[dict]) -> None:
     await session.wait_idle(300)
@@ -81,9 +105,7 @@ async def clicker(session: Session, points: list[tuple[int, int]], think: tuple[
 async def _concurrency(quick: bool, log) -> tuple[list[Row], dict]:
     clickers = 3 if quick else 8
     clicks = 4 if quick else 12
-    log_dir = Path(tempfile.mkdtemp(prefix="bench-concurrency-"))
-    async with async_playwright() as p:
-        browser = await launch(p)
+    async with chromium("concurrency") as (browser, log_dir):
         with AppServer(log_dir) as server:
             server.wait_healthy()
             log(f"  opening {clickers + 1} sessions…")
@@ -101,13 +123,8 @@ async def _concurrency(quick: bool, log) -> tuple[list[Row], dict]:
             watcher.cancel()
             cpu = meter.stop()
             await trainer.running()
-            peak = server.peak_rss_mb()
-            for s in sessions + [trainer.session]:
-                await s.close()
-            log_errors = server.log_errors()
-        await browser.close()
-    all_sessions = sessions + [trainer.session]
-    errors = sum(s.log.errors for s in all_sessions) + len(log_errors)
+            all_sessions = sessions + [trainer.session]
+            peak, log_errors, errors = await close_all(server, all_sessions)
     during = [c["ms"] for c in clicks_log if c["training"]]
     parts = split([c["trace"] for c in clicks_log if c["training"]])
     timed_out = sum(1 for c in clicks_log if c["ms"] is None)
@@ -264,11 +281,9 @@ async def _slider_step(session: Session, rng: random.Random, stats: dict) -> Non
 
 
 async def _load(minutes: float, sessions_n: int, log) -> tuple[list[Row], dict]:
-    log_dir = Path(tempfile.mkdtemp(prefix="bench-load-"))
     rss: list[tuple[float, float]] = []
     stats: dict[str, list] = {}
-    async with async_playwright() as p:
-        browser = await launch(p)
+    async with chromium("load") as (browser, log_dir):
         with AppServer(log_dir) as server:
             server.wait_healthy()
             log(f"  opening {sessions_n} sessions and one trainer…")
@@ -287,17 +302,12 @@ async def _load(minutes: float, sessions_n: int, log) -> tuple[list[Row], dict]:
             await asyncio.gather(sample(), trainer.watch(until, restart=True),
                                  *(visitor(s, until, stats, random.Random(i)) for i, s in enumerate(sessions)))
             cpu = meter.stop()
-            peak = server.peak_rss_mb()
-            for s in sessions + [trainer.session]:
-                await s.close()
-            log_errors = server.log_errors()
-        await browser.close()
-    all_sessions = sessions + [trainer.session]
-    errors = sum(s.log.errors for s in all_sessions) + len(log_errors)
+            all_sessions = sessions + [trainer.session]
+            peak, log_errors, errors = await close_all(server, all_sessions)
     cycles = cycle_rss(rss, [t - t0 for t in trainer.starts])  # complete cycles only
-    # Warm-up: the trainings that fill the training session's model slots (MAX_USER_MODELS),
-    # while the shared caches fill to their bounds too; after it nothing more may accumulate.
-    warm = MAX_USER_MODELS if len(cycles) >= MAX_USER_MODELS + 2 else 0
+    # after the warm-up nothing more may accumulate
+    kept = trainer.kept
+    warm = warm_up_cycles(kept, len(cycles))
     lows = [low for low, _ in cycles[warm:]]
     drift = lows[-1] - lows[0] if len(lows) >= 2 else float("nan")
     spread = max(lows) - min(lows) if lows else float("nan")
@@ -313,17 +323,20 @@ async def _load(minutes: float, sessions_n: int, log) -> tuple[list[Row], dict]:
             fmt="{:+.1f}", baseline=f"lows within {spread:.0f} MB from cycle {warm + 1} on; per cycle, low-high MB: "
                                     + ", ".join(f"{a:.0f}-{b:.0f}" for a, b in cycles) + f"; peak {peak:.0f} MB",
             note="sampled every 5 s; a cycle runs from one training's start to the next. Memory rises with each "
-                 "training (its data, then its evaluation) and falls after it: a leak lifts the lows. The first "
-                 f"{MAX_USER_MODELS} cycles (runs under {MAX_USER_MODELS + 2} cycles: none) are the warm-up: the training "
-                 f"session keeps each model it trains, as a visitor's does, up to {MAX_USER_MODELS}, and the shared "
-                 f"caches fill to their bounds. Flat = within max({RSS_FLAT_MB:.0f} MB, {RSS_FLAT_FRACTION:.0%})"),
+                 "training (its data, then its evaluation) and falls after it: a leak lifts the lows. "
+                 + (f"The first {kept} cycles (runs under {kept + 2} cycles: none) are the warm-up: the training "
+                    f"session keeps each model it trains, as a visitor's does, up to {kept} (as the Train page "
+                    "says), and the shared caches fill to their bounds. "
+                    if kept is not None else "No warm-up is left out: the Train page did not say how many models a "
+                                             "session keeps. ")
+                 + f"Flat = within max({RSS_FLAT_MB:.0f} MB, {RSS_FLAT_FRACTION:.0%})"),
     ]
     for kind, a in actions.items():
         rows.append(Row("load", f"{kind}: p95 under load", a["p95_ms"], "ms", fmt="{:.0f}",
                         baseline=f"p50 {a['p50_ms'] or float('nan'):.0f} ms, n={a['n']}, {a['timeouts']} timeouts"))
     details = {"minutes": minutes, "sessions": sessions_n, "rss_mb": rss, "rss_cycles_mb": cycles, "peak_rss_mb": peak,
                "training_starts_s": [round(t - t0, 1) for t in trainer.starts], "actions": actions,
-               "trainings": trainer.runs, "cpu": cpu, "errors": {s.name: s.log.summary() for s in all_sessions},
+               "trainings": trainer.runs, "models_kept": kept, "warm_up_cycles": warm, "cpu": cpu, "errors": {s.name: s.log.summary() for s in all_sessions},
                "server_tracebacks": log_errors[:3]}
     return rows, details
 

@@ -6,12 +6,8 @@ from __future__ import annotations
 import asyncio
 import subprocess
 import sys
-import tempfile
-from pathlib import Path
 
-from playwright.async_api import async_playwright
-
-from bench.browser import ROOT, AppServer, Session, launch
+from bench.browser import ROOT, AppServer, Session, chromium
 from bench.report import Row
 
 RSS_GOAL_MB = 600.0
@@ -45,10 +41,8 @@ async def visit(session: Session, clicks: int) -> None:
 async def _run(quick: bool, log) -> tuple[list[Row], dict]:
     sessions = 2 if quick else 5
     clicks = 2 if quick else 4
-    log_dir = Path(tempfile.mkdtemp(prefix="bench-memory-"))
     samples = {}
-    async with async_playwright() as p:
-        browser = await launch(p)
+    async with chromium("memory") as (browser, log_dir):
         with AppServer(log_dir) as server:
             server.wait_healthy()
             samples["server_idle_mb"] = server.rss_mb()
@@ -68,7 +62,6 @@ async def _run(quick: bool, log) -> tuple[list[Row], dict]:
                 await s.close()
             samples["after_close_mb"] = server.rss_mb()
             samples["server_log_tracebacks"] = len(server.log_errors())
-        await browser.close()
     samples["import_floor_mb"] = import_floor_mb()
     samples["errors"] = errors
     shortened = f" (quick: {sessions} sessions × {clicks} clicks)" if quick else ""

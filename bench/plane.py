@@ -18,13 +18,9 @@ from __future__ import annotations
 
 import asyncio
 import math
-import tempfile
 import time
-from pathlib import Path
 
-from playwright.async_api import async_playwright
-
-from bench.browser import ROOT, AppServer, CpuMeter, Session, cpu_seconds, launch, percentile, process_tree
+from bench.browser import ROOT, AppServer, CpuMeter, Session, chromium, cpu_seconds, percentile, process_tree
 from bench.concurrency import Trainer
 from bench.report import Row
 
@@ -191,67 +187,62 @@ def _p(values, q) -> float:
 async def _run(quick: bool, log) -> tuple[list[Row], dict]:
     moves, n_clicks, n_taps = (150, 10, 8) if quick else (400, 24, 20)
     cpu_seconds, n_visitors, crowd_seconds = (15.0, 3, 30.0) if quick else (45.0, 8, 120.0)
-    log_dir = Path(tempfile.mkdtemp(prefix="bench-plane-"))
     details: dict = {}
     files: dict[str, dict | None] = {}
-    async with async_playwright() as p:
-        browser = await launch(p)
-        try:
-            with AppServer(log_dir) as server:
-                server.wait_healthy()
-                session = await Session(browser, server.url, "plane", viewport=VIEWPORT).open()
-                await session.wait_idle(500)
-                files["MNIST"] = await decoder_file(session.page)
-                log(f"  {moves} mouse moves over Explore…")
-                await reset_stats(session.page)
-                sent = session.frames_sent
-                await hover(session.page, moves)
-                await session.page.wait_for_timeout(300)
-                sent = session.frames_sent - sent
-                hover_ms, decode_ms = await stats(session.page, "hover"), await stats(session.page, "decode")
-                log("  the Fashion-MNIST model's decoder…")
-                try:
-                    await pick_model(session, MODELS["Fashion-MNIST"], "pretrained/" + CHECKPOINTS["Fashion-MNIST"])
-                    files["Fashion-MNIST"] = await decoder_file(session.page)
-                    await pick_model(session, MODELS["MNIST"], "pretrained/" + CHECKPOINTS["MNIST"])
-                except Exception as e:  # that figure is missing; the others go on
-                    details["model_switch_error"] = f"{type(e).__name__}: {str(e)[:300]}"
-                    await session.page.keyboard.press("Escape")
-                log(f"  {n_clicks} clicks on Explore…")
-                click_ms = await clicks(session, n_clicks)
-                log(f"  {n_taps} taps on a phone…")
-                phone = await phone_taps(browser, server.url, n_taps)
-                log(f"  one visitor exploring by hovering for {cpu_seconds:.0f} s…")
-                hover_cpu = await explore_minute(session, server, cpu_seconds, by_hover=True)
-                await session.close()
-                log(f"  {n_visitors} visitors hovering and clicking for {crowd_seconds:.0f} s while one more trains…")
-                crowd = [await Session(browser, server.url, f"visitor{i}", timeout_ms=120_000).open()
-                         for i in range(n_visitors)]
-                trainer = Trainer(await Session(browser, server.url, "trainer", timeout_ms=120_000).open())
-                await trainer.start()
-                meter = CpuMeter(server.proc.pid).start()
-                until = time.time() + crowd_seconds
-                results = [{} for _ in crowd]
-                await asyncio.gather(*(visitor(s, until, r) for s, r in zip(crowd, results)),
-                                     trainer.watch(until, restart=True))
-                crowd_cpu = meter.stop()
-                everyone = crowd + [trainer.session]
-                for s in everyone:
-                    await s.close()
-                tracebacks = server.log_errors()
-            log(f"  the old way, the server decoding (VAE_BROWSER_DECODER_MB=0): {n_clicks} clicks, then "
-                f"{cpu_seconds:.0f} s of a click per spot…")
-            with AppServer(log_dir, env={"VAE_BROWSER_DECODER_MB": "0"}) as old:
-                old.wait_healthy()
-                clicker = await Session(browser, old.url, "server-decoding", viewport=VIEWPORT).open()
-                await clicker.wait_idle(500)
-                old_fallback = await clicker.page.evaluate(
-                    "() => [...window.__latentPlane.views].every(v => !v.data.model.decoder)")
-                old_click_ms = await clicks(clicker, n_clicks)
-                click_cpu = await explore_minute(clicker, old, cpu_seconds, by_hover=False)
-                await clicker.close()
-        finally:
-            await browser.close()
+    async with chromium("plane") as (browser, log_dir):
+        with AppServer(log_dir) as server:
+            server.wait_healthy()
+            session = await Session(browser, server.url, "plane", viewport=VIEWPORT).open()
+            await session.wait_idle(500)
+            files["MNIST"] = await decoder_file(session.page)
+            log(f"  {moves} mouse moves over Explore…")
+            await reset_stats(session.page)
+            sent = session.frames_sent
+            await hover(session.page, moves)
+            await session.page.wait_for_timeout(300)
+            sent = session.frames_sent - sent
+            hover_ms, decode_ms = await stats(session.page, "hover"), await stats(session.page, "decode")
+            log("  the Fashion-MNIST model's decoder…")
+            try:
+                await pick_model(session, MODELS["Fashion-MNIST"], "pretrained/" + CHECKPOINTS["Fashion-MNIST"])
+                files["Fashion-MNIST"] = await decoder_file(session.page)
+                await pick_model(session, MODELS["MNIST"], "pretrained/" + CHECKPOINTS["MNIST"])
+            except Exception as e:  # that figure is missing; the others go on
+                details["model_switch_error"] = f"{type(e).__name__}: {str(e)[:300]}"
+                await session.page.keyboard.press("Escape")
+            log(f"  {n_clicks} clicks on Explore…")
+            click_ms = await clicks(session, n_clicks)
+            log(f"  {n_taps} taps on a phone…")
+            phone = await phone_taps(browser, server.url, n_taps)
+            log(f"  one visitor exploring by hovering for {cpu_seconds:.0f} s…")
+            hover_cpu = await explore_minute(session, server, cpu_seconds, by_hover=True)
+            await session.close()
+            log(f"  {n_visitors} visitors hovering and clicking for {crowd_seconds:.0f} s while one more trains…")
+            crowd = [await Session(browser, server.url, f"visitor{i}", timeout_ms=120_000).open()
+                     for i in range(n_visitors)]
+            trainer = Trainer(await Session(browser, server.url, "trainer", timeout_ms=120_000).open())
+            await trainer.start()
+            meter = CpuMeter(server.proc.pid).start()
+            until = time.time() + crowd_seconds
+            results = [{} for _ in crowd]
+            await asyncio.gather(*(visitor(s, until, r) for s, r in zip(crowd, results)),
+                                 trainer.watch(until, restart=True))
+            crowd_cpu = meter.stop()
+            everyone = crowd + [trainer.session]
+            for s in everyone:
+                await s.close()
+            tracebacks = server.log_errors()
+        log(f"  the old way, the server decoding (VAE_BROWSER_DECODER_MB=0): {n_clicks} clicks, then "
+            f"{cpu_seconds:.0f} s of a click per spot…")
+        with AppServer(log_dir, env={"VAE_BROWSER_DECODER_MB": "0"}) as old:
+            old.wait_healthy()
+            clicker = await Session(browser, old.url, "server-decoding", viewport=VIEWPORT).open()
+            await clicker.wait_idle(500)
+            old_fallback = await clicker.page.evaluate(
+                "() => [...window.__latentPlane.views].every(v => !v.data.model.decoder)")
+            old_click_ms = await clicks(clicker, n_clicks)
+            click_cpu = await explore_minute(clicker, old, cpu_seconds, by_hover=False)
+            await clicker.close()
 
     short = " (quick: fewer moves, clicks and taps)" if quick else ""
     ok = [t for t in click_ms if t is not None]

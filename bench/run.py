@@ -29,7 +29,9 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument("--quick", action="store_true",
                         help="fewer epochs, clicks and sessions (under 3 minutes); the table says what was shortened")
     parser.add_argument("--data-dir", default=None,
-                        help="MNIST folder (default: $VAE_DATA_DIR, else /work/shared/data/mnist)")
+                        help="folder with the MNIST IDX files, for the benchmarks and the app servers they start "
+                             "(default: vae_core's search order: $VAE_DATA_DIR, then ~/.cache/vae-explorer/mnist/; "
+                             "missing files are downloaded there)")
     parser.add_argument("--threads", type=int, default=None, help="torch threads in this process (default: torch's)")
     parser.add_argument("--minutes", type=float, default=5.0, help="load: how long (default 5)")
     parser.add_argument("--sessions", type=int, default=8, help="load: concurrent visitor sessions (default 8)")
@@ -43,9 +45,7 @@ def parse_args(argv=None) -> argparse.Namespace:
 
 def main(argv=None) -> int:
     args = parse_args(argv)
-    if not os.environ.get("VAE_DATA_DIR") and args.data_dir is None and Path("/work/shared/data/mnist").exists():
-        os.environ["VAE_DATA_DIR"] = "/work/shared/data/mnist"
-    if args.data_dir:
+    if args.data_dir:  # the app servers the benchmarks start read it too; without it, VAE_DATA_DIR is left alone
         os.environ["VAE_DATA_DIR"] = args.data_dir
 
     import torch
@@ -58,6 +58,7 @@ def main(argv=None) -> int:
     info = report.machine_info()
     mode = "quick" if args.quick else "full"
     print(f"machine: {report.machine_line(info)}")
+    print(f"data: {data_line(args.data_dir)}")
     print(f"mode: {mode}; sections: {', '.join(sections)}", flush=True)
 
     def log(message: str) -> None:
@@ -88,6 +89,18 @@ def main(argv=None) -> int:
     print(f"\n{len(sections)} sections in {time.perf_counter() - started:.0f} s ({mode})")
     print(f"results: {path}")
     return 1 if failed else 0
+
+
+def data_line(data_dir: str | None = None) -> str:
+    """Where MNIST will be read from, by vae_core's own search order (or the folder given)."""
+    from vae_core.data import available, cache_dir, candidate_dirs
+
+    folders = candidate_dirs("mnist", data_dir)
+    found = next((folder for folder in folders if available("mnist", folder)), None)
+    if found is not None:
+        return f"MNIST in {found}"
+    dest = folders[0] if data_dir is not None else cache_dir("mnist")
+    return f"MNIST not found in {', '.join(map(str, folders))}; it will be downloaded into {dest}"
 
 
 def run_section(name: str, args: argparse.Namespace, log) -> tuple[list, dict]:

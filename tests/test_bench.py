@@ -131,3 +131,41 @@ def test_interpolation_endpoint_spots_never_repeat_and_jump_far():
     spots = app.spiral_spots(40, 3.0)
     assert len(set(spots)) == 40 and all(np.hypot(*s) <= 3.0 + 1e-9 for s in spots)
     assert min(np.hypot(b[0] - a[0], b[1] - a[1]) for a, b in zip(spots, spots[1:])) > 1.0
+
+
+def test_the_load_tests_warm_up_is_what_the_train_page_says_a_session_keeps():
+    text = "Pick a preset and press Start training. … Your session keeps your 6 newest models; download one …"
+    assert concurrency.models_kept(text) == 6
+    assert concurrency.models_kept("Train your own model") is None  # the page did not say: no warm-up assumed
+    assert concurrency.warm_up_cycles(6, 8) == 6  # two cycles left to compare after it
+    assert concurrency.warm_up_cycles(6, 7) == 0 and concurrency.warm_up_cycles(None, 20) == 0
+
+
+def test_bench_imports_no_app_internals():
+    import ast
+    from pathlib import Path
+
+    for path in sorted(Path(run.__file__).parent.glob("*.py")):
+        tree = ast.parse(path.read_text())
+        modules = [a.name for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names]
+        modules += [n.module for n in ast.walk(tree) if isinstance(n, ast.ImportFrom) and n.module]
+        assert not [m for m in modules if m.split(".")[0] in ("ui", "pages", "app")], path.name
+
+
+def test_data_folder_follows_vae_cores_search_order(monkeypatch, tmp_path, capsys):
+    from vae_core.data import cache_dir
+
+    with pytest.raises(SystemExit):
+        run.parse_args(["--help"])
+    assert "/work/" not in capsys.readouterr().out  # no one machine's folder as a default
+    monkeypatch.delenv("VAE_DATA_DIR", raising=False)
+    assert "VAE_DATA_DIR" not in browser.AppServer(tmp_path).env  # the app then searches as it does for anyone
+    assert run.data_line().endswith(f"it will be downloaded into {cache_dir('mnist')}")  # HOME is empty here
+    (tmp_path / "mnist").mkdir()
+    for name in ("train-images-idx3-ubyte", "train-labels-idx1-ubyte", "t10k-images-idx3-ubyte",
+                 "t10k-labels-idx1-ubyte"):
+        (tmp_path / "mnist" / f"{name}.gz").write_bytes(b"")
+    monkeypatch.setenv("VAE_DATA_DIR", str(tmp_path))
+    assert browser.AppServer(tmp_path).env["VAE_DATA_DIR"] == str(tmp_path)
+    assert run.data_line() == f"MNIST in {tmp_path / 'mnist'}"
+    assert run.data_line(str(tmp_path)).startswith(f"MNIST not found in {tmp_path};")
