@@ -10,6 +10,7 @@ import os
 import pickle
 import struct
 import time
+import tomllib
 from pathlib import Path
 
 import numpy as np
@@ -547,6 +548,12 @@ def test_a_file_too_large_is_refused_without_reading_it(tmp_path, monkeypatch):
     refused(path, "larger than any checkpoint")
     monkeypatch.undo()
     refused(b"\x00" * (ckpt_mod.MAX_BYTES + 1), "larger than any checkpoint")
+
+
+def test_the_upload_cap_is_the_one_streamlit_enforces():
+    config = tomllib.loads((Path(__file__).resolve().parents[1] / ".streamlit" / "config.toml").read_text())
+    assert config["server"]["maxUploadSize"] == ckpt_mod.MAX_UPLOAD_MB  # MB, as Streamlit counts them
+    assert ckpt_mod.MAX_BYTES >= ckpt_mod.MAX_UPLOAD_MB * 2**20  # an uploaded checkpoint is never refused as too large
 
 
 # --- atomic saves -------------------------------------------------------------------------------

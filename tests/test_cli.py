@@ -1,3 +1,4 @@
+import io
 import json
 import os
 import subprocess
@@ -8,7 +9,8 @@ import pytest
 from PIL import Image
 
 from vae_core.checkpoint import load_checkpoint
-from vae_core.cli import main
+from vae_core.cli import DownloadProgress, ProgressPrinter, main
+from vae_core.train import TrainEvent
 
 from conftest import MNIST_DIR
 
@@ -83,6 +85,8 @@ def test_sample_and_grid_write_pngs(trained_file, tmp_path, capsys):
     (["evaluate", "missing.safetensors"], 1, "missing.safetensors: no such file"),
     (["sample", "tests/conftest.py", "--out", "x.png"], 1, "not a VAE Explorer checkpoint"),
     (["train", "--out", "/proc/nope/model.safetensors"], 1, "cannot write to /proc/nope"),
+    (["train", "--out", "x.safetensors", "--hidden", "512,abc"], 2,
+     "argument --hidden: '512,abc' is not a comma-separated list of layer sizes, e.g. 512,256"),
 ])
 def test_bad_input_ends_with_one_line_and_a_nonzero_exit(args, code, fragment, tmp_path, monkeypatch, capsys):
     monkeypatch.chdir(tmp_path if args[0] != "sample" else ROOT)
@@ -132,3 +136,95 @@ def test_help_documents_every_flag(capsys):
         with pytest.raises(SystemExit) as exit_info:
             main([command, "--help"])
         assert exit_info.value.code == 0 and flag in capsys.readouterr().out
+
+
+def _event(kind: str, step: int, epoch: int = 1, **fields) -> TrainEvent:
+    return TrainEvent(kind, epoch, 2, step, 4, loss=150.0, recon=140.0, kl=10.0, lr=1e-3, elapsed=2.5, eta=2.5,
+                      **fields)
+
+
+RUN = [_event("step", 1), _event("step", 2),
+       _event("epoch", 2, test={"loss": 149.0, "recon": 141.0, "kl": 8.0}),
+       _event("step", 3, 2), _event("step", 4, 2), _event("epoch", 4, 2), _event("stopped", 4, 2, message="stopped.")]
+EPOCH_LINES = ["epoch   1/2  train 150.00 (recon 140.00 + kl 10.00)  test 149.00 (recon 141.00 + kl 8.00)"
+               "     2.5s  eta     2s",
+               "epoch   2/2  train 150.00 (recon 140.00 + kl 10.00)     2.5s  eta     2s",
+               "stopped: stopped."]
+
+
+def test_training_progress_in_a_log_is_a_line_per_epoch_and_no_bar(capsys):
+    printer = ProgressPrinter()
+    assert not any(printer(ev) for ev in RUN)
+    err = capsys.readouterr().err
+    assert err.splitlines() == EPOCH_LINES and "\r" not in err
+
+
+class Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_training_progress_on_a_terminal_draws_a_bar_above_which_epochs_are_written(monkeypatch):
+    monkeypatch.setattr(sys, "stderr", Terminal())
+    printer = ProgressPrinter()
+    for ev in RUN:
+        printer(ev)
+    printer.stop_requested = True
+    assert printer(_event("step", 1)) is True  # a Ctrl-C asks the trainer to stop
+    printer.close()
+    out = sys.stderr.getvalue()
+    assert "\r" in out and "epoch 1/2" in out and "step/s" in out  # the bar: description and rate
+    lines = [line.strip() for line in out.replace("\r", "\n").splitlines()]
+    assert all(line in lines for line in EPOCH_LINES)
+
+
+def test_download_progress_says_each_finished_file_once(capsys):
+    with DownloadProgress() as progress:
+        for done in (65536, 1_000_000, 2_000_000):
+            progress("train-labels-idx1-ubyte.gz", done, 2_000_000)
+        progress("t10k-images-idx3-ubyte.gz", 1_000_000, 1_500_000)  # cut off: the next mirror starts over
+        for done in (65536, 1_500_000):
+            progress("t10k-images-idx3-ubyte.gz", done, 1_500_000)
+        progress("t10k-labels-idx1-ubyte.gz", 4096, None)  # a server that does not say the size
+    err = capsys.readouterr().err
+    assert err.splitlines() == ["downloaded train-labels-idx1-ubyte.gz (2.0 MB)",
+                                "downloaded t10k-images-idx3-ubyte.gz (1.5 MB)"]
+
+
+# Runs the CLI with Plotly and Streamlit unimportable: they belong to the app, never to the command line.
+WITHOUT_THE_APP = """
+import sys
+
+class Unimportable:
+    def find_spec(self, name, path=None, target=None):
+        if name.partition(".")[0] in ("plotly", "streamlit"):
+            raise ImportError(f"{name} is not installed here")
+
+sys.meta_path.insert(0, Unimportable())
+from vae_core.cli import main
+code = main(sys.argv[1:])
+assert not {m.partition(".")[0] for m in sys.modules} & {"plotly", "streamlit"}
+sys.exit(code)
+"""
+
+
+def run_without_the_app(*args):
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    return subprocess.run([sys.executable, "-c", WITHOUT_THE_APP, *args], capture_output=True, text=True, cwd=ROOT,
+                          env=env, timeout=300)
+
+
+@needs_mnist
+def test_the_cli_trains_and_evaluates_without_plotly_or_streamlit(tmp_path):
+    result = run_without_the_app("--help")
+    assert result.returncode == 0 and all(c in result.stdout for c in ("train", "evaluate", "sample", "encode"))
+    out = tmp_path / "tiny.safetensors"
+    result = run_without_the_app("train", "--data-dir", str(MNIST_DIR), "--limit", "600", "--epochs", "1",
+                                 "--hidden", "16", "--batch-size", "100", "--iwae-k", "5", "--out", str(out))
+    assert result.returncode == 0, result.stderr
+    assert "training on 600 mnist images, testing on 100" in result.stderr and "epoch   1/1  train" in result.stderr
+    assert result.stdout.startswith(f"saved {out}") and "test -ELBO" in result.stdout
+    result = run_without_the_app("evaluate", str(out), "--data-dir", str(MNIST_DIR), "--k", "5", "--limit", "100")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith(f"{out}: mnist, mlp [16], latent size 2, 100 test images, K=5")
+    assert "test negative ELBO" in result.stdout and "k-NN (k=5) accuracy" in result.stdout

@@ -5,8 +5,8 @@ import torch
 import torch.nn.functional as F
 
 from vae_core.errors import ConfigError
-from vae_core.model import (VAE, VAEConfig, build_model, kl_divergence, reconstruction_nll, reparameterize,
-                            to_input, vae_loss)
+from vae_core.model import (VAE, VAEConfig, build_model, kl_divergence, parse_layer_sizes, reconstruction_nll,
+                            reparameterize, to_input, vae_loss)
 
 
 @pytest.mark.parametrize("config", [
@@ -22,8 +22,22 @@ def test_shapes_of_encoder_and_decoder(config):
     assert mu.shape == logvar.shape == (5, config.latent_dim)
     logits, mu2, logvar2 = model(x, torch.Generator().manual_seed(0))
     assert logits.shape == (5, 784)
-    assert torch.equal(mu, mu2) or config.dropout  # dropout makes training-mode passes differ
+    assert torch.equal(mu, mu2) != bool(config.dropout)  # a fresh model is in training mode: dropout is on
     assert model.decode(torch.zeros(3, config.latent_dim)).shape == (3, 784)
+
+
+def test_dropout_is_on_every_hidden_layer_in_training_and_off_in_eval():
+    model = build_model(VAEConfig(hidden=(32, 16), dropout=0.5), seed=0)
+    dropouts = [m for m in model.modules() if isinstance(m, torch.nn.Dropout)]
+    assert len(dropouts) == 4 and all(m.p == 0.5 for m in dropouts)  # 2 encoder + 2 decoder hidden layers
+    x = torch.rand(8, 784)
+    torch.manual_seed(0)
+    assert not torch.equal(model.encode(x)[0], model.encode(x)[0])
+    model.eval()
+    assert torch.equal(model.encode(x)[0], model.encode(x)[0])
+    plain = build_model(VAEConfig(hidden=(32, 16)), seed=0)
+    assert not any(isinstance(m, torch.nn.Dropout) for m in plain.modules())
+    assert torch.equal(model.encode(x)[0], plain.encode(x)[0])  # same weights; in eval dropout is the identity
 
 
 def test_default_config_is_the_documented_mlp():
@@ -100,6 +114,17 @@ def test_to_input_scales_uint8_to_unit_interval():
 def test_bad_configs_are_rejected_with_a_clear_message(kwargs, fragment):
     with pytest.raises(ConfigError, match=fragment):
         VAEConfig(**kwargs)
+
+
+@pytest.mark.parametrize("text, sizes", [("512,256", (512, 256)), (" 64 , 32, ", (64, 32)), ("8", (8,))])
+def test_layer_sizes_parse_from_text(text, sizes):
+    assert parse_layer_sizes(text) == sizes
+
+
+@pytest.mark.parametrize("text", ["512,abc", "", " , ", "1.5", "1e400"])
+def test_bad_layer_sizes_text_is_one_clear_sentence(text):
+    with pytest.raises(ConfigError, match=r"is not a comma-separated list of layer sizes, e\.g\. 512,256$"):
+        parse_layer_sizes(text)
 
 
 def test_config_round_trips_through_a_dict():

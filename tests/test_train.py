@@ -113,6 +113,16 @@ def test_kl_warmup_ramps_beta_and_beta_scales_the_kl(digits):
     result = _train(digits, kl_warmup_epochs=2, beta=2.0, callback=events.append)
     assert result.history[0]["beta"] == pytest.approx(2.0 * 12 / 24)
     assert result.history[1]["beta"] == pytest.approx(2.0)
+    # Every step minimises recon + beta * KL, beta ramping linearly from 2/24 to 2 over the 24 steps.
+    steps = [e for e in events if e.kind == "step"]
+    assert len(steps) == 24
+    assert [e.loss for e in steps] == pytest.approx([e.recon + 2.0 * e.step / 24 * e.kl for e in steps], rel=1e-6)
+    late = steps[12:]  # a KL large enough to read beta off the loss in float32
+    assert [(e.loss - e.recon) / e.kl for e in late] == pytest.approx([2.0 * e.step / 24 for e in late], rel=1e-2)
+    # A heavier KL term buys a posterior closer to the prior with a worse reconstruction.
+    low, high = _train(digits, beta=0.25).history[-1], _train(digits, beta=4.0).history[-1]
+    assert high["test_kl"] < 0.8 * low["test_kl"] and high["test_recon"] > low["test_recon"]
+    assert high["train_loss"] == pytest.approx(high["train_recon"] + 4.0 * high["train_kl"], rel=1e-4)
 
 
 def test_learning_rate_schedule_warms_up_then_decays_by_cosine():

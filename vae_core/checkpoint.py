@@ -24,16 +24,18 @@ from safetensors import SafetensorError
 from safetensors.torch import load as st_load
 from safetensors.torch import save as st_save
 
-from .errors import CheckpointError, ConfigError
+from .errors import CheckpointError, ConfigError, VAEError
 from .model import VAE, VAEConfig
 
 FORMAT = "vae-explorer-checkpoint"
 FORMAT_VERSION = "1"
 MAX_BYTES = 256 * 1024 * 1024  # far above any model here; guards memory against hostile files
+# The largest file the app takes from a visitor (checkpoint or image): Streamlit enforces it as
+# server.maxUploadSize in .streamlit/config.toml, which must say the same number.
+MAX_UPLOAD_MB = 50
 MAX_HEADER_BYTES = 16 * 1024 * 1024
 MAX_LATENTS = 1_000_000
 MAX_CLASSES, MAX_CLASS_NAME = 1000, 100  # MNIST has 10; a page draws one button per class
-_DTYPES = {"F32": torch.float32, "I64": torch.int64}
 LATENT_KEYS = ("z_mean", "z_logvar", "labels")
 SCORE_KEYS = ("neg_elbo", "recon_error")  # optional, together
 
@@ -142,19 +144,28 @@ def _read(source: str | os.PathLike | bytes, name: str | None = None) -> tuple[b
     if isinstance(source, (bytes, bytearray, memoryview)):
         return bytes(source), name or "the uploaded file"
     path = Path(source)
+    data = read_file(path, MAX_BYTES, "a checkpoint file", f"is larger than any checkpoint ({MAX_BYTES:,} at most)",
+                     CheckpointError)
+    return data, str(path)
+
+
+def read_file(path: str | os.PathLike, max_bytes: int, kind: str, too_large: str, error: type[VAEError]) -> bytes:
+    """The bytes of a file a user named, refused unread when over ``max_bytes``. Every failure
+    is one ``error`` sentence: "<path>: <size> bytes <too_large>", "<path>: is a folder, not <kind>", ..."""
+    path = Path(path)
     try:
         size = path.stat().st_size
-        if size > MAX_BYTES:
-            raise CheckpointError(f"{path}: {size:,} bytes is larger than any checkpoint ({MAX_BYTES:,} at most)")
-        return path.read_bytes(), str(path)
+        if size > max_bytes:
+            raise error(f"{path}: {size:,} bytes {too_large}")
+        return path.read_bytes()
     except FileNotFoundError:
-        raise CheckpointError(f"{path}: no such file") from None
+        raise error(f"{path}: no such file") from None
     except IsADirectoryError:
-        raise CheckpointError(f"{path}: is a folder, not a checkpoint file") from None
+        raise error(f"{path}: is a folder, not {kind}") from None
     except OSError as e:
-        raise CheckpointError(f"{path}: cannot be read ({_reason(e)})") from e
+        raise error(f"{path}: cannot be read ({_reason(e)})") from e
     except ValueError:  # e.g. a NUL byte in the path
-        raise CheckpointError(f"{str(path)!r} is not a valid file path") from None
+        raise error(f"{str(path)!r} is not a valid file path") from None
 
 
 def _header(data: bytes, name: str) -> dict:

@@ -12,16 +12,17 @@ import math
 import signal
 import sys
 import tempfile
-import time
 from pathlib import Path
 
+from tqdm import tqdm
+
 from . import data as data_mod
-from .checkpoint import load_checkpoint, save_checkpoint
-from .errors import ImageError, VAEError
+from .checkpoint import MAX_UPLOAD_MB, load_checkpoint, read_file, save_checkpoint
+from .errors import ConfigError, ImageError, VAEError
 from .evaluate import evaluate
 from .images import latent_extent, png_bytes, scatter_image, tile
 from .inference import decode, decode_grid, encode, encode_image, fit_class_gaussians, sample_class, sample_prior
-from .model import ACTIVATIONS, ARCHITECTURES, VAEConfig, count_parameters
+from .model import ACTIVATIONS, ARCHITECTURES, VAEConfig, count_parameters, parse_layer_sizes
 from .pipeline import load_splits, train_checkpoint
 from .typicality import SCORE_KINDS, score_images, verdict
 from .train import PRECISIONS, TrainConfig, TrainEvent
@@ -58,11 +59,11 @@ def _finite_float(text: str) -> float:
     return value
 
 
-def _sizes(text: str) -> tuple[int, ...]:
+def _layer_sizes(text: str) -> tuple[int, ...]:
     try:
-        return tuple(int(s) for s in text.replace(" ", "").split(",") if s)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a comma-separated list of sizes, e.g. 512,256") from None
+        return parse_layer_sizes(text)
+    except ConfigError as e:  # argparse reports it as a usage error (exit code 2)
+        raise argparse.ArgumentTypeError(str(e)) from None
 
 
 def build_parser() -> Parser:
@@ -95,7 +96,7 @@ def build_parser() -> Parser:
     t.add_argument("--ema", type=float, default=DEFAULTS_TRAIN.ema, metavar="DECAY",
                    help="keep an exponential moving average of the weights (e.g. 0.999); 0 = off")
     t.add_argument("--arch", choices=ARCHITECTURES, default=DEFAULTS_MODEL.arch, help="encoder/decoder type")
-    t.add_argument("--hidden", type=_sizes, default=DEFAULTS_MODEL.hidden, metavar="SIZES",
+    t.add_argument("--hidden", type=_layer_sizes, default=DEFAULTS_MODEL.hidden, metavar="SIZES",
                    help="mlp: encoder layer widths (decoder mirrors); conv: ch1,ch2,dense")
     t.add_argument("--activation", choices=list(ACTIVATIONS), default=DEFAULTS_MODEL.activation, help="activation")
     t.add_argument("--latent-dim", type=_positive_int, default=DEFAULTS_MODEL.latent_dim, help="latent size")
@@ -123,10 +124,13 @@ def build_parser() -> Parser:
     e.add_argument("--limit", type=_positive_int, default=None, metavar="N", help="evaluate on N test images only")
     data_flags(e)
 
-    s = sub.add_parser("sample", help="decode random latent points into a PNG grid",
-                       formatter_class=argparse.ArgumentDefaultsHelpFormatter)
-    s.add_argument("checkpoint", help="checkpoint file")
-    s.add_argument("--out", required=True, metavar="FILE", help="PNG to write")
+    def png_command(name: str, help: str, checkpoint: str = "checkpoint file") -> Parser:
+        p = sub.add_parser(name, help=help, formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+        p.add_argument("checkpoint", help=checkpoint)
+        p.add_argument("--out", required=True, metavar="FILE", help="PNG to write")
+        return p
+
+    s = png_command("sample", "decode random latent points into a PNG grid")
     s.add_argument("--n", type=_positive_int, default=64, help="number of images")
     s.add_argument("--temperature", type=_finite_float, default=1.0, help="scale of the prior's standard deviation")
     s.add_argument("--seed", type=int, default=0, help="random seed")
@@ -134,20 +138,15 @@ def build_parser() -> Parser:
                    "needs a checkpoint with latents")
     s.add_argument("--scale", type=_positive_int, default=2, help="pixel upscaling of the PNG")
 
-    g = sub.add_parser("grid", help="draw the manifold of decoded digits over the latent plane as a PNG",
-                       formatter_class=argparse.ArgumentDefaultsHelpFormatter)
-    g.add_argument("checkpoint", help="checkpoint file")
-    g.add_argument("--out", required=True, metavar="FILE", help="PNG to write")
+    g = png_command("grid", "draw the manifold of decoded digits over the latent plane as a PNG")
     g.add_argument("--n", type=_positive_int, default=20, help="grid size (n x n)")
     g.add_argument("--method", choices=["ppf", "linear"], default="ppf",
                    help="ppf: normal quantiles (covers the prior evenly); linear: even spacing over --extent")
     g.add_argument("--extent", type=_finite_float, default=3.0, help="half-width of the linear grid")
     g.add_argument("--scale", type=_positive_int, default=1, help="pixel upscaling of the PNG")
 
-    c = sub.add_parser("scatter", help="draw a checkpoint's test-set latents, coloured by class, as a PNG",
-                       formatter_class=argparse.ArgumentDefaultsHelpFormatter)
-    c.add_argument("checkpoint", help="checkpoint file (with latents)")
-    c.add_argument("--out", required=True, metavar="FILE", help="PNG to write")
+    c = png_command("scatter", "draw a checkpoint's test-set latents, coloured by class, as a PNG",
+                    "checkpoint file (with latents)")
     c.add_argument("--size", type=_positive_int, default=640, help="width and height in pixels")
 
     n = sub.add_parser("encode", help="encode your own image of a digit: its code, reconstruction and how typical "
@@ -167,50 +166,80 @@ def build_parser() -> Parser:
 
 
 class ProgressPrinter:
-    """A one-line progress bar on a terminal; per-epoch lines everywhere."""
+    """Training's progress on stderr: a tqdm bar over the steps on a terminal (none in a log
+    file), and a line per epoch everywhere."""
 
-    def __init__(self, stream=sys.stderr, quiet: bool = False) -> None:
-        self.stream, self.quiet = stream, quiet
-        self.tty = hasattr(stream, "isatty") and stream.isatty()
-        self.last = 0.0
+    def __init__(self) -> None:
+        self.bar: tqdm | None = None
         self.stop_requested = False
 
     def __call__(self, ev: TrainEvent) -> bool:
-        if ev.kind == "step" and self.tty and time.monotonic() - self.last > 0.1:
-            self.last = time.monotonic()
-            done = ev.step / ev.total_steps
-            bar = "#" * int(30 * done) + "." * (30 - int(30 * done))
-            self.stream.write(f"\repoch {ev.epoch}/{ev.epochs} [{bar}] {100 * done:5.1f}%  loss {ev.loss:7.2f}  "
-                              f"lr {ev.lr:.2e}  eta {ev.eta:5.0f}s ")
-            self.stream.flush()
+        if ev.kind == "step":
+            desc = f"epoch {ev.epoch}/{ev.epochs}"
+            if self.bar is None:
+                self.bar = tqdm(desc=desc, total=ev.total_steps, unit="step", leave=False, file=sys.stderr,
+                                disable=None, dynamic_ncols=True)
+            self.bar.set_description(desc, refresh=False)
+            self.bar.set_postfix_str(f"loss {ev.loss:7.2f}  lr {ev.lr:.2e}", refresh=False)
+            self.bar.update(ev.step - self.bar.n)
         elif ev.kind == "epoch":
             test = f"  test {ev.test['loss']:.2f} (recon {ev.test['recon']:.2f} + kl {ev.test['kl']:.2f})" \
                 if ev.test else ""
-            self.stream.write(("\r" if self.tty else "") + f"epoch {ev.epoch:3d}/{ev.epochs}  train {ev.loss:.2f} "
-                              f"(recon {ev.recon:.2f} + kl {ev.kl:.2f}){test}  {ev.elapsed:6.1f}s  "
-                              f"eta {ev.eta:5.0f}s" + " " * 8 + "\n")
-        elif ev.kind == "stopped":  # a divergence ends the command with its error line instead
-            self.stream.write(("\n" if self.tty else "") + f"{ev.kind}: {ev.message}\n")
-        self.stream.flush()
+            self.write(f"epoch {ev.epoch:3d}/{ev.epochs}  train {ev.loss:.2f} (recon {ev.recon:.2f} + kl {ev.kl:.2f})"
+                       f"{test}  {ev.elapsed:6.1f}s  eta {ev.eta:5.0f}s")
+        else:
+            self.close()
+            if ev.kind == "stopped":  # a divergence ends the command with its error line instead
+                self.write(f"{ev.kind}: {ev.message}")
         return self.stop_requested
 
+    def write(self, line: str) -> None:
+        """A line on stderr, above the bar."""
+        tqdm.write(line, file=sys.stderr)
 
-def _data_kwargs(args) -> dict:
-    return {"root": args.data_dir, "download": not getattr(args, "no_download", False),
-            "progress": _download_progress()}
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
+        self.bar = None
 
 
-def _download_progress():
-    state = {"last": 0.0}
+class DownloadProgress:
+    """The data module's progress(name, done, total) calls as a tqdm bar per file on a terminal,
+    and a line per finished file everywhere; a context manager, so no bar outlives the download."""
 
-    def report(name: str, done: int, total: int | None) -> None:
-        if time.monotonic() - state["last"] < 0.2 and done != total:
-            return
-        state["last"] = time.monotonic()
-        size = f"{done / 1e6:.1f}/{total / 1e6:.1f} MB" if total else f"{done / 1e6:.1f} MB"
-        sys.stderr.write(f"\rdownloading {name}: {size}   " + ("\n" if done == total else ""))
-        sys.stderr.flush()
-    return report
+    def __init__(self) -> None:
+        self.bar: tqdm | None = None
+        self.name, self.done = None, 0
+
+    def __call__(self, name: str, done: int, total: int | None) -> None:
+        if name != self.name or done < self.done:  # a new file, or the same one again from another mirror
+            self.close()
+            self.bar = tqdm(desc=f"downloading {name}", total=total, unit="B", unit_scale=True, leave=False,
+                            file=sys.stderr, disable=None, dynamic_ncols=True)
+            self.name = name
+        self.bar.update(done - self.done)
+        self.done = done
+        if done == total:
+            self.close()
+            tqdm.write(f"downloaded {name} ({done / 1e6:.1f} MB)", file=sys.stderr)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
+        self.bar, self.name, self.done = None, None, 0
+
+    def __enter__(self) -> "DownloadProgress":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
+def _load_splits(args, dataset: str, limit: int | None = None) -> tuple[data_mod.Dataset, data_mod.Dataset]:
+    """The train and test splits, downloading missing files unless --no-download."""
+    with DownloadProgress() as progress:
+        return load_splits(dataset, root=args.data_dir, limit=limit, download=not getattr(args, "no_download", False),
+                           progress=progress)
 
 
 def _check_writable(path: str) -> None:
@@ -235,20 +264,21 @@ def cmd_train(args) -> int:
                                warmup_epochs=args.warmup, beta=args.beta, kl_warmup_epochs=args.kl_warmup,
                                shift=args.shift, ema=args.ema, seed=args.seed, device=args.device,
                                threads=args.threads, precision=args.precision)
-    train_set, test_set = load_splits(args.dataset, limit=args.limit, **_data_kwargs(args))
+    train_set, test_set = _load_splits(args, args.dataset, args.limit)
     printer = ProgressPrinter()
 
     def on_interrupt(signum, frame):  # first Ctrl-C: finish the step and save; second: abort
         if printer.stop_requested:
             raise KeyboardInterrupt
         printer.stop_requested = True
-        sys.stderr.write("\nstopping after this step (Ctrl-C again to abort without saving)...\n")
+        printer.write("stopping after this step (Ctrl-C again to abort without saving)...")
 
     previous = signal.signal(signal.SIGINT, on_interrupt)
     try:
         sys.stderr.write(f"training on {len(train_set):,} {args.dataset} images, testing on {len(test_set):,}\n")
         ckpt, result = train_checkpoint(train_set, test_set, model_config, train_config, printer, args.iwae_k)
     finally:
+        printer.close()
         signal.signal(signal.SIGINT, previous)
     if result.status == "diverged" and not result.history:  # never overwrite --out with untrained weights
         raise VAEError(f"{result.message} No epoch completed, so nothing was saved.")
@@ -274,7 +304,7 @@ METRIC_ROWS = [("neg_elbo", "test negative ELBO", "nats"), ("recon", "  reconstr
 
 def cmd_evaluate(args) -> int:
     ckpt = load_checkpoint(args.checkpoint)
-    train_set, test_set = load_splits(ckpt.dataset, **_data_kwargs(args))
+    train_set, test_set = _load_splits(args, ckpt.dataset)
     test_images, test_labels = test_set.images[:args.limit], test_set.labels[:args.limit]
     metrics = evaluate(ckpt.model, test_images, test_labels, train_set.images, train_set.labels,
                        k=args.k, seed=args.seed)
@@ -336,22 +366,12 @@ def cmd_scatter(args) -> int:
     return 0
 
 
-MAX_IMAGE_BYTES = 50 * 1024 * 1024  # the app's upload limit
+MAX_IMAGE_BYTES = MAX_UPLOAD_MB * 2**20  # what the app takes
 
 
 def _read_image_file(path: str) -> bytes:
-    try:
-        size = Path(path).stat().st_size
-        if size > MAX_IMAGE_BYTES:
-            raise VAEError(f"{path}: {size:,} bytes is too large for an image of a digit "
-                           f"({MAX_IMAGE_BYTES // 2**20} MB at most)")
-        return Path(path).read_bytes()
-    except FileNotFoundError:
-        raise VAEError(f"{path}: no such file") from None
-    except IsADirectoryError:
-        raise VAEError(f"{path}: is a folder, not an image") from None
-    except OSError as e:
-        raise VAEError(f"{path}: cannot be read ({e.strerror or e})") from None
+    return read_file(path, MAX_IMAGE_BYTES, "an image",
+                     f"is too large for an image of a digit ({MAX_IMAGE_BYTES // 2**20} MB at most)", VAEError)
 
 
 def _test_reference(ckpt, data_dir: str | None) -> tuple:
@@ -405,7 +425,8 @@ def cmd_encode(args) -> int:
 
 
 def cmd_download(args) -> int:
-    data_mod.download(args.dataset, root=args.data_dir, progress=_download_progress())
+    with DownloadProgress() as progress:
+        data_mod.download(args.dataset, root=args.data_dir, progress=progress)
     print(f"{args.dataset}: all files present and verified")
     return 0
 

@@ -84,6 +84,18 @@ class VAEConfig:
             raise ConfigError(f"invalid model config: {e}") from e
 
 
+def parse_layer_sizes(text: str) -> tuple[int, ...]:
+    """Layer sizes typed as text, e.g. "512, 256" -> (512, 256); their range is VAEConfig's to check."""
+    bad = ConfigError(f"{text!r} is not a comma-separated list of layer sizes, e.g. 512,256")
+    try:
+        sizes = tuple(int(s) for s in text.replace(" ", "").split(",") if s)
+    except ValueError:
+        raise bad from None
+    if not sizes:
+        raise bad
+    return sizes
+
+
 class LossTerms(NamedTuple):
     """Mean negative ELBO of a batch and its two parts, in nats per image."""
 

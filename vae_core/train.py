@@ -11,14 +11,14 @@ import dataclasses
 import math
 import time
 from dataclasses import dataclass
-from typing import Callable
+from typing import Callable, Iterator
 
 import numpy as np
 import torch
 
 from .errors import ConfigError
 from .evaluate import negative_elbo
-from .model import VAE, to_input, vae_loss
+from .model import IMAGE_SIZE, PIXELS, VAE, to_input, vae_loss
 
 
 PRECISIONS = ("auto", "fp32", "bf16")
@@ -154,9 +154,10 @@ def resolve_precision(precision: str, device: torch.device) -> str:
 def as_images(images) -> torch.Tensor:
     """Accept numpy or torch uint8 images [N, 28, 28] (or [N, 784])."""
     t = torch.from_numpy(np.ascontiguousarray(images)) if isinstance(images, np.ndarray) else images
-    if t.dtype != torch.uint8 or t[0].numel() != 784:
-        raise ConfigError(f"training images must be uint8 [N, 28, 28], got {t.dtype} {list(t.shape)}")
-    return t.reshape(len(t), 28, 28)
+    if t.dtype != torch.uint8 or math.prod(t.shape[1:]) != PIXELS:
+        raise ConfigError(f"training images must be uint8 [N, {IMAGE_SIZE}, {IMAGE_SIZE}], "
+                          f"got {t.dtype} {list(t.shape)}")
+    return t.reshape(len(t), IMAGE_SIZE, IMAGE_SIZE)
 
 
 def random_shift(images: torch.Tensor, max_shift: int, generator: torch.Generator) -> torch.Tensor:
@@ -191,6 +192,139 @@ def lr_at(step: int, total: int, warmup: int, config: TrainConfig) -> float:
     return floor + (config.lr - floor) * 0.5 * (1.0 + math.cos(math.pi * min(1.0, progress)))
 
 
+def batches(data: torch.Tensor, batch_size: int, shift: int, generator: torch.Generator) -> Iterator[torch.Tensor]:
+    """One epoch of float inputs [B, 784]: the images in a fresh random order, each randomly
+    translated by up to ``shift`` pixels when asked."""
+    perm = torch.randperm(len(data), generator=generator).to(data.device)
+    for i in range(0, len(data), batch_size):
+        batch = data[perm[i:i + batch_size]]
+        yield to_input(random_shift(batch, shift, generator) if shift else batch)
+
+
+class EMA:
+    """An exponential moving average of a model's weights. It is what gets evaluated and
+    returned: an average of recent weights generalises better than the last noisy step."""
+
+    def __init__(self, model: VAE, decay: float) -> None:
+        self.model, self.decay = copy.deepcopy(model), decay
+
+    @torch.no_grad()
+    def update(self, model: VAE, step: int) -> None:
+        # The warm-up keeps the average from dragging the initial weights along.
+        decay = min(self.decay, (1 + step) / (10 + step))
+        torch._foreach_lerp_(list(self.model.parameters()), list(model.parameters()), 1.0 - decay)
+
+
+class DivergenceGuard:
+    """Skips a wild batch; after MAX_BAD_STEPS in a row, rolls the weights back to the end of
+    the last good epoch (or to their initial values)."""
+
+    def __init__(self, models: list[VAE]) -> None:
+        self.models = models  # the model and its EMA copy, saved and restored together
+        self.good = [copy.deepcopy(m.state_dict()) for m in models]
+        self.good_epoch = self.streak = 0
+        self.first_bad: tuple[float, int, int] | None = None  # (loss, epoch, step) that began the streak
+
+    def wild(self, values: list[float], epoch: int, step: int) -> bool:
+        """Whether a batch's (loss, recon, kl) is NaN, infinite or beyond DIVERGED_NATS."""
+        if all(map(math.isfinite, values)) and values[1] + values[2] <= DIVERGED_NATS:
+            self.streak, self.first_bad = 0, None
+            return False
+        self.streak += 1
+        self.first_bad = self.first_bad or (values[0], epoch, step + 1)
+        return True
+
+    @property
+    def broken(self) -> bool:
+        return self.streak >= MAX_BAD_STEPS
+
+    def epoch_done(self, epoch: int) -> None:
+        if not self.streak:  # weights that just failed a batch are not known to be good
+            self.good, self.good_epoch = [copy.deepcopy(m.state_dict()) for m in self.models], epoch
+
+    def roll_back(self, lr: float) -> str:
+        """Restore the last good weights; returns the message that says what happened."""
+        for model, state in zip(self.models, self.good):
+            model.load_state_dict(state)
+        loss, epoch, step = self.first_bad
+        restored = f"the end of epoch {self.good_epoch}" if self.good_epoch else "their initial values"
+        return (f"training diverged: the loss became {loss:.4g} nats per image at epoch {epoch}, step {step}; "
+                f"the weights were rolled back to {restored}. Try a lower learning rate (now {lr:g}).")
+
+
+class Run:
+    """What lasts a whole run: the optimizer, the random generators, the schedule, the EMA,
+    the divergence guard, the step count, and the events sent to the callback."""
+
+    def __init__(self, model: VAE, config: TrainConfig, device: torch.device, n: int,
+                 callback: Callback | None) -> None:
+        self.model, self.config, self.callback = model, config, callback
+        self.shuffle_gen = torch.Generator().manual_seed(config.seed)
+        self.noise_gen = torch.Generator(device=device).manual_seed(config.seed + 1)
+        self.optimizer = make_optimizer(model, config)
+        self.precision = resolve_precision(config.precision, device)
+        self.autocast = torch.autocast(device.type, dtype=torch.bfloat16, enabled=self.precision == "bf16")
+        steps_per_epoch = math.ceil(n / config.batch_size)
+        self.total = config.epochs * steps_per_epoch
+        self.warmup = round(config.warmup_epochs * steps_per_epoch)
+        self.kl_warmup = config.kl_warmup_epochs * steps_per_epoch
+        self.ema = EMA(model, config.ema) if config.ema else None
+        self.guard = DivergenceGuard([model, self.ema.model] if self.ema else [model])
+        self.step, self.lr, self.values = 0, 0.0, []  # lr and (loss, recon, kl) of the latest batch
+        self.start = time.perf_counter()
+
+    def schedule(self) -> float:
+        """Set this step's learning rate on the optimizer; returns its KL weight beta."""
+        self.lr = lr_at(self.step, self.total, self.warmup, self.config)
+        for group in self.optimizer.param_groups:
+            group["lr"] = self.lr
+        ramp = min(1.0, (self.step + 1) / self.kl_warmup) if self.kl_warmup else 1.0
+        return self.config.beta * ramp
+
+    def send(self, kind: str, epoch: int, terms: list[float], test: dict | None = None, message: str = "",
+             record: dict | None = None) -> bool:
+        """Send an event to the callback; True when it asks to stop."""
+        elapsed = time.perf_counter() - self.start
+        eta = elapsed / self.step * (self.total - self.step) if self.step else 0.0
+        event = TrainEvent(kind, epoch, self.config.epochs, self.step, self.total, *terms, self.lr, elapsed, eta,
+                           test, message, record)
+        return bool(self.callback(event)) if self.callback else False
+
+
+def train_epoch(run: Run, data: torch.Tensor, epoch: int) -> dict | None:
+    """One pass over ``data``; returns the epoch's record, or None when the callback asked to
+    stop or the weights are broken (``run.guard.broken``)."""
+    model, config = run.model, run.config
+    model.train()
+    start = time.perf_counter()
+    sums, seen, skipped = torch.zeros(3, dtype=torch.float64), 0, 0
+    for x in batches(data, config.batch_size, config.shift, run.shuffle_gen):
+        beta = run.schedule()
+        with run.autocast:
+            logits, mu, logvar = model(x, run.noise_gen)
+        terms = vae_loss(logits.float(), x, mu.float(), logvar.float(), beta)
+        run.values = torch.stack([t.detach() for t in terms]).cpu().tolist()  # one device sync per step
+        if run.guard.wild(run.values, epoch, run.step):
+            skipped += 1
+            if run.guard.broken:
+                return None
+            continue
+        run.optimizer.zero_grad(set_to_none=True)
+        terms.loss.backward()
+        run.optimizer.step()
+        if run.ema:
+            run.ema.update(model, run.step)
+        run.step += 1
+        sums += torch.tensor(run.values, dtype=torch.float64) * len(x)
+        seen += len(x)
+        if run.send("step", epoch, run.values):
+            return None
+    record = {"epoch": epoch, "lr": run.lr, "beta": beta, "seconds": time.perf_counter() - start,
+              "precision": run.precision, "skipped_batches": skipped}
+    record.update(zip(("train_loss", "train_recon", "train_kl"), (sums / max(1, seen)).tolist()))
+    return record
+
+
 def train(model: VAE, train_images, test_images=None, config: TrainConfig | None = None,
           callback: Callback | None = None) -> TrainResult:
     """Train ``model`` in place on uint8 images; returns its per-epoch history.
@@ -203,110 +337,38 @@ def train(model: VAE, train_images, test_images=None, config: TrainConfig | None
         torch.set_num_threads(config.threads)
     data = as_images(train_images).to(device)
     test = as_images(test_images).to(device) if test_images is not None else None
-    model.to(device)
-
-    shuffle_gen = torch.Generator().manual_seed(config.seed)
-    noise_gen = torch.Generator(device=device).manual_seed(config.seed + 1)
-    optimizer = make_optimizer(model, config)
-    precision = resolve_precision(config.precision, device)
-    autocast = torch.autocast(device.type, dtype=torch.bfloat16, enabled=precision == "bf16")
-
-    n, bs = len(data), config.batch_size
-    if n == 0:
+    if len(data) == 0:
         raise ConfigError("no training images")
-    steps_per_epoch = math.ceil(n / bs)
-    total = config.epochs * steps_per_epoch
-    warmup = round(config.warmup_epochs * steps_per_epoch)
-    kl_warmup = config.kl_warmup_epochs * steps_per_epoch
-
+    model.to(device)
+    run = Run(model, config, device, len(data), callback)
     history: list[dict] = []
-    # The EMA copy is what gets evaluated and returned: an average of recent weights
-    # generalises better than the last noisy step.
-    ema_model = copy.deepcopy(model) if config.ema else None
-    good_state = copy.deepcopy(model.state_dict())  # rolled back to on divergence
-    good_ema = copy.deepcopy(ema_model.state_dict()) if ema_model else None
-    status, message, step = "done", "", 0
-    good_epoch, bad_streak, first_bad = 0, 0, None  # first_bad: (loss, epoch, step) that began the streak
-    start = time.perf_counter()
-
-    def event(kind: str, epoch: int, terms: list[float], lr: float, test_terms=None, msg="", record=None) -> bool:
-        elapsed = time.perf_counter() - start
-        eta = elapsed / step * (total - step) if step else 0.0
-        ev = TrainEvent(kind, epoch, config.epochs, step, total, *terms, lr, elapsed, eta, test_terms, msg, record)
-        return bool(callback(ev)) if callback else False
-
+    status, message = "done", ""
     for epoch in range(1, config.epochs + 1):
-        model.train()
-        epoch_start = time.perf_counter()
-        perm = torch.randperm(n, generator=shuffle_gen).to(device)
-        sums = torch.zeros(3, dtype=torch.float64)
-        seen = skipped = 0
-        for i in range(steps_per_epoch):
-            batch = data[perm[i * bs:(i + 1) * bs]]
-            x = to_input(random_shift(batch, config.shift, shuffle_gen) if config.shift else batch)
-            lr = lr_at(step, total, warmup, config)
-            for group in optimizer.param_groups:
-                group["lr"] = lr
-            beta = config.beta * min(1.0, (step + 1) / kl_warmup) if kl_warmup else config.beta
-            with autocast:
-                logits, mu, logvar = model(x, noise_gen)
-            terms = vae_loss(logits.float(), x, mu.float(), logvar.float(), beta)
-            values = torch.stack([t.detach() for t in terms]).cpu().tolist()  # one device sync per step
-            if not all(map(math.isfinite, values)) or values[1] + values[2] > DIVERGED_NATS:
-                bad_streak, skipped = bad_streak + 1, skipped + 1
-                first_bad = first_bad or (values[0], epoch, step + 1)
-                if bad_streak < MAX_BAD_STEPS:
-                    continue
-                model.load_state_dict(good_state)
-                if ema_model:
-                    ema_model.load_state_dict(good_ema)
-                del history[good_epoch:]
-                status = "diverged"
-                restored = f"the end of epoch {good_epoch}" if good_epoch else "their initial values"
-                message = (f"training diverged: the loss became {first_bad[0]:.4g} nats per image at epoch "
-                           f"{first_bad[1]}, step {first_bad[2]}; the weights were rolled back to {restored}. "
-                           f"Try a lower learning rate (now {config.lr:g}).")
-                break
-            bad_streak, first_bad = 0, None
-            optimizer.zero_grad(set_to_none=True)
-            terms.loss.backward()
-            optimizer.step()
-            if ema_model:
-                with torch.no_grad():
-                    # The warm-up keeps the average from dragging the initial weights along.
-                    decay = min(config.ema, (1 + step) / (10 + step))
-                    torch._foreach_lerp_(list(ema_model.parameters()), list(model.parameters()), 1.0 - decay)
-            step += 1
-            sums += torch.tensor(values, dtype=torch.float64) * len(x)
-            seen += len(x)
-            if event("step", epoch, values, lr):
-                status = "stopped"
-                message = f"stopped at epoch {epoch}, step {step}; the model keeps the weights of that step."
-                break
-        if status != "done":
+        record = train_epoch(run, data, epoch)
+        if run.guard.broken:
+            del history[run.guard.good_epoch:]
+            status, message = "diverged", run.guard.roll_back(config.lr)
             break
-        record = {"epoch": epoch, "lr": lr, "beta": beta, "seconds": time.perf_counter() - epoch_start,
-                  "precision": precision, "skipped_batches": skipped}
-        record.update(zip(("train_loss", "train_recon", "train_kl"), (sums / max(1, seen)).tolist()))
+        if record is None:
+            status = "stopped"
+            message = f"stopped at epoch {epoch}, step {run.step}; the model keeps the weights of that step."
+            break
         test_terms = None
         if test is not None:
-            test_terms = negative_elbo(ema_model or model, test, batch_size=config.eval_batch_size, seed=config.seed)
+            test_terms = negative_elbo(run.ema.model if run.ema else model, test, batch_size=config.eval_batch_size,
+                                       seed=config.seed)
             record.update({f"test_{k}": v for k, v in test_terms.items()})
         history.append(record)
-        if not bad_streak:  # weights that just failed a batch are not known to be good
-            good_state, good_epoch = copy.deepcopy(model.state_dict()), epoch
-            good_ema = copy.deepcopy(ema_model.state_dict()) if ema_model else None
-        if event("epoch", epoch, [record["train_loss"], record["train_recon"], record["train_kl"]], lr, test_terms,
-                 record=dict(record)):
-            status = "stopped"
-            message = f"stopped after epoch {epoch}."
+        run.guard.epoch_done(epoch)
+        if run.send("epoch", epoch, [record["train_loss"], record["train_recon"], record["train_kl"]], test_terms,
+                    record=dict(record)):
+            status, message = "stopped", f"stopped after epoch {epoch}."
             break
-
-    if ema_model:
-        model.load_state_dict(ema_model.state_dict())
+    if run.ema:
+        model.load_state_dict(run.ema.model.state_dict())
     model.eval()
-    seconds = time.perf_counter() - start
+    seconds = time.perf_counter() - run.start
     if status == "done":
-        message = f"trained {config.epochs} epochs ({step} steps) in {seconds:.1f} s."
-    event(status, epoch, values, lr, msg=message)
-    return TrainResult(model, history, status, message, step, seconds)
+        message = f"trained {config.epochs} epochs ({run.step} steps) in {seconds:.1f} s."
+    run.send(status, epoch, run.values, message=message)
+    return TrainResult(model, history, status, message, run.step, seconds)
