@@ -13,7 +13,7 @@ from .images import PALETTE, gif_bytes, latent_extent, png_bytes, prepare_image,
 from .inference import (ClassGaussians, EncodedImage, decode, decode_grid, encode, encode_image, fit_class_gaussians,
                         grid_points, interpolate, interpolate_at, nearest, sample_class, sample_posterior,
                         sample_prior)
-from .model import VAE, LossTerms, VAEConfig, build_model, vae_loss
+from .model import VAE, LossTerms, VAEConfig, build_model, parse_layer_sizes, vae_loss
 from .pipeline import load_splits, package, train_checkpoint
 from .train import TrainConfig, TrainEvent, TrainResult, resolve_device, train
 
@@ -27,7 +27,7 @@ __all__ = [
     "ClassGaussians", "EncodedImage", "decode", "decode_grid", "encode", "encode_image", "fit_class_gaussians",
     "grid_points",
     "interpolate", "interpolate_at", "nearest", "sample_class", "sample_posterior", "sample_prior",
-    "VAE", "LossTerms", "VAEConfig", "build_model", "vae_loss",
+    "VAE", "LossTerms", "VAEConfig", "build_model", "parse_layer_sizes", "vae_loss",
     "load_splits", "package", "train_checkpoint",
     "TrainConfig", "TrainEvent", "TrainResult", "resolve_device", "train",
 ]
