@@ -14,21 +14,15 @@ from ui.warmup import start_plotly_download  # noqa: E402  (imports no torch)
 warm_up = start_plotly_download()  # the browser loads Plotly while the imports below run (first run only)
 
 from ui.links import apply_link, update_link  # noqa: E402  (page config must come first)
+from ui.session_keys import CURRENT_ENTRY  # noqa: E402
 from ui.sidebar import model_sidebar  # noqa: E402
-from ui.state import keep_widget_state  # noqa: E402
+from ui.state import restore_kept_widgets  # noqa: E402
 
 if warm_up is not None:
     warm_up.empty()
 settle_process()  # once per process: cheaper garbage collection after each run, flat memory
 
-# Widget values that must survive page switches (see keep_widget_state).
-keep_widget_state("interp_steps", "interp_method", "interp_mode",
-                  "gen_n", "gen_temperature", "gen_seed", "train_preset", "train_dataset", "train_epochs",
-                  "train_batch_size", "train_lr", "train_beta", "train_hidden", "train_seed", "train_limit",
-                  "train_iwae_k", "enc_source", "anomaly_kind",
-                  "compare_source", "compare_n", "compare_seed", "compare_same_scale",
-                  "toy_dataset", "toy_n", "toy_noise", "toy_seed", "toy_steps", "toy_beta", "toy_colour",
-                  "toy_means")
+restore_kept_widgets()  # the widget values the pages keep across page switches (see keep_across_pages)
 
 page = st.navigation([
     st.Page("pages/explore.py", title="Explore", icon=":material/scatter_plot:", default=True),
@@ -41,8 +35,8 @@ page = st.navigation([
     st.Page("pages/train.py", title="Train", icon=":material/model_training:"),
 ])
 apply_link()  # a shared link's model, pick and endpoints, on a session's first run
-st.session_state["current_entry"] = model_sidebar()
+st.session_state[CURRENT_ENTRY] = model_sidebar()
 try:
     page.run()
 finally:  # also when the page stops early (st.stop)
-    update_link(st.session_state["current_entry"])
+    update_link(st.session_state[CURRENT_ENTRY])

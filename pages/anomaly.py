@@ -2,33 +2,27 @@
 
 import math
 
-import numpy as np
 import streamlit as st
 
 import vae_core as vc
 from ui.figures import add_pick, pick_from_points, score_histogram, score_scatter_figure
-from vae_core.typicality import SCORE_KINDS, above, default_threshold, least_typical, percentile
 from ui.scores import missing_scores, score_label, test_images, test_scores
-from ui.state import latent_view, model_state
-from ui.widgets import pixel_image, png_download, require_model, selected_points
+from ui.state import keep_across_pages, model_state
+from ui.widgets import image_grid, pixel_image, png_download, require_model, require_view, selected_points
+from vae_core.typicality import SCORE_KINDS, above, default_threshold, least_typical, percentile, rank
 
 GALLERY = 20
 PER_ROW = 10
 
+keep_across_pages("anomaly_kind")
 entry = require_model()
-view = latent_view(entry, entry.id)
-ckpt = entry.ckpt
-state = model_state(entry)
-
 st.title("Find unusual images")
 st.caption("Every test image gets a score from the model: its negative ELBO (how unlikely the model finds it) or its "
            "reconstruction error (how badly the decoder redraws it from its code). High scores mark images the "
            "model finds unusual: odd handwriting, wrong labels, scanning accidents.")
-
-if view is None:
-    st.warning("This checkpoint carries no test-set latents and the dataset is not on disk, so there is nothing "
-               "to score. The Train page can download the data.")
-    st.stop()
+view = require_view(entry, "This checkpoint carries no test-set latents and the dataset is not on disk, so there "
+                           "is nothing to score. The Train page can download the data.")
+ckpt, state = entry.ckpt, model_state(entry)
 scores = test_scores(entry, view)
 if scores is None:
     st.warning(missing_scores(entry))
@@ -53,13 +47,13 @@ def on_scatter_pick() -> None:
 
 
 def on_threshold(key: str, kind: str) -> None:
-    state[f"threshold_{kind}"] = st.session_state[key]
+    state.setdefault("thresholds", {})[kind] = st.session_state[key]
 
 
 plot_col, side_col = st.columns([3, 2], gap="large")
 with side_col:
     lo, hi = math.floor(float(s.min())), math.ceil(float(s.max()))
-    start = state.get(f"threshold_{kind}", round(2 * default_threshold(s)) / 2)
+    start = state.get("thresholds", {}).get(kind, round(2 * default_threshold(s)) / 2)
     key = f"anomaly_threshold_{kind}_{entry.id}"  # one slider per model and score: their ranges differ
     threshold = st.slider(f"Threshold ({label}, nats)", float(lo), float(hi), float(min(max(start, lo), hi)),
                           step=0.5, key=key, on_change=on_threshold, args=(key, kind))
@@ -79,18 +73,17 @@ with side_col:
         else:
             cols[0].caption("Original: the dataset is not on disk.")
         pixel_image(cols[1], vc.decode(ckpt.model, view.z_mean[pick])[0], "Decode of z_mean", scale=4)
-        rank = int(np.count_nonzero(s > s[pick])) + 1
         cols[2].markdown("\n".join(
             f"- {score_label(entry, k)}: **{scores[k][pick]:.1f}** nats "
             f"(percentile {percentile(scores[k], scores[k][pick]):.1f})" for k in SCORE_KINDS)
-            + f"\n- rank **{rank:,}** of {len(s):,} by {label}")
+            + f"\n- rank **{rank(s, pick):,}** of {len(s):,} by {label}")
     else:
         st.info("Click a point on the scatter, or **Select** an image in the gallery below.")
 
 with plot_col:
     fig = score_scatter_figure(view.z_mean, s, label, threshold=threshold, extent=view.extent)
     if pick is not None and pick < len(s):
-        add_pick(fig, view.z_mean[pick], np.exp(0.5 * view.z_logvar[pick]), label="selected", gl=True)
+        add_pick(fig, view.z_mean[pick], view.sigma(pick), label="selected", gl=True)
     st.plotly_chart(fig, key="anomaly_scatter", on_select=on_scatter_pick, selection_mode="points",
                     config={"scrollZoom": True, "displaylogo": False})
 
@@ -103,10 +96,10 @@ else:
     pictures = images[ranked]
 for row in range(0, len(ranked), PER_ROW):
     cols = st.columns(PER_ROW)
-    for col, rank, index, picture in zip(cols, range(row, row + PER_ROW), ranked[row:], pictures[row:]):
+    for col, place, index, picture in zip(cols, range(row, row + PER_ROW), ranked[row:], pictures[row:]):
         with col:
             pixel_image(st, picture, f"#{index} · {ckpt.classes[int(view.labels[index])]} · {s[index]:.0f}", scale=3)
-            st.button("Select", key=f"anomaly_select_{rank}", on_click=select, args=(int(index),),
+            st.button("Select", key=f"anomaly_select_{place}", on_click=select, args=(int(index),),
                       type="primary" if index == pick else "secondary", width="stretch")
-png_download(st, vc.tile(pictures, cols=PER_ROW, pad=2, pad_value=40), f"{ckpt.dataset}-least-typical.png",
+png_download(st, image_grid(pictures, PER_ROW), f"{ckpt.dataset}-least-typical.png",
              label="Download the gallery (PNG)", scale=3, key="anomaly_png")

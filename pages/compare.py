@@ -1,75 +1,41 @@
 """AE vs VAE: a plain autoencoder's latent space beside a VAE's, and decodes of the same
 random points from each, to see why only the VAE's space can be sampled."""
 
-import re
-
 import streamlit as st
 
 import vae_core as vc
-from vae_core.compare import random_latents, space_stats
 from ui.latent_plane import latent_plane
-from ui.state import DATASET_TITLES, ModelEntry, latent_view, pretrained_autoencoder, pretrained_entries
-from ui.widgets import pixel_image, plane_model_of, png_download, require_model
+from ui.scores import latent_space_stats, metric
+from ui.state import DATASET_TITLES, autoencoder_and_vae, keep_across_pages
+from ui.widgets import (image_grid, pixel_image, plain_markdown, plane_model_of, png_download, require_model,
+                        require_view, reseed)
+from vae_core.compare import LatentSource, random_latents
 
-SOURCES = {"prior": "N(0, I): the VAE's prior", "uniform": "Uniform over each plot"}
+SOURCES: dict[LatentSource, str] = {"prior": "N(0, I): the VAE's prior", "uniform": "Uniform over each plot"}
 
+keep_across_pages(compare_source="prior", compare_n=16, compare_seed=0, compare_same_scale=False)
 entry = require_model()
 st.title("Autoencoder vs VAE")
-st.caption("Point at either plane: both models decode that same z, side by side. Same architecture, same data, same trainer. The autoencoder is trained only to reconstruct, so it "
-           "may put its codes anywhere. The VAE also pays a KL penalty for codes that stray from N(0, I), which "
-           "packs them into a known, gap-free region: any point drawn from N(0, I) decodes to a plausible image.")
+st.caption("Point at either plane: both models decode that same z, side by side. Same architecture, same data, "
+           "same trainer. The autoencoder is trained only to reconstruct, so it may put its codes anywhere. The VAE "
+           "also pays a KL penalty for codes that stray from N(0, I), which packs them into a known, gap-free "
+           "region: any point drawn from N(0, I) decodes to a plausible image.")
 
-
-def counterpart(entry: ModelEntry) -> tuple[ModelEntry | None, ModelEntry | None]:
-    """(autoencoder, VAE): the selected model on its side, a shipped model of its dataset on the other."""
-    dataset = entry.ckpt.dataset
-    if entry.ckpt.config.variational:
-        return pretrained_autoencoder(dataset), entry
-    vae = next((e for e in pretrained_entries() if e.ckpt.dataset == dataset), None)
-    return entry, vae
-
-
-ae, vae = counterpart(entry)
+ae, vae = autoencoder_and_vae(entry)
 if ae is None or vae is None:
     missing = "autoencoder" if ae is None else "VAE"
     st.info(f"No pretrained {missing} ships for {DATASET_TITLES.get(entry.ckpt.dataset, entry.ckpt.dataset)}. "
             "Pick an MNIST or Fashion-MNIST model in the sidebar.")
     st.stop()
-views = {"ae": latent_view(ae, ae.id), "vae": latent_view(vae, vae.id)}
-if None in views.values():
-    st.warning("These checkpoints carry no test-set latents and the dataset is not on disk.")
-    st.stop()
+no_latents = "These checkpoints carry no test-set latents and the dataset is not on disk."
+views = {"ae": require_view(ae, no_latents), "vae": require_view(vae, no_latents)}
 
-
-@st.cache_data(show_spinner="Measuring the latent spaces…", max_entries=16)
-def stats(entry_id: str, _view, num_classes: int, source: str) -> dict[str, float]:
-    return space_stats(_view.z_mean, _view.labels, num_classes, source, seed=0, extent=_view.extent)
-
-
-def number(metrics: dict, key: str) -> float | None:
-    """A metric if it is a number: an uploaded checkpoint's metadata may hold anything."""
-    value = metrics.get(key)
-    return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
-
-
-def plain(text: str) -> str:
-    """Text shown as itself in markdown (an uploaded file's name becomes part of a model's label)."""
-    return re.sub(r"([\\`*_{}\[\]()#+\-.!|<>~$:])", r"\\\1", text)
-
-
-def reseed() -> None:
-    st.session_state["compare_seed"] = st.session_state.get("compare_seed", 0) + 1
-
-
-for widget_key, default in dict(compare_source="prior", compare_n=16, compare_seed=0,
-                               compare_same_scale=False).items():
-    st.session_state.setdefault(widget_key, default)  # once, so the widgets need no default of their own
 controls = st.columns([3, 2, 1, 1], vertical_alignment="bottom")
 source = controls[0].radio("Random points from", list(SOURCES), format_func=SOURCES.get, horizontal=True,
                            key="compare_source")
 n = controls[1].slider("How many", 8, 40, step=8, key="compare_n")
 seed = controls[2].number_input("Seed", 0, 1_000_000, key="compare_seed")
-controls[3].button("New points", on_click=reseed, icon=":material/casino:", width="stretch")
+controls[3].button("New points", on_click=reseed, args=("compare_seed",), icon=":material/casino:", width="stretch")
 same_scale = st.toggle("Same axes for both", key="compare_same_scale",
                        help="Draw both plots over the larger of the two extents, to compare their scales")
 
@@ -78,20 +44,20 @@ for (side, model_entry), column in zip((("ae", ae), ("vae", vae)), st.columns(2,
     view, ckpt = views[side], model_entry.ckpt
     with column:
         st.subheader("Autoencoder" if side == "ae" else "VAE")
-        recon, knn = number(ckpt.metrics, "recon"), number(ckpt.metrics, "knn_accuracy")
+        recon, knn = metric(model_entry, "recon"), metric(model_entry, "knn_accuracy")
         figures = (f"test reconstruction {recon:.1f} nats" if recon is not None else "no test metrics") + \
             (f" · k-NN {100 * knn:.1f} %" if knn is not None else "")
         # two lines on both sides, so the plots below stay level
-        st.caption(f"{plain(model_entry.label)}  \n{figures}")
+        st.caption(f"{plain_markdown(model_entry.label)}  \n{figures}")
         # The same seed gives the same points (N(0, I)) or the same relative places (uniform) for both.
         z = random_latents(n, ckpt.config.latent_dim, seed, source, view.extent)
         model = plane_model_of(model_entry, view, extent=shared_extent if same_scale else view.extent)
         latent_plane(f"compare_plane_{side}", "compare", model, group="compare", height=460,
                      marks=z[:, :2].round(4).tolist())
-        grid = vc.tile(vc.decode(ckpt.model, z), cols=8, pad=2, pad_value=40)
+        grid = image_grid(vc.decode(ckpt.model, z), 8)
         pixel_image(st, grid, f"Decodes of the {n} random points marked × on the plane (seed {seed})", scale=3)
         png_download(st, grid, f"{side}-decodes.png", scale=3, key=f"compare_png_{side}")
-        s = stats(model_entry.id, view, len(ckpt.classes), source)
+        s = latent_space_stats(model_entry, view, source)
         st.markdown(f"Of 2,000 points drawn this way, **{100 * s['holes']:.0f} %** land far from every test code, "
                     f"and their nearest codes are as varied as **{s['variety']:.1f}** equally common classes "
                     f"(of {len(ckpt.classes)}).",

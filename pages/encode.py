@@ -5,14 +5,15 @@ from streamlit_drawable_canvas import st_canvas
 
 import vae_core as vc
 from ui.figures import add_neighbours, add_pick, score_histogram, zoom_figure
-from vae_core.typicality import verdict
 from ui.scores import missing_scores, score_label, test_images, test_scores
-from ui.state import latent_view
-from ui.widgets import base_scatter, pixel_image, png_download, require_model
+from ui.state import keep_across_pages, latent_view
+from ui.widgets import base_scatter, canvas_png, pixel_image, png_download, require_model
+from vae_core.typicality import verdict
 
 UPLOAD_TYPES = ["png", "jpg", "jpeg", "gif", "bmp", "webp", "tif", "tiff"]
 CANVAS_PX = 280  # 10 screen pixels per MNIST pixel
 
+keep_across_pages("enc_source")
 entry = require_model()
 view = latent_view(entry, entry.id)
 ckpt = entry.ckpt
@@ -21,17 +22,6 @@ st.title("Encode your own digit")
 st.caption("Draw a digit or upload a photo of one. The model sees it the way MNIST was made: grey levels, light ink "
            "on dark, fitted into 20×20 pixels and centred in 28×28. See where the encoder puts it among the test "
            "images, what the decoder makes of it, and how typical the model finds it.")
-
-
-def canvas_png(result) -> bytes | None:
-    """The drawing as PNG bytes, or None while the canvas is empty."""
-    if not (result.json_data or {}).get("objects"):
-        return None
-    try:
-        return result.image_bytes
-    except ValueError:  # a malformed data URL from the browser: treat as no drawing
-        return None
-
 
 source_col, plot_col = st.columns([1, 2], gap="large")
 with source_col:

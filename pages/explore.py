@@ -7,22 +7,16 @@ import streamlit as st
 import vae_core as vc
 from ui.latent_plane import event, latent_plane, parse_pick
 from ui.links import update_link
-from ui.state import latent_view, model_state, test_set
-from ui.widgets import pixel_image, plane_model_of, png_download, require_model
+from ui.state import model_state, test_set
+from ui.widgets import pixel_image, plane_model_of, png_download, require_model, require_view
 
 entry = require_model()
-view = latent_view(entry, entry.id)
-ckpt = entry.ckpt
-state = model_state(entry)
-
+ckpt, state = entry.ckpt, model_state(entry)
 st.title("Explore the latent space")
 st.caption("Each dot is a test image placed at its code z_mean. Point anywhere to see that spot decoded; click "
            "(or tap) to pin it. The chips under the plane hide and show classes.")
-
-if view is None:
-    st.warning("This checkpoint carries no test-set latents and the dataset is not on disk, so there is no "
-               "scatter to draw. The Train page can download the data.")
-    st.stop()
+view = require_view(entry, "This checkpoint carries no test-set latents and the dataset is not on disk, so there "
+                           "is no scatter to draw. The Train page can download the data.")
 
 
 def on_pick() -> None:
@@ -39,8 +33,7 @@ def panel() -> None:
     elif pick["index"] is not None:
         idx = pick["index"]
         label = ckpt.classes[int(view.labels[idx])]
-        mu, logvar = view.z_mean[idx], view.z_logvar[idx]
-        sigma = np.exp(0.5 * logvar)
+        mu, logvar, sigma = view.z_mean[idx], view.z_logvar[idx], view.sigma(idx)
         st.subheader(f"Test image #{idx} · class {label}")
         cols = st.columns(3)
         data = test_set(ckpt.dataset)

@@ -1,13 +1,13 @@
 """Train: fit your own VAE in the browser. Training runs in a background thread owned by
 this session; the page only polls it, so other widgets and pages stay usable."""
 
-import plotly.graph_objects as go
 import streamlit as st
 
 import vae_core as vc
-from ui.figures import history_figure, scatter_figure
+from ui.figures import history_figure, live_scatter_figure
 from ui.jobs import DownloadJob, TrainingJob
-from ui.state import DATASET_TITLES, MAX_USER_MODELS, add_user_model
+from ui.session_keys import DOWNLOAD_ANNOUNCED, DOWNLOAD_JOB, TRAIN_ADDED, TRAIN_ERROR, TRAIN_JOB
+from ui.state import DATASET_TITLES, MAX_USER_MODELS, add_trained_model, keep_across_pages
 from ui.widgets import ensure_shell
 
 PRESETS = {
@@ -19,15 +19,17 @@ PRESETS = {
 BETAS = [0.0, 0.25, 0.5, 1.0, 2.0, 4.0, 8.0]
 
 ensure_shell()
+keep_across_pages("train_preset", "train_dataset", "train_epochs", "train_batch_size", "train_lr", "train_beta",
+                  "train_hidden", "train_seed", "train_limit", "train_iwae_k")
 st.title("Train your own model")
-job: TrainingJob | None = st.session_state.get("train_job")
-download_job: DownloadJob | None = st.session_state.get("download_job")
+job: TrainingJob | None = st.session_state.get(TRAIN_JOB)
+download_job: DownloadJob | None = st.session_state.get(DOWNLOAD_JOB)
 busy = job is not None and job.snapshot().running
 
 
 def jobs_running() -> bool:
     return any(j is not None and j.snapshot().running
-               for j in (st.session_state.get("train_job"), st.session_state.get("download_job")))
+               for j in (st.session_state.get(TRAIN_JOB), st.session_state.get(DOWNLOAD_JOB)))
 
 
 polling = jobs_running()
@@ -74,8 +76,8 @@ with settings:
                    f"{'11' if dataset == 'mnist' else '30'} MB). Training needs it; everything else works without.")
         if download_job is None or not download_job.snapshot().running:
             st.button(f"Download {DATASET_TITLES[dataset]}", icon=":material/download:", key="train_download",
-                      on_click=lambda: st.session_state.update(download_job=DownloadJob(dataset).start(),
-                                                               download_announced=False))
+                      on_click=lambda: st.session_state.update({DOWNLOAD_JOB: DownloadJob(dataset).start(),
+                                                                DOWNLOAD_ANNOUNCED: False}))
         if download_job is not None:
             snap = download_job.snapshot()
             if snap.status == "failed":
@@ -83,8 +85,7 @@ with settings:
 
     def start() -> None:
         try:
-            hidden = tuple(int(h) for h in st.session_state["train_hidden"].replace(" ", "").split(",") if h)
-            model_config = vc.VAEConfig(hidden=hidden)
+            model_config = vc.VAEConfig(hidden=vc.parse_layer_sizes(st.session_state["train_hidden"]))
             train_config = vc.TrainConfig(epochs=int(st.session_state["train_epochs"]),
                                           batch_size=int(st.session_state["train_batch_size"]),
                                           lr=float(st.session_state["train_lr"]),
@@ -92,29 +93,22 @@ with settings:
                                           warmup_epochs=min(1.0, 0.1 * int(st.session_state["train_epochs"])),
                                           seed=int(st.session_state["train_seed"]))
         except (ValueError, vc.VAEError) as e:
-            st.session_state["train_error"] = f"Check the settings: {e}"
+            st.session_state[TRAIN_ERROR] = f"Check the settings: {e}"
             return
-        st.session_state.pop("train_error", None)
+        st.session_state.pop(TRAIN_ERROR, None)
         limit = int(st.session_state["train_limit"])
-        st.session_state["train_job"] = TrainingJob(
+        st.session_state[TRAIN_JOB] = TrainingJob(
             st.session_state["train_dataset"], model_config, train_config, limit=limit if limit < 60_000 else None,
             iwae_k=int(st.session_state["train_iwae_k"])).start()
-        st.session_state["train_added"] = False
+        st.session_state[TRAIN_ADDED] = False
 
     start_col, stop_col = st.columns(2)
     start_col.button("Start training", type="primary", on_click=start, disabled=busy, icon=":material/play_arrow:",
                      width="stretch", key="train_start")
     stop_col.button("Stop", disabled=not busy, icon=":material/stop:", width="stretch", key="train_stop",
                     on_click=lambda: job.stop())
-    if "train_error" in st.session_state:
-        st.error(st.session_state["train_error"])
-
-
-def scatter_of(latents, classes) -> go.Figure:
-    z, labels = latents
-    fig = scatter_figure(z[:3000], labels[:3000], classes, grid_points=2, height=360)
-    fig.update_layout(dragmode=False, uirevision=None, legend=dict(title=None, font=dict(size=10), y=-0.18))
-    return fig
+    if TRAIN_ERROR in st.session_state:
+        st.error(st.session_state[TRAIN_ERROR])
 
 
 def progress_panel() -> None:
@@ -126,15 +120,15 @@ def progress_panel() -> None:
 
 def job_progress() -> None:
     """The jobs' progress, curves and scatter."""
-    download = st.session_state.get("download_job")
+    download = st.session_state.get(DOWNLOAD_JOB)
     if download is not None:
         snap = download.snapshot()
         if snap.running:
             st.progress(snap.fraction, text=snap.message or "downloading…")
-        elif snap.status == "done" and not st.session_state.get("download_announced"):
-            st.session_state["download_announced"] = True
+        elif snap.status == "done" and not st.session_state.get(DOWNLOAD_ANNOUNCED):
+            st.session_state[DOWNLOAD_ANNOUNCED] = True
             st.rerun()  # the whole page: the dataset is now available
-    job = st.session_state.get("train_job")
+    job = st.session_state.get(TRAIN_JOB)
     if job is None:
         st.info("Pick a preset and press **Start training**. Progress, loss curves and the latent space "
                 "appear here, refreshed every epoch. You can switch pages meanwhile. Your session keeps your "
@@ -151,10 +145,9 @@ def job_progress() -> None:
                              f"loss {ev.loss:.1f} nats · ETA {ev.eta:.0f} s"
                              + (" · evaluating…" if snap.status == "evaluating" else ""))
     elif snap.status in ("done", "stopped") or (snap.status == "diverged" and snap.result is not None):
-        if snap.result is not None and not st.session_state.get("train_added"):
-            st.session_state["train_added"] = True
-            n = st.session_state["models_trained"] = st.session_state.get("models_trained", 0) + 1
-            add_user_model(snap.result, "trained", f"My model {n} ({DATASET_TITLES[snap.result.dataset]})")
+        if snap.result is not None and not st.session_state.get(TRAIN_ADDED):
+            st.session_state[TRAIN_ADDED] = True
+            add_trained_model(snap.result)
             st.rerun()  # the whole page, so the sidebar picker shows the new model
         m = snap.result.metrics if snap.result else {}
         if snap.status == "diverged":  # the weights of the last good epoch were kept
@@ -170,7 +163,8 @@ def job_progress() -> None:
         curves, latents = st.columns(2)
         curves.plotly_chart(history_figure(snap.history), key="train_curves")
         if snap.latents is not None:
-            latents.plotly_chart(scatter_of(snap.latents, vc.DATASETS[job.dataset].classes), key="train_scatter")
+            latents.plotly_chart(live_scatter_figure(*snap.latents, vc.DATASETS[job.dataset].classes),
+                                 key="train_scatter")
 
 
 with live:

@@ -3,7 +3,6 @@ class names (not digit indices) on every page when the Fashion-MNIST model is se
 
 import base64
 import json
-import time
 from pathlib import Path
 
 import numpy as np
@@ -14,7 +13,7 @@ import vae_core as vc
 from vae_core.compare import random_latents
 from vae_core.toy import make_toy
 from conftest import FASHION_DIR, MNIST_DIR, SHARED_DATA
-from test_app import images, image_urls, open_page, planes
+from test_app import images, image_urls, open_page, planes, train_briefly
 
 ROOT = Path(__file__).resolve().parents[1]
 MNIST_ID, FASHION_ID = "pretrained/mnist.safetensors", "pretrained/fashion-mnist.safetensors"
@@ -62,13 +61,6 @@ def legend_names(figure: dict) -> list[str]:
             and t["name"] not in ("location", "random points")]
 
 
-def wait(job, timeout: float = 180.0) -> None:
-    deadline = time.time() + timeout
-    while job.snapshot().running and time.time() < deadline:
-        time.sleep(0.1)
-    assert not job.snapshot().running, "the training job did not finish"
-
-
 # --- AE vs VAE ---
 
 def test_compare_shows_both_spaces_and_decodes_of_the_same_points(app):
@@ -90,7 +82,8 @@ def test_compare_shows_both_spaces_and_decodes_of_the_same_points(app):
     # each plane over its own extent: the autoencoder's codes spread much farther
     assert ae["model"]["extent"] > 3 * vae["model"]["extent"]
     shown = images(app)
-    assert len(shown) == 2 and shown[0].url != shown[1].url and shown[0].caption.startswith("Decodes of the 16 random points")
+    assert len(shown) == 2 and shown[0].url != shown[1].url
+    assert shown[0].caption.startswith("Decodes of the 16 random points")
     stats = [m.value for m in app.markdown if "land far from every test code" in m.value]
     assert len(stats) == 2 and all("equally common classes" in s for s in stats)
 
@@ -186,13 +179,8 @@ def test_train_page_offers_beta_0_1_4_and_uses_the_choice(app):
     assert {"0", "1", "4"} <= set(beta.options) and beta.value == 1.0
     assert any("trades reconstruction" in c.value for c in app.main.caption)
     beta.set_value(4.0).run()
-    app.number_input(key="train_limit").set_value(1000).run()
-    app.number_input(key="train_epochs").set_value(1).run()
-    app.number_input(key="train_iwae_k").set_value(2).run()
-    app.button(key="train_start").click().run()
-    job = app.session_state["train_job"]
-    assert job.train_config.beta == 4.0
-    wait(job)
+    train_briefly(app, epochs=1, iwae_k=2)
+    assert app.session_state["train_job"].train_config.beta == 4.0
 
 
 # --- Fashion-MNIST: class names everywhere ---
@@ -249,7 +237,9 @@ def test_fashion_compare_names_classes(app):
     open_page(app, "compare")
     captions = [c.value.replace("\\", "") for c in app.main.caption]  # markdown escapes off
     assert any(c.startswith("Fashion-MNIST autoencoder (pretrained)") for c in captions)
-    assert all(legend_names(f) == FASHION_NAMES for f in figures(app))
+    shown = planes(app)  # both planes name the classes in their legend chips
+    assert set(shown) == {"compare_plane_ae", "compare_plane_vae"}
+    assert all(plane["model"]["classes"] == FASHION_NAMES for plane in shown.values())
 
 
 @pytest.mark.skipif(not has_fashion, reason=f"training needs the Fashion-MNIST files in {FASHION_DIR}")
@@ -258,13 +248,7 @@ def test_fashion_training_names_classes(app):
     box = app.selectbox(key="train_dataset")
     assert box.options == ["MNIST", "Fashion-MNIST"]
     box.set_value("fashion-mnist").run()
-    app.number_input(key="train_limit").set_value(1000).run()
-    app.number_input(key="train_epochs").set_value(1).run()
-    app.number_input(key="train_iwae_k").set_value(2).run()
-    app.button(key="train_start").click().run()
-    wait(app.session_state["train_job"])
-    app.run()
-    app.run()
+    train_briefly(app, epochs=1, iwae_k=2)
     assert any("Finished" in s.value for s in app.success)
     assert app.sidebar.selectbox(key="model_id").value.startswith("session/")
     assert "My model 1 (Fashion-MNIST)" in app.sidebar.selectbox(key="model_id").options

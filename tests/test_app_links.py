@@ -35,8 +35,7 @@ def test_a_link_selects_the_model_and_the_picked_point(linked):
     at = linked(model="fashion-mnist", pick="5")
     assert at.sidebar.selectbox(key="model_id").value == FASHION_ID
     assert at.subheader[0].value.startswith("Test image #5 · class ")
-    assert params(at) == {"model": "fashion-mnist", "pick": "5", **{k: v for k, v in params(at).items()
-                                                                      if k in "ab"}}
+    assert params(at) == {"model": "fashion-mnist", "pick": "5"}  # endpoints appear with the Interpolate page
 
 
 def test_a_link_to_a_location_and_to_endpoints(linked):
@@ -45,9 +44,7 @@ def test_a_link_to_a_location_and_to_endpoints(linked):
     assert at.subheader[0].value == "Location (1.50, -0.25)"
     assert planes(at)["explore_plane"]["pin"] == {"index": None, "z": [1.5, -0.25]}
     open_page(at, "interpolate")
-    ckpt = vc.load_checkpoint(str(ROOT / MNIST_ID))
-    label = ckpt.classes[int(ckpt.latents.labels[3])]
-    assert at.markdown[0].value == (f"**Start A:** test image #3 ({label}) · "
+    assert at.markdown[0].value == ("**Start A:** test image #3 (0) · "  # MNIST's fourth test image is a 0
                                     "**End B:** location (0.50, -0.50)")
     ends = planes(at)["interp_plane"]["endpoints"]
     assert ends["a"]["index"] == 3 and ends["b"] == {"index": None, "z": [0.5, -0.5]}

@@ -2,8 +2,9 @@ import numpy as np
 import plotly.graph_objects as go
 import pytest
 
-from ui.figures import (GRID_TRACE, PALETTE, add_pick, ellipse_points, history_figure, latent_extent,
-                              pick_from_points, scatter_figure, zoom_figure)
+from ui.figures import (GRID_TRACE, PALETTE, add_pick, angle_groups, component_groups, ellipse_points,
+                        history_figure, latent_extent, live_scatter_figure, pick_from_points, scatter_figure,
+                        square_axes, zoom_figure)
 
 
 @pytest.fixture
@@ -57,6 +58,33 @@ def test_zoom_shows_only_the_neighbourhood(codes):
     shown = np.stack([fig.data[0].x, fig.data[0].y], axis=1)
     assert len(shown) < 300 and np.all(np.abs(shown - z[0]) <= 0.3 + 1e-6)
     assert fig.layout.xaxis.range[1] - fig.layout.xaxis.range[0] == pytest.approx(0.6)
+
+
+def test_square_axes_share_one_scale_over_their_ranges():
+    axes = square_axes((-2, 2), (0, 1), titles=("x", "y"))
+    assert axes["xaxis"]["range"] == [-2, 2] and axes["yaxis"]["range"] == [0, 1]
+    assert (axes["xaxis"]["title"], axes["yaxis"]["title"]) == ("x", "y")
+    assert axes["yaxis"]["scaleanchor"] == "x" and axes["xaxis"]["zeroline"] is True
+    bare = square_axes((0, 1), (0, 1), zero_lines=False)
+    assert "zeroline" not in bare["xaxis"] and "title" not in bare["yaxis"]
+
+
+def test_live_scatter_shows_the_first_codes_and_is_not_for_clicking(codes):
+    z, labels = codes
+    fig = live_scatter_figure(z, labels, ["a", "b", "c"], max_points=100)
+    assert sum(len(t.x) for t in fig.data[1:]) == 100 and len(fig.data[0].x) == 4  # a 2x2 grid only
+    assert fig.layout.dragmode is False and fig.layout.height == 360
+
+
+def test_angle_groups_bin_directions_and_name_their_ranges():
+    directions = np.radians([-179, -91, -1, 1, 89, 179])
+    points = np.stack([np.cos(directions), np.sin(directions)], axis=1).astype(np.float32)
+    groups = angle_groups(points)
+    assert groups.labels.tolist() == [0, 2, 5, 6, 8, 11]  # 30° bins from -180°
+    assert groups.names[0] == "-180°…-150°" and groups.names[6] == "0°…30°" and len(groups.names) == 12
+    assert len(set(groups.colors)) == 12
+    named = component_groups(np.array([1, 0]), ["moon 1", "moon 2"])
+    assert named.names == ("moon 1", "moon 2") and named.colors[:2] == tuple(PALETTE[:2])
 
 
 def test_history_figure_plots_train_and_test_curves():

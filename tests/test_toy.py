@@ -1,5 +1,5 @@
 """The toy world: 2-D datasets generated in code, the small Gaussian VAE, its training loop,
-generation, and the plane figures the Toy world page draws."""
+generation, the whole fit the Toy world page runs, and the plane figures it draws."""
 
 import numpy as np
 import pytest
@@ -8,8 +8,8 @@ import torch
 from vae_core.compare import nearest_distances
 from vae_core.errors import ConfigError
 from ui.figures import add_points, plane_figure
-from vae_core.toy import (TOY_DATASETS, build_toy_model, chamfer_distance, make_toy, mean_nn_distance, toy_encode,
-                          toy_generate, toy_loss, train_toy)
+from vae_core.toy import (TOY_DATASETS, build_toy_model, component_names, fit_toy, make_toy, mean_nn_distance,
+                          toy_encode, toy_generate, toy_loss, train_toy)
 
 
 @pytest.fixture(scope="module")
@@ -158,8 +158,46 @@ def test_training_is_deterministic_stoppable_and_leaves_the_thread_count_alone()
 def test_mean_nn_distance():
     a = np.array([[0, 0], [3, 0]], np.float32)
     b = np.array([[0, 1], [3, 2], [10, 10]], np.float32)
-    assert mean_nn_distance(a, b) == pytest.approx(1.5)
-    assert chamfer_distance(a, b) == pytest.approx(1.5 + (1 + 2 + np.hypot(7, 10)) / 3)
+    assert mean_nn_distance(a, b) == pytest.approx(1.5)  # (1 + 2) / 2
+    assert mean_nn_distance(b, a) == pytest.approx((1 + 2 + np.hypot(7, 10)) / 3)  # not symmetric
+
+
+def test_component_names():
+    assert component_names("moons", 2) == ["moon 1", "moon 2"]
+    assert component_names("pinwheel", 5)[-1] == "arm 5"
+
+
+# --- the whole fit ---
+
+def test_fit_toy_holds_the_data_its_codes_and_new_points():
+    fit = fit_toy("ring", n=300, noise=0.1, seed=2, steps=100, beta=0.5)
+    np.testing.assert_array_equal(fit.data.x, make_toy("ring", 300, 0.1, 2).x)
+    assert fit.latents.shape == fit.samples.shape == fit.means.shape == (300, 2)
+    assert all(a.dtype == np.float32 and np.isfinite(a).all() for a in (fit.latents, fit.samples, fit.means))
+    assert fit.training.status == "done" and fit.training.history[-1]["step"] == 100
+    assert fit.loss == fit.training.history[-1]["loss"]
+    # the codes are the encoder's means of the data; the samples are the means plus the learned noise
+    np.testing.assert_array_equal(fit.latents, toy_encode(fit.model, fit.data.x)[0])
+    np.testing.assert_array_equal(fit.means, toy_generate(fit.model, 300, seed=3, noise=False))
+    assert not np.allclose(fit.samples, fit.means)
+    assert fit.generated_distance == pytest.approx(mean_nn_distance(fit.samples, fit.data.x))
+    fresh = make_toy("ring", 300, 0.1, 3).x  # another sample of the same data: the yardstick
+    assert fit.data_distance == pytest.approx(mean_nn_distance(fresh, fit.data.x))
+    assert 0 < fit.data_distance < 0.2
+
+
+def test_fit_toy_is_determined_by_its_seed_and_reports_progress():
+    seen = []
+    a = fit_toy("moons", n=200, seed=4, steps=100, callback=lambda step, total, loss: seen.append((step, total)))
+    b = fit_toy("moons", n=200, seed=4, steps=100)
+    c = fit_toy("moons", n=200, seed=5, steps=100)
+    assert seen == [(50, 100), (100, 100)]
+    for field in ("latents", "samples", "means"):
+        np.testing.assert_array_equal(getattr(a, field), getattr(b, field))
+        assert not np.array_equal(getattr(a, field), getattr(c, field))
+    assert a.training.history == b.training.history and a.generated_distance == b.generated_distance
+    with pytest.raises(ConfigError):
+        fit_toy("spiral")
 
 
 # --- the figures ---

@@ -22,8 +22,8 @@ from ui.figures import (ABOVE_TRACE, PICK_COLOR, add_neighbours, add_pick, score
 from vae_core.model import VAEConfig, build_model
 from vae_core.pipeline import package
 from vae_core.train import TrainConfig, train
-from vae_core.typicality import (SCORE_KINDS, above, default_threshold, least_typical, percentile, score_images,
-                                 verdict)
+from vae_core.typicality import (SCORE_KINDS, above, default_threshold, least_typical, percentile, rank,
+                                 score_images, verdict)
 
 CLASSES = tuple(str(i) for i in range(10))
 
@@ -100,6 +100,11 @@ def test_least_typical_orders_highest_first_with_stable_ties():
     assert least_typical(scores, 3).tolist() == [1, 3, 4]
     assert least_typical(scores, 10).tolist() == [1, 3, 4, 0, 2]  # k beyond N: all of them
     assert least_typical(scores, 0).tolist() == []
+
+
+def test_rank_counts_from_the_least_typical():
+    scores = np.array([5.0, 9.0, 1.0, 9.0, 7.0])
+    assert [rank(scores, i) for i in range(5)] == [4, 1, 5, 1, 3]  # a tie shares the better rank
 
 
 def test_thresholds():

@@ -7,6 +7,8 @@ Figures are plain Plotly objects (no Streamlit), so the app stays thin and this 
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import plotly.graph_objects as go
 
@@ -15,10 +17,32 @@ from vae_core.images import PALETTE, latent_extent
 
 GRID_TRACE = "location"  # name of the invisible trace that makes empty space clickable
 PICK_COLOR = "#D55E00"  # vermillion: stands out against every class colour
+MARGIN = dict(l=10, r=10, t=10, b=10)
 
 
 def class_color(label: int) -> str:
     return PALETTE[label % len(PALETTE)]
+
+
+def square_axes(x_range, y_range, titles: tuple[str, str] | None = None, zero_lines: bool = True) -> dict:
+    """Layout of a square plane (one scale for x and y) over the given ranges, in the scatter's
+    style: ``fig.update_layout(**square_axes(...))``."""
+    style = dict(gridcolor="#f0f0f0", constrain="domain")
+    if zero_lines:
+        style.update(zeroline=True, zerolinecolor="#ddd")
+    xaxis = dict(range=list(x_range), **style)
+    yaxis = dict(range=list(y_range), scaleanchor="x", scaleratio=1, **style)
+    if titles:
+        xaxis["title"], yaxis["title"] = titles
+    return dict(xaxis=xaxis, yaxis=yaxis)
+
+
+def _latent_scatter_layout(fig: go.Figure, extent: float, height: int, **layout) -> None:
+    """A latent scatter's layout: pan and click to select, square, over [-extent, extent]²
+    (the clickable grid covers exactly that, and the ranges stay there)."""
+    fig.update_layout(height=height, margin=MARGIN, dragmode="pan", hovermode="closest", clickmode="event+select",
+                      plot_bgcolor="white", uirevision="keep", **layout,
+                      **square_axes((-extent, extent), (-extent, extent), ("z₁", "z₂")))
 
 
 def scatter_figure(z_mean, labels, classes, extent: float | None = None, grid_points: int = 61,
@@ -51,16 +75,18 @@ def scatter_figure(z_mean, labels, classes, extent: float | None = None, grid_po
             unselected=dict(marker=dict(opacity=0.75)),
             hovertemplate=f"<b>{name}</b><br>test image #%{{customdata}}<br>z = (%{{x:.2f}}, %{{y:.2f}})"
                           "<extra></extra>"))
-    fig.update_layout(
-        height=height, margin=dict(l=10, r=10, t=10, b=10), dragmode="pan", hovermode="closest",
-        clickmode="event+select", plot_bgcolor="white", uirevision="keep",
-        legend=dict(title=dict(text="class (click to hide or show)", side="top"), itemsizing="constant",
-                    orientation="h", yanchor="top", y=-0.12, xanchor="center", x=0.5),
-        # a square plot whose ranges stay at +-extent (the clickable grid covers exactly that)
-        xaxis=dict(title="z₁", range=[-extent, extent], zeroline=True, zerolinecolor="#ddd", gridcolor="#f0f0f0",
-                   constrain="domain"),
-        yaxis=dict(title="z₂", range=[-extent, extent], zeroline=True, zerolinecolor="#ddd", gridcolor="#f0f0f0",
-                   scaleanchor="x", scaleratio=1, constrain="domain"))
+    _latent_scatter_layout(fig, extent, height,
+                           legend=dict(title=dict(text="class (click to hide or show)", side="top"),
+                                       itemsizing="constant", orientation="h", yanchor="top", y=-0.12,
+                                       xanchor="center", x=0.5))
+    return fig
+
+
+def live_scatter_figure(z_mean, labels, classes, max_points: int = 3000) -> go.Figure:
+    """A small scatter of the first ``max_points`` codes that follows a training job: redrawn
+    every epoch (no kept zoom), not for clicking (no grid, no dragging)."""
+    fig = scatter_figure(z_mean[:max_points], labels[:max_points], classes, grid_points=2, height=360)
+    fig.update_layout(dragmode=False, uirevision=None, legend=dict(title=None, font=dict(size=10), y=-0.18))
     return fig
 
 
@@ -98,10 +124,9 @@ def zoom_figure(z_mean, labels, center, sigma=None, height: int = 260) -> go.Fig
     fig = go.Figure(go.Scatter(x=z[near, 0], y=z[near, 1], mode="markers", hoverinfo="skip", showlegend=False,
                                marker=dict(size=7, color=[class_color(int(c)) for c in labels[near]], opacity=0.8)))
     add_pick(fig, center, sigma)
-    fig.update_layout(height=height, margin=dict(l=10, r=10, t=10, b=10), plot_bgcolor="white",
-                      xaxis=dict(range=[center[0] - half, center[0] + half], gridcolor="#f0f0f0", constrain="domain"),
-                      yaxis=dict(range=[center[1] - half, center[1] + half], gridcolor="#f0f0f0", scaleanchor="x",
-                                 scaleratio=1, constrain="domain"))
+    fig.update_layout(height=height, margin=MARGIN, plot_bgcolor="white",
+                      **square_axes((center[0] - half, center[0] + half), (center[1] - half, center[1] + half),
+                                    zero_lines=False))
     return fig
 
 
@@ -172,13 +197,7 @@ def score_scatter_figure(z_mean, scores, label: str, threshold: float | None = N
             marker=dict(symbol="circle-open", size=9, color=ABOVE_COLOR, line=dict(width=1.5, color=ABOVE_COLOR)),
             selected=dict(marker=dict(color="#000000")), unselected=dict(marker=dict(opacity=1.0)),
             hovertemplate="test image #%{customdata}: above the threshold<extra></extra>", showlegend=False))
-    fig.update_layout(
-        height=height, margin=dict(l=10, r=10, t=10, b=10), dragmode="pan", hovermode="closest",
-        clickmode="event+select", plot_bgcolor="white", uirevision="keep",
-        xaxis=dict(title="z₁", range=[-extent, extent], zeroline=True, zerolinecolor="#ddd", gridcolor="#f0f0f0",
-                   constrain="domain"),
-        yaxis=dict(title="z₂", range=[-extent, extent], zeroline=True, zerolinecolor="#ddd", gridcolor="#f0f0f0",
-                   scaleanchor="x", scaleratio=1, constrain="domain"))
+    _latent_scatter_layout(fig, extent, height)
     return fig
 
 
@@ -212,15 +231,45 @@ def score_histogram(scores, label: str, threshold: float | None = None, value: f
 
 # --- Plain 2-D planes: the toy world's data, codes and samples, and random points on a scatter ---
 
+@dataclass(frozen=True)
+class PointGroups:
+    """How a plane colours points: a group per point, and each group's colour and legend name."""
+
+    labels: np.ndarray  # int [N]
+    colors: tuple[str, ...]
+    names: tuple[str, ...]
+
+
+def component_groups(component, names) -> PointGroups:
+    """Points coloured by the component they come from, in the class colours."""
+    return PointGroups(np.asarray(component), tuple(PALETTE), tuple(names))
+
+
+def angle_groups(points, bins: int = 12) -> PointGroups:
+    """Points coloured by their direction from the centre, in ``bins`` bins of a hue wheel (cyclic,
+    like the angle) at even lightness; each bin is named by its range, so the legend is the scale."""
+    p = np.asarray(points)
+    angle = np.arctan2(p[:, 1], p[:, 0])
+    labels = np.floor((angle + np.pi) / (2 * np.pi) * bins).astype(int) % bins
+    colors = []
+    for k in range(bins):
+        h = k / bins * 6
+        x = 1 - abs(h % 2 - 1)
+        r, g, b = [(1, x, 0), (x, 1, 0), (0, 1, x), (0, x, 1), (x, 0, 1), (1, 0, x)][int(h) % 6]
+        colors.append("#%02X%02X%02X" % tuple(int(40 + 175 * c) for c in (r, g, b)))
+    step = 360 // bins
+    names = tuple(f"{-180 + k * step}°…{-180 + (k + 1) * step}°" for k in range(bins))
+    return PointGroups(labels, tuple(colors), names)
+
+
 def plane_figure(extent: float, axes: tuple[str, str] = ("x₁", "x₂"), height: int = 400) -> go.Figure:
     """An empty square view of [-extent, extent]² in the scatter's style."""
     fig = go.Figure()
-    axis = dict(range=[-extent, extent], zeroline=True, zerolinecolor="#ddd", gridcolor="#f0f0f0", constrain="domain")
-    fig.update_layout(height=height, margin=dict(l=10, r=10, t=10, b=10), plot_bgcolor="white", hovermode=False,
-                      dragmode="pan", uirevision="keep",
+    fig.update_layout(height=height, margin=MARGIN, plot_bgcolor="white", hovermode=False, dragmode="pan",
+                      uirevision="keep",
                       legend=dict(orientation="h", yanchor="top", y=-0.14, xanchor="center", x=0.5,
                                   itemsizing="constant"),
-                      xaxis=dict(title=axes[0], **axis), yaxis=dict(title=axes[1], scaleanchor="x", scaleratio=1, **axis))
+                      **square_axes((-extent, extent), (-extent, extent), axes))
     return fig
 
 

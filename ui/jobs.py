@@ -10,11 +10,12 @@ from __future__ import annotations
 import copy
 import dataclasses
 import os
-from abc import ABC, abstractmethod
 import threading
 import time
 import traceback
+from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
+from typing import Literal
 
 import numpy as np
 
@@ -27,11 +28,17 @@ from vae_core.pipeline import load_splits, package
 from vae_core.train import TrainConfig, TrainEvent, train
 
 
+# What a job is doing: the first five while it runs, then how it ended ("stopped" and
+# "diverged" training jobs may still hold a model: see JobState.result).
+JobStatus = Literal["waiting", "downloading", "loading", "training", "evaluating",
+                    "done", "stopped", "diverged", "failed"]
+
+
 @dataclass
 class JobState:
     """What a job is doing; copied out by ``snapshot()``."""
 
-    status: str = "waiting"  # waiting, downloading, loading, training, evaluating, done, stopped, diverged, failed
+    status: JobStatus = "waiting"
     message: str = ""
     fraction: float = 0.0  # 0..1 of the current phase
     last_event: TrainEvent | None = None

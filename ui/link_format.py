@@ -12,14 +12,19 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass, field
-from typing import Mapping
+from typing import Mapping, TypedDict
 
 import numpy as np
 
 MAX_COORDINATE = 1e3  # far beyond any code a model produces, small enough to decode safely
 _MODEL_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
 
-Point = dict  # {"index": int | None, "z": [z1, z2]}, as the pages keep picks
+
+class Point(TypedDict):
+    """A point as the pages keep picks and endpoints."""
+
+    index: int | None  # a test image's index, or None for a location
+    z: list[float]  # [z1, z2]
 
 
 @dataclass

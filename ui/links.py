@@ -9,6 +9,7 @@ from urllib.parse import urlencode
 import streamlit as st
 
 from ui.link_format import parse_view, view_params
+from ui.session_keys import LINK_APPLIED, SELECT_MODEL
 from ui.state import ModelEntry, latent_view, model_state, pretrained_entries
 
 
@@ -19,9 +20,9 @@ def _link_name(entry: ModelEntry) -> str | None:
 
 def apply_link() -> None:
     """On a session's first run, take the view the URL describes."""
-    if st.session_state.get("link_applied"):
+    if st.session_state.get(LINK_APPLIED):
         return
-    st.session_state["link_applied"] = True
+    st.session_state[LINK_APPLIED] = True
     params = {key: st.query_params[key] for key in st.query_params}
     if not params:
         return
@@ -33,7 +34,7 @@ def apply_link() -> None:
     z_means = {_link_name(target): view.z_mean} if view is not None else {}
     linked = parse_view(params, list(entries), z_means)
     if linked.model:
-        st.session_state["select_model"] = target.id
+        st.session_state[SELECT_MODEL] = target.id
     state = model_state(target)
     if linked.pick:
         state["pick"] = linked.pick

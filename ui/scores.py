@@ -1,5 +1,7 @@
-"""The test set's per-image scores and images for a model, lined up with its scatter: from
-the checkpoint when it carries them, else computed once (per model) from the test set on disk."""
+"""What the pages show of how a model scores: its checkpoint's metrics, the test set's
+per-image scores and images lined up with its scatter (from the checkpoint when it carries
+them, else computed once per model from the test set on disk), and how random points fall
+in its latent space."""
 
 from __future__ import annotations
 
@@ -7,7 +9,14 @@ import numpy as np
 import streamlit as st
 
 from ui.state import DATASET_TITLES, LatentView, ModelEntry, test_set
-from vae_core.typicality import SCORE_KINDS, score_images
+from vae_core.compare import LatentSource, space_stats
+from vae_core.typicality import SCORE_KINDS, ScoreKind, score_images
+
+
+def metric(entry: ModelEntry, key: str) -> float | None:
+    """A metric of the model's checkpoint if it is a number: an uploaded checkpoint's metadata may hold anything."""
+    value = entry.ckpt.metrics.get(key)
+    return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
 
 
 def test_images(entry: ModelEntry, view: LatentView) -> np.ndarray | None:
@@ -24,11 +33,11 @@ def test_images(entry: ModelEntry, view: LatentView) -> np.ndarray | None:
 
 
 @st.cache_resource(show_spinner="Scoring every test image (once per model)…", max_entries=16)
-def _computed(_entry: ModelEntry, _images: np.ndarray, entry_id: str, n: int) -> dict[str, np.ndarray]:
+def _computed(_entry: ModelEntry, _images: np.ndarray, entry_id: str, n: int) -> dict[ScoreKind, np.ndarray]:
     return score_images(_entry.ckpt.model, _images)
 
 
-def test_scores(entry: ModelEntry, view: LatentView) -> dict[str, np.ndarray] | None:
+def test_scores(entry: ModelEntry, view: LatentView) -> dict[ScoreKind, np.ndarray] | None:
     """{"neg_elbo", "recon_error"} per test image in the scatter's order, or None (see missing_scores)."""
     latents = entry.ckpt.latents
     if latents is not None and latents.neg_elbo is not None and len(latents.neg_elbo) == len(view.labels):
@@ -46,8 +55,19 @@ def missing_scores(entry: ModelEntry) -> str:
             f"or put the four IDX files in `~/.cache/vae-explorer/{name}/` (or in `$VAE_DATA_DIR`).")
 
 
-def score_label(entry: ModelEntry, kind: str) -> str:
+def score_label(entry: ModelEntry, kind: ScoreKind) -> str:
     """The name of a score for this model (an autoencoder has no ELBO: only its reconstruction)."""
     if kind == "neg_elbo" and not getattr(entry.ckpt.config, "variational", True):
         return "reconstruction error (an autoencoder has no ELBO)"
     return SCORE_KINDS[kind]
+
+
+@st.cache_data(show_spinner="Measuring the latent spaces…", max_entries=16)
+def _space_stats(entry_id: str, _view: LatentView, num_classes: int, source: LatentSource) -> dict[str, float]:
+    return space_stats(_view.z_mean, _view.labels, num_classes, source, seed=0, extent=_view.extent)
+
+
+def latent_space_stats(entry: ModelEntry, view: LatentView, source: LatentSource) -> dict[str, float]:
+    """How 2,000 random points (seed 0) fall in the model's latent space: the share in holes
+    ("holes") and how varied their nearest codes' classes are ("variety"); once per model and source."""
+    return _space_stats(entry.id, view, len(entry.ckpt.classes), source)

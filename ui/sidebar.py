@@ -7,10 +7,11 @@ import streamlit as st
 import vae_core as vc
 from ui.export import latents_csv
 from ui.links import share_link
+from ui.scores import metric
+from ui.session_keys import MODEL_PICKER, UPLOAD_ERROR
 from ui.state import (DATASET_TITLES, ModelEntry, add_user_model, all_entries, current_entry, latent_view,
                       take_notice)
-
-MAX_UPLOAD_MB = 50
+from vae_core.checkpoint import MAX_UPLOAD_MB
 
 
 def _on_upload() -> None:
@@ -24,20 +25,14 @@ def _on_upload() -> None:
             raise vc.CheckpointError(f"{upload.name} has a {ckpt.config.latent_dim}-D latent space; this explorer "
                                      "shows 2-D latent spaces only (train one with --latent-dim 2)")
     except vc.VAEError as e:
-        st.session_state["upload_error"] = str(e)
+        st.session_state[UPLOAD_ERROR] = str(e)
         return
-    st.session_state.pop("upload_error", None)
+    st.session_state.pop(UPLOAD_ERROR, None)
     add_user_model(ckpt, "uploaded", f"{upload.name} (uploaded)")
 
 
-def _number(metrics: dict, key: str) -> float | None:
-    """A metric if it is a number: an uploaded checkpoint's metadata may hold anything."""
-    value = metrics.get(key)
-    return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
-
-
 def model_card(entry: ModelEntry) -> None:
-    ckpt, m = entry.ckpt, entry.ckpt.metrics
+    ckpt = entry.ckpt
     stem = ckpt.dataset if ckpt.dataset in DATASET_TITLES else "model"  # never a name taken from a file
     config = ckpt.config
     layers = "-".join(str(h) for h in config.hidden)
@@ -45,7 +40,7 @@ def model_card(entry: ModelEntry) -> None:
                f"{config.activation} · latent size {config.latent_dim}"
                + ("" if config.variational else " · plain autoencoder (no ELBO)")
                + (f" · {len(ckpt.history)} epochs" if ckpt.history else ""))
-    elbo, nll, knn, k = (_number(m, key) for key in ("neg_elbo", "iwae_nll", "knn_accuracy", "iwae_k"))
+    elbo, nll, knn, k = (metric(entry, key) for key in ("neg_elbo", "iwae_nll", "knn_accuracy", "iwae_k"))
     if elbo is not None and nll is not None:
         knn = f"{100 * knn:.1f} %" if knn is not None else "–"
         st.markdown(f"| −ELBO | −log p(x) | k-NN |\n|:-:|:-:|:-:|\n| {elbo:.1f} | {nll:.1f} | {knn} |",
@@ -76,8 +71,8 @@ def model_sidebar() -> ModelEntry | None:
         if entry is None:
             st.info("No model yet: train one on the Train page or upload a checkpoint.")
         else:
-            st.selectbox("Model", list(entries), key="model_id", format_func=lambda i: entries[i].label)
-            entry = entries[st.session_state["model_id"]]
+            st.selectbox("Model", list(entries), key=MODEL_PICKER, format_func=lambda i: entries[i].label)
+            entry = entries[st.session_state[MODEL_PICKER]]
             model_card(entry)
             share_link(entry)
         with st.expander("Upload a checkpoint"):
@@ -85,6 +80,6 @@ def model_sidebar() -> ModelEntry | None:
                              key="upload", on_change=_on_upload,
                              help=f"Up to {MAX_UPLOAD_MB} MB. Checkpoints are read as plain tensors; nothing in "
                                   "them is ever executed.")
-            if "upload_error" in st.session_state:
-                st.error(st.session_state["upload_error"])
+            if UPLOAD_ERROR in st.session_state:
+                st.error(st.session_state[UPLOAD_ERROR])
     return entry

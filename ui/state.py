@@ -1,16 +1,22 @@
 """Models and choices that live across pages: the pretrained models (loaded once per
-server), the visitor's own models (in that visitor's session only), and picks."""
+server), the visitor's own models (in that visitor's session only), picks, the widget
+values kept across page switches, and the Toy world's model."""
 
 from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal, TypedDict
 
 import numpy as np
 import streamlit as st
 
 import vae_core as vc
+from ui import session_keys as keys
+from ui.link_format import Point
+from vae_core.toy import ToyFit
+from vae_core.typicality import ScoreKind
 
 PRETRAINED_DIR = Path(__file__).resolve().parents[1] / "pretrained"
 DATASET_TITLES = {"mnist": "MNIST", "fashion-mnist": "Fashion-MNIST"}
@@ -18,12 +24,14 @@ DATASET_TITLES = {"mnist": "MNIST", "fashion-mnist": "Fashion-MNIST"}
 # newest models (a few MB each) and says so when it lets the oldest go.
 MAX_USER_MODELS = 6
 
+ModelSource = Literal["pretrained", "trained", "uploaded"]
+
 
 @dataclass(frozen=True)
 class ModelEntry:
     id: str  # "pretrained/<file>" or "session/<uuid>"
     label: str
-    source: str  # "pretrained", "trained" or "uploaded"
+    source: ModelSource
     ckpt: vc.Checkpoint
 
 
@@ -36,6 +44,31 @@ class LatentView:
     labels: np.ndarray
     extent: float
     gaussians: vc.ClassGaussians
+
+    def point(self, index: int) -> Point:
+        """Test image ``index`` as a pick or an endpoint."""
+        return {"index": index, "z": self.z_mean[index].tolist()}
+
+    def sigma(self, index: int) -> np.ndarray:
+        """The encoder's standard deviation for test image ``index``: float32 [latent_dim]."""
+        return np.exp(0.5 * self.z_logvar[index])
+
+    def first_of(self, label: int) -> Point:
+        """The first test image of a class (the first image of all when the class has none)."""
+        members = np.flatnonzero(self.labels == label)
+        return self.point(int(members[0]) if len(members) else 0)
+
+
+class ModelState(TypedDict, total=False):
+    """The choices made with one model, kept across page switches (see model_state)."""
+
+    pick: Point  # Explore: the pinned point
+    endpoints: dict[str, Point]  # Interpolate: "a" and "b"
+    next_endpoint: Literal["a", "b"]  # Interpolate: the one a click on the plane places next
+    generate_class: int  # Generate: the class last asked for
+    class_seed: int  # Generate: a new seed per press of a class button (new images each time)
+    anomaly_pick: int  # Anomalies: the selected test image
+    thresholds: dict[ScoreKind, float]  # Anomalies: the threshold set for each score
 
 
 @st.cache_resource(show_spinner="Loading the pretrained model…")
@@ -75,45 +108,60 @@ def pretrained_autoencoder(dataset: str) -> ModelEntry | None:
     return ModelEntry(f"pretrained/autoencoder/{path.name}", f"{title} autoencoder (pretrained)", "pretrained", loaded)
 
 
+def autoencoder_and_vae(entry: ModelEntry) -> tuple[ModelEntry | None, ModelEntry | None]:
+    """(autoencoder, VAE) to compare: the selected model on its side, a shipped model of its
+    dataset on the other (None where none ships)."""
+    dataset = entry.ckpt.dataset
+    if entry.ckpt.config.variational:
+        return pretrained_autoencoder(dataset), entry
+    return entry, next((e for e in pretrained_entries() if e.ckpt.dataset == dataset), None)
+
+
 def user_models() -> dict[str, ModelEntry]:
-    return st.session_state.setdefault("user_models", {})
+    return st.session_state.setdefault(keys.USER_MODELS, {})
 
 
 def all_entries() -> list[ModelEntry]:
     return pretrained_entries() + list(user_models().values())
 
 
-def add_user_model(ckpt: vc.Checkpoint, source: str, label: str) -> ModelEntry:
+def add_user_model(ckpt: vc.Checkpoint, source: ModelSource, label: str) -> ModelEntry:
     """Keep a visitor's model in their session and select it (from the next run on: the
     picker widget may already exist in this one, and then its value cannot change).
     Beyond MAX_USER_MODELS the oldest is dropped, with a notice (see take_notice)."""
     models = user_models()
     while len(models) >= MAX_USER_MODELS:
         dropped = models.pop(next(iter(models)))
-        st.session_state.get("per_model", {}).pop(dropped.id, None)
-        st.session_state["model_notice"] = (
+        st.session_state.get(keys.PER_MODEL, {}).pop(dropped.id, None)
+        st.session_state[keys.MODEL_NOTICE] = (
             f"{dropped.label} was let go: a session keeps its {MAX_USER_MODELS} newest models. "
             "To keep a model, download it from the sidebar.")
     entry = ModelEntry(f"session/{uuid.uuid4().hex}", label, source, ckpt)
     models[entry.id] = entry
-    st.session_state["select_model"] = entry.id
+    st.session_state[keys.SELECT_MODEL] = entry.id
     return entry
+
+
+def add_trained_model(ckpt: vc.Checkpoint) -> ModelEntry:
+    """A model the Train page made, named "My model N (dataset)" in the order the session trained them."""
+    n = st.session_state[keys.MODELS_TRAINED] = st.session_state.get(keys.MODELS_TRAINED, 0) + 1
+    return add_user_model(ckpt, "trained", f"My model {n} ({DATASET_TITLES.get(ckpt.dataset, ckpt.dataset)})")
 
 
 def take_notice() -> str | None:
     """The notice add_user_model left for this visitor, once."""
-    return st.session_state.pop("model_notice", None)
+    return st.session_state.pop(keys.MODEL_NOTICE, None)
 
 
 def current_entry() -> ModelEntry | None:
     entries = {e.id: e for e in all_entries()}
     if not entries:
         return None
-    if st.session_state.get("select_model") in entries:
-        st.session_state["model_id"] = st.session_state.pop("select_model")
-    if st.session_state.get("model_id") not in entries:
-        st.session_state["model_id"] = next(iter(entries))
-    return entries[st.session_state["model_id"]]
+    if st.session_state.get(keys.SELECT_MODEL) in entries:
+        st.session_state[keys.MODEL_PICKER] = st.session_state.pop(keys.SELECT_MODEL)
+    if st.session_state.get(keys.MODEL_PICKER) not in entries:
+        st.session_state[keys.MODEL_PICKER] = next(iter(entries))
+    return entries[st.session_state[keys.MODEL_PICKER]]
 
 
 def test_set(dataset: str) -> vc.Dataset | None:
@@ -149,14 +197,53 @@ def latent_view(_entry: ModelEntry, entry_id: str) -> LatentView | None:
                       vc.fit_class_gaussians(z_mean, labels, len(ckpt.classes)))
 
 
-def model_state(entry: ModelEntry) -> dict:
-    """Per-model choices (picks, endpoints) that survive page switches."""
-    return st.session_state.setdefault("per_model", {}).setdefault(entry.id, {})
+def model_state(entry: ModelEntry) -> ModelState:
+    """The choices made with a model (picks, endpoints, ...), kept across page switches."""
+    return st.session_state.setdefault(keys.PER_MODEL, {}).setdefault(entry.id, {})
 
 
-def keep_widget_state(*keys: str) -> None:
-    """Streamlit forgets a widget's value when its page is not shown; re-storing the
-    values at the top of every run keeps them across page switches."""
-    for key in keys:
+def interpolation_endpoints(entry: ModelEntry, view: LatentView) -> dict[str, Point]:
+    """The model's interpolation endpoints (kept in its state): a shared link's, and where it set
+    none a useful start, a "1" turning into a "7" (or the first class into the second)."""
+    state = model_state(entry)
+    ends = state.setdefault("endpoints", {})
+    if len(ends) < 2:
+        a, b = (1, 7) if len(entry.ckpt.classes) > 7 else (0, 1)
+        ends.setdefault("a", view.first_of(a))
+        ends.setdefault("b", view.first_of(b))
+        state["next_endpoint"] = "a"
+    return ends
+
+
+def keep_across_pages(*widget_keys: str, **defaults) -> None:
+    """Keep these widgets' values when their page is not shown; a page calls this at its top.
+
+    ``defaults`` (widget key = value) are kept too, and set once, so their widgets need no
+    default of their own. The keys are remembered in the session, and app.py re-stores them
+    at the top of every run (see restore_kept_widgets).
+    """
+    for key, value in defaults.items():
+        st.session_state.setdefault(key, value)
+    st.session_state.setdefault(keys.KEPT_WIDGETS, set()).update(widget_keys, defaults)
+
+
+def restore_kept_widgets() -> None:
+    """Streamlit forgets a widget's value when its page is not shown (a page's script runs
+    only while it is shown); re-storing the kept values at the top of every run keeps them."""
+    for key in st.session_state.get(keys.KEPT_WIDGETS, ()):
         if key in st.session_state:
             st.session_state[key] = st.session_state[key]
+
+
+ToySettings = tuple[str, int, float, int, int, float]  # fit_toy's (dataset, n, noise, seed, steps, beta)
+
+
+def keep_toy_fit(settings: ToySettings, fit: ToyFit) -> None:
+    """Keep the session's toy model (one at a time) with the settings it was trained on."""
+    st.session_state[keys.TOY_FIT] = (settings, fit)
+
+
+def toy_fit(settings: ToySettings) -> ToyFit | None:
+    """The session's toy model if it was trained on ``settings``, else None."""
+    kept = st.session_state.get(keys.TOY_FIT)
+    return kept[1] if kept is not None and kept[0] == settings else None

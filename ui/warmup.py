@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import streamlit as st
 
+from ui.session_keys import PLOTLY_WARMED_UP
+
 
 def start_plotly_download():
     """Once per session: an empty, invisible chart now; returns a placeholder to clear later (or None)."""
-    if st.session_state.get("plotly_warmed_up"):
+    if st.session_state.get(PLOTLY_WARMED_UP):
         return None
-    st.session_state["plotly_warmed_up"] = True
+    st.session_state[PLOTLY_WARMED_UP] = True
     placeholder = st.sidebar.empty()
     placeholder.plotly_chart({"data": [{"type": "scatter", "x": [], "y": []}],
                               "layout": {"height": 10, "margin": {"l": 0, "r": 0, "t": 0, "b": 0},

@@ -2,25 +2,38 @@
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import plotly.graph_objects as go
 import streamlit as st
 import torch
 
 import vae_core as vc
-from ui.state import LatentView, ModelEntry
+from ui.export import data_uri
 from ui.figures import PALETTE, scatter_figure
 from ui.latent_plane import PlaneModel, plane_model
-from ui.export import data_uri
+from ui.session_keys import CURRENT_ENTRY
+from ui.state import LatentView, ModelEntry, latent_view
+
 
 def require_model() -> ModelEntry:
     """The selected model, or a friendly stop when there is none."""
     ensure_shell()
-    entry = st.session_state.get("current_entry")
+    entry = st.session_state.get(CURRENT_ENTRY)
     if entry is None:
         st.info("There is no model yet. Train one on the **Train** page or upload a checkpoint in the sidebar.")
         st.stop()
     return entry
+
+
+def require_view(entry: ModelEntry, warning: str) -> LatentView:
+    """The model's test-set codes, or ``warning`` and a stop when it has none (and the test set is not on disk)."""
+    view = latent_view(entry, entry.id)
+    if view is None:
+        st.warning(warning)
+        st.stop()
+    return view
 
 
 @st.cache_resource(show_spinner=False, max_entries=32)
@@ -37,6 +50,16 @@ def plane_model_of(entry: ModelEntry, view: LatentView, extent: float | None = N
     """A picker model on the live latent plane: its decoder and test-set codes, served once."""
     return plane_model(entry.ckpt.model, entry.id, entry.ckpt.classes, PALETTE, extent or view.extent, view.z_mean,
                        view.labels, view.z_logvar)
+
+
+def plane_points(points, labels) -> dict:
+    """Points [N, 2] and their groups as a latent plane takes them (flat coordinates, to 4 decimals)."""
+    return {"z": np.asarray(points, np.float32).ravel().round(4).tolist(), "labels": np.asarray(labels).tolist()}
+
+
+def reseed(key: str) -> None:
+    """A "new ..." button's callback: the seed widget ``key`` moves on to the next seed."""
+    st.session_state[key] = st.session_state.get(key, 0) + 1
 
 
 def selected_points(key: str) -> list[dict]:
@@ -56,6 +79,11 @@ PIXELATED_CSS = ("<style>[data-testid='stImage'] img { image-rendering: pixelate
                  "[data-testid='stImageContainer'] { max-width: 100%; }</style>")
 
 
+def image_grid(images, cols: int) -> np.ndarray:
+    """Images [N, H, W] in rows of ``cols``, apart by thin dark gaps: one picture."""
+    return vc.tile(images, cols=cols, pad=2, pad_value=40)
+
+
 def pixel_image(container, image, caption: str, scale: int = 6) -> None:
     """A digit or a grid of digits, crisp at ``scale`` times its size and sent inline.
 
@@ -70,9 +98,24 @@ def png_download(container, images, file_name: str, label: str = "Download (PNG)
                  key: str | None = None) -> None:
     """A button that saves ``images`` (one image, or several side by side) as a PNG, made on click."""
     images = np.asarray(images)
-    picture = vc.tile(images, cols=len(images), pad=2, pad_value=40) if images.ndim == 3 else images
+    picture = image_grid(images, len(images)) if images.ndim == 3 else images
     container.download_button(label, lambda: vc.png_bytes(picture, scale=scale), file_name=file_name,
                               mime="image/png", on_click="ignore", icon=":material/download:", key=key)
+
+
+def plain_markdown(text: str) -> str:
+    """Text that markdown shows as itself (an uploaded file's name becomes part of a model's label)."""
+    return re.sub(r"([\\`*_{}\[\]()#+\-.!|<>~$:])", r"\\\1", text)
+
+
+def canvas_png(result) -> bytes | None:
+    """A drawable canvas's drawing as PNG bytes, or None while it is empty."""
+    if not (result.json_data or {}).get("objects"):
+        return None
+    try:
+        return result.image_bytes
+    except ValueError:  # a malformed data URL from the browser: treat as no drawing
+        return None
 
 
 def ensure_shell() -> None:

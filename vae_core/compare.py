@@ -9,16 +9,19 @@ inside the clusters, and no distribution to draw new points from.
 
 from __future__ import annotations
 
+from typing import Literal, get_args
+
 import numpy as np
 import torch
 
 from .errors import ConfigError
 from .inference import sample_prior
 
-SOURCES = ("prior", "uniform")
+LatentSource = Literal["prior", "uniform"]
+SOURCES: tuple[LatentSource, ...] = get_args(LatentSource)
 
 
-def random_latents(n: int, latent_dim: int = 2, seed: int = 0, source: str = "prior",
+def random_latents(n: int, latent_dim: int = 2, seed: int = 0, source: LatentSource = "prior",
                    extent: float = 3.0) -> np.ndarray:
     """n latent points, float32 [n, latent_dim]: from N(0, I) ("prior"), or uniform over the
     square [-extent, extent]^d ("uniform"). With the same seed, "uniform" points for two
@@ -74,7 +77,7 @@ def class_variety(points, codes, labels, num_classes: int) -> float:
     return float(np.exp(-(share * np.log(share)).sum()))
 
 
-def space_stats(codes, labels, num_classes: int, source: str = "prior", seed: int = 0, extent: float = 3.0,
+def space_stats(codes, labels, num_classes: int, source: LatentSource = "prior", seed: int = 0, extent: float = 3.0,
                 n: int = 2000) -> dict[str, float]:
     """For ``n`` random points drawn as ``random_latents`` does: the share that lands in holes
     ("holes", 0..1) and how varied their nearest codes' classes are ("variety", 1..num_classes)."""

@@ -1,5 +1,6 @@
 """A toy world where the data and the latent space are both 2-D: three generated datasets,
-a small VAE with a Gaussian likelihood, and a training loop that runs in seconds.
+a small VAE with a Gaussian likelihood, a training loop that runs in seconds, and
+``fit_toy``, which does it all (data, training, new points and how near the data they land).
 
 It makes the VAE's two maps visible at once: the encoder sends each data point to a
 region of the latent plane that is pulled towards N(0, I), and the decoder sends every
@@ -13,11 +14,13 @@ import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Literal
 
 import numpy as np
 import torch
 from torch import nn
 
+from .compare import nearest_distances
 from .errors import ConfigError
 from .model import kl_divergence, reparameterize
 
@@ -67,6 +70,11 @@ def make_toy(name: str, n: int = 2000, noise: float = 0.1, seed: int = 0) -> Toy
     return ToyData(x.astype(np.float32), comp.astype(np.int64), k)
 
 
+def component_names(name: str, components: int) -> list[str]:
+    """What each component of a dataset is called, in order: "moon 1", "moon 2", ..."""
+    return [f"{COMPONENT_NAMES[name]} {i + 1}" for i in range(components)]
+
+
 class ToyVAE(nn.Module):
     """Encoder 2-64-64-(mu, logvar), decoder 2-64-64-2 (the mean of a Gaussian p(x|z)),
     and one learned log-variance per data dimension (the noise around the decoded mean)."""
@@ -110,7 +118,7 @@ def toy_loss(model: ToyVAE, x: torch.Tensor, beta: float = 1.0,
 @dataclass
 class ToyResult:
     history: list[dict]  # {"step", "loss", "recon", "kl"} every ``report_every`` steps
-    status: str  # "done" or "stopped"
+    status: Literal["done", "stopped"]
     seconds: float
 
 
@@ -184,13 +192,43 @@ def toy_generate(model: ToyVAE, n: int, seed: int = 0, noise: bool = False) -> n
     return mean.numpy()
 
 
-def chamfer_distance(a, b) -> float:
-    """Mean nearest-neighbour distance both ways: small only when ``a`` lands near ``b`` (precision)
-    and covers all of it (recall)."""
-    return mean_nn_distance(a, b) + mean_nn_distance(b, a)
-
-
 def mean_nn_distance(a, b) -> float:
     """Mean over the points of ``a`` of the distance to their nearest point of ``b``."""
-    a, b = torch.as_tensor(np.asarray(a, np.float32)), torch.as_tensor(np.asarray(b, np.float32))
-    return float(torch.cat([torch.cdist(chunk, b).min(1).values for chunk in a.split(2048)]).mean())
+    return float(nearest_distances(a, b).mean())
+
+
+@dataclass(frozen=True)
+class ToyFit:
+    """A toy VAE fitted to a dataset, with what it makes of it (see fit_toy)."""
+
+    data: ToyData
+    model: ToyVAE
+    training: ToyResult
+    latents: np.ndarray  # mu(x) of every data point, float32 [n, 2]
+    samples: np.ndarray  # n new points x ~ p(x | z), z ~ N(0, I): float32 [n, 2]
+    means: np.ndarray  # the decoder's means of the same z (no noise): float32 [n, 2]
+    generated_distance: float  # mean distance from a new point to its nearest data point
+    data_distance: float  # the same for a fresh sample of the dataset: what a perfect model would score
+
+    @property
+    def loss(self) -> float:
+        """The final training loss, nats per point."""
+        return self.training.history[-1]["loss"]
+
+
+def fit_toy(dataset: str, n: int = 2000, noise: float = 0.1, seed: int = 0, steps: int = 1000, beta: float = 1.0,
+            callback: ToyCallback | None = None) -> ToyFit:
+    """Make ``n`` points of ``dataset`` (``make_toy``), train a fresh ToyVAE on them
+    (``train_toy``: ``steps``, ``beta``, ``callback``), and generate as many new points.
+
+    Everything follows from ``seed``: the data and the initial weights use it, the new points
+    and the fresh sample of data they are measured against use ``seed + 1``.
+    """
+    data = make_toy(dataset, n, noise, seed)
+    model = build_toy_model(seed)
+    training = train_toy(model, data.x, steps=steps, beta=beta, seed=seed, callback=callback)
+    samples = toy_generate(model, n, seed=seed + 1, noise=True)
+    return ToyFit(data, model, training, latents=toy_encode(model, data.x)[0], samples=samples,
+                  means=toy_generate(model, n, seed=seed + 1, noise=False),
+                  generated_distance=mean_nn_distance(samples, data.x),
+                  data_distance=mean_nn_distance(make_toy(dataset, n, noise, seed + 1).x, data.x))

@@ -1,0 +1,31 @@
+"""The app's own session-state keys, in one place, each with what it holds. Widgets' keys are
+named at their widget (and kept across pages with ui.state.keep_across_pages).
+
+Imports nothing, so every module can use it (ui/warmup.py runs before torch is imported).
+"""
+
+from typing import Final
+
+# Models and choices (ui/state.py, ui/links.py, app.py)
+USER_MODELS: Final = "user_models"  # {ModelEntry.id: ModelEntry}: the visitor's own models, oldest first
+PER_MODEL: Final = "per_model"  # {ModelEntry.id: ModelState}: the choices made with each model
+SELECT_MODEL: Final = "select_model"  # a ModelEntry.id for the picker to select on the next run
+MODEL_PICKER: Final = "model_id"  # the picker widget's key: the app also sets it (see current_entry)
+MODEL_NOTICE: Final = "model_notice"  # a sentence for the visitor, shown once (a model let go)
+CURRENT_ENTRY: Final = "current_entry"  # the ModelEntry this run shows, or None
+KEPT_WIDGETS: Final = "kept_widgets"  # set of widget keys re-stored on every run (see keep_across_pages)
+LINK_APPLIED: Final = "link_applied"  # True once the URL's view was taken (a session's first run)
+PLOTLY_WARMED_UP: Final = "plotly_warmed_up"  # True once the browser was sent an empty chart
+UPLOAD_ERROR: Final = "upload_error"  # why the last uploaded checkpoint was refused
+
+# The Train page
+TRAIN_JOB: Final = "train_job"  # the session's TrainingJob (ui/jobs.py)
+TRAIN_ERROR: Final = "train_error"  # why the training settings were refused
+TRAIN_ADDED: Final = "train_added"  # True once the finished job's model joined the picker
+MODELS_TRAINED: Final = "models_trained"  # how many models the session trained ("My model N")
+DOWNLOAD_JOB: Final = "download_job"  # the session's DownloadJob
+DOWNLOAD_ANNOUNCED: Final = "download_announced"  # True once a finished download reran the page
+
+# The Toy world page
+TOY_TRAIN_REQUESTED: Final = "toy_train_requested"  # True from the Train button's click to the next run
+TOY_FIT: Final = "toy_fit"  # (settings, ToyFit): the session's toy model and what it was trained on
