@@ -2,39 +2,12 @@
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
-
 import numpy as np
 import pytest
 import torch
-from hypothesis import settings
 
+from helpers.data import MNIST_DIR, synthetic_digits
 from vae_core.model import VAEConfig, build_model
-
-SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
-MNIST_DIR = SHARED_DATA / "mnist"
-FASHION_DIR = SHARED_DATA / "fashion-mnist"
-
-# The fuzz tests (IDX reader, checkpoint loader, image preparation) each feed thousands of
-# generated inputs: decorate them with ``@FUZZ``. VAE_FUZZ_PROFILE=fuzz-quick runs 200 each.
-settings.register_profile("fuzz", max_examples=2000, deadline=None)
-settings.register_profile("fuzz-quick", max_examples=200, deadline=None)
-FUZZ = settings.get_profile(os.environ.get("VAE_FUZZ_PROFILE", "fuzz"))
-
-
-def synthetic_digits(n: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
-    """Ten classes of simple strokes (a bar at one of ten angles) with jitter: uint8 [n, 28, 28]."""
-    rng = np.random.default_rng(seed)
-    labels = rng.integers(0, 10, n)
-    yy, xx = np.mgrid[0:28, 0:28] - 13.5
-    angles = labels * np.pi / 10 + rng.normal(0, 0.05, n)
-    shift = rng.normal(0, 1.0, (n, 2))
-    dist = np.abs((xx[None] - shift[:, 0, None, None]) * np.sin(angles)[:, None, None]
-                  - (yy[None] - shift[:, 1, None, None]) * np.cos(angles)[:, None, None])
-    length = np.hypot(xx[None] - shift[:, 0, None, None], yy[None] - shift[:, 1, None, None])
-    images = np.clip(1.6 - dist, 0, 1) * (length < 10)
-    return np.uint8(images * 255), labels.astype(np.int64)
 
 
 @pytest.fixture(scope="session")

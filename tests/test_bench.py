@@ -12,7 +12,7 @@ import torch
 
 import vae_core as vc
 from bench import app, browser, concurrency, report, run, training
-from conftest import synthetic_digits
+from helpers.data import synthetic_digits
 
 
 def test_rows_compare_with_their_goal_and_render_as_tables(tmp_path):

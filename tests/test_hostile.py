@@ -46,9 +46,8 @@ from vae_core.errors import DataError
 from vae_core.model import VAE, VAEConfig, build_model
 from ui.state import MAX_USER_MODELS
 
-from conftest import FUZZ, MNIST_DIR
+from helpers.data import FUZZ, MNIST_DIR, ROOT
 
-ROOT = Path(__file__).resolve().parents[1]
 train_mod = importlib.import_module("vae_core.train")  # the module (vae_core.train is also the function)
 has_mnist = (MNIST_DIR / "train-images-idx3-ubyte.gz").exists()
 needs_mnist = pytest.mark.skipif(not has_mnist, reason=f"training needs the MNIST files in {MNIST_DIR}")

@@ -6,19 +6,17 @@ from __future__ import annotations
 import io
 import json
 import struct
-from pathlib import Path
 
 import numpy as np
 import pytest
 from PIL import Image, ImageDraw
 
 import vae_core as vc
+from helpers.data import ROOT
 from vae_core.checkpoint import Checkpoint, Latents, checkpoint_bytes, load_checkpoint
 from vae_core.data import Dataset
 from vae_core.errors import CheckpointError, ImageError
 from vae_core.evaluate import image_scores
-from ui.figures import (ABOVE_TRACE, PICK_COLOR, add_neighbours, add_pick, score_histogram,
-                              score_scatter_figure)
 from vae_core.model import VAEConfig, build_model
 from vae_core.pipeline import package
 from vae_core.train import TrainConfig, train
@@ -191,7 +189,7 @@ def test_scores_round_trip_and_old_files_load_without_them():
 
 def test_the_shipped_pretrained_files_still_load():
     for path in ("pretrained/mnist.safetensors", "pretrained/fashion-mnist.safetensors"):
-        latents = load_checkpoint(Path(__file__).resolve().parents[1] / path).latents
+        latents = load_checkpoint(ROOT / path).latents
         assert latents is not None and len(latents.labels) == 10_000
 
 
@@ -236,48 +234,6 @@ def test_package_stores_the_test_scores(tiny_model, digits):
     assert np.array_equal(ckpt.latents.recon_error, expected["recon_error"])
     back = load_checkpoint(checkpoint_bytes(ckpt)).latents
     assert np.array_equal(back.neg_elbo, expected["neg_elbo"])
-
-
-# --- figures --------------------------------------------------------------------------------------
-
-def test_score_scatter_colours_by_score_and_rings_points_above_the_threshold():
-    rng = np.random.default_rng(0)
-    z, s = rng.normal(size=(300, 2)).astype(np.float32), rng.gamma(5, 20, 300)
-    fig = score_scatter_figure(z, s, "negative ELBO", threshold=150.0)
-    points, ringed = fig.data
-    assert sorted(points.customdata.tolist()) == list(range(300))
-    assert np.allclose(points.marker.color, s[points.customdata].round(2))
-    assert list(points.marker.color) == sorted(points.marker.color)  # the least typical drawn last, on top
-    assert np.allclose(points.x, z[points.customdata, 0], atol=1e-4)
-    assert ringed.name == ABOVE_TRACE and sorted(ringed.customdata.tolist()) == above(s, 150.0).tolist()
-    assert points.marker.cmin == pytest.approx(np.percentile(s, 1))
-    assert points.marker.cmax == pytest.approx(np.percentile(s, 99))
-    assert len(score_scatter_figure(z, s, "x").data) == 1  # no threshold, no rings
-
-
-def test_score_histogram_splits_at_the_threshold_and_marks_a_value():
-    s = np.random.default_rng(1).gamma(5, 20, 500)
-    fig = score_histogram(s, "negative ELBO", threshold=150.0, value=900.0)
-    below, over = fig.data
-    assert len(below.x) + len(over.x) == 500 and (np.asarray(over.x) > 150).all()
-    lines = [shape.x0 for shape in fig.layout.shapes]
-    assert 150.0 in lines and 900.0 in lines
-    assert fig.layout.xaxis.range[1] > 900.0  # the mark is in view, however far out
-    assert [a.text for a in fig.layout.annotations] == ["threshold", "your digit"]
-    assert len(score_histogram(s, "x").data) == 1 and not score_histogram(s, "x").layout.shapes
-
-
-def test_pick_ring_and_neighbour_crosses():
-    fig = add_neighbours(add_pick(score_scatter_figure(np.zeros((3, 2)), np.ones(3), "x"), [1.0, 2.0],
-                                  [0.1, 0.2], label="your digit"), np.array([[0.0, 1.0], [2.0, 3.0]]))
-    ring = next(t for t in fig.data if t.name == "your digit")
-    assert (ring.x[0], ring.y[0]) == (1.0, 2.0) and ring.marker.color == PICK_COLOR
-    assert ring.type == "scatter"  # SVG by default (close-ups)
-    crosses = fig.data[-1]
-    assert list(crosses.x) == [0.0, 2.0] and list(crosses.y) == [1.0, 3.0]
-    # On a WebGL scatter the marks are WebGL too, drawn after (over) the points.
-    fig = add_pick(score_scatter_figure(np.zeros((3, 2)), np.ones(3), "x"), [1.0, 2.0], [0.1, 0.2], gl=True)
-    assert [t.type for t in fig.data] == ["scattergl"] * 4 and fig.data[-1].name == "picked"
 
 
 def test_a_header_length_starting_like_a_pickle_still_loads():

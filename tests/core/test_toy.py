@@ -7,7 +7,6 @@ import torch
 
 from vae_core.compare import nearest_distances
 from vae_core.errors import ConfigError
-from ui.figures import add_points, plane_figure
 from vae_core.toy import (TOY_DATASETS, build_toy_model, component_names, fit_toy, make_toy, mean_nn_distance,
                           toy_encode, toy_generate, toy_loss, train_toy)
 
@@ -198,15 +197,3 @@ def test_fit_toy_is_determined_by_its_seed_and_reports_progress():
     assert a.training.history == b.training.history and a.generated_distance == b.generated_distance
     with pytest.raises(ConfigError):
         fit_toy("spiral")
-
-
-# --- the figures ---
-
-def test_plane_figures_for_the_toy_world():
-    data = make_toy("pinwheel", 100, 0.1, 0)
-    fig = add_points(plane_figure(3.0), data.x, groups=data.component, names=[f"arm {i + 1}" for i in range(5)])
-    assert [t.name for t in fig.data] == [f"arm {i + 1}" for i in range(5)]
-    assert sum(len(t.x) for t in fig.data) == 100 and list(fig.layout.xaxis.range) == [-3, 3]
-    fig = add_points(plane_figure(2.0, axes=("z₁", "z₂")), data.x, name="codes", color="#123456")
-    assert fig.data[0].name == "codes" and fig.data[0].marker.color == "#123456"
-    assert fig.layout.yaxis.title.text == "z₂"

@@ -11,17 +11,12 @@ import numpy as np
 import pytest
 
 import vae_core as vc
-from test_browser import (CHROMIUM, CHROMIUM_FLAGS, MNIST_DIR, ROOT, SENT_FRAMES, SHOTS, goto, isolated_point, page,  # noqa: F401
-                          playwright_api, plane_position, running_app, server, shoot, wait_for_model, wait_for_scatter,
-                          wait_idle)
+from helpers.browser import SENT_FRAMES, goto, isolated_point, plane_position, running_app, shoot, wait_for_model, wait_for_scatter, wait_idle
+from helpers.data import ROOT
 from ui.latent_plane.assets import publish
 from vae_core.decoder_export import export_decoder
 from vae_core.model import VAEConfig, build_model
 
-pytestmark = [
-    pytest.mark.skipif(not __import__("pathlib").Path(CHROMIUM).exists(), reason=f"{CHROMIUM} not found"),
-    pytest.mark.skipif(not (MNIST_DIR / "t10k-images-idx3-ubyte.gz").exists(), reason=f"no MNIST in {MNIST_DIR}"),
-]
 
 SHIPPED = vc.load_checkpoint(ROOT / "pretrained" / "mnist.safetensors")
 

@@ -18,7 +18,7 @@ from PIL import Image, ImageDraw, ImageFile
 from vae_core.errors import ImageError
 from vae_core.images import DIGIT_BOX, MAX_PIXELS, gif_bytes, png_bytes, prepare_image, tile, upscale
 
-from conftest import FUZZ
+from helpers.data import FUZZ
 
 
 # --- helpers ------------------------------------------------------------------------------------

@@ -1,15 +1,14 @@
 """The shipped models load with the current code and still score what the model card says."""
 
 import re
-from pathlib import Path
 
 import numpy as np
 import pytest
 
 import vae_core as vc
-from conftest import FASHION_DIR, MNIST_DIR
+from helpers.data import FASHION_DIR, MNIST_DIR, ROOT
 
-PRETRAINED = Path(__file__).resolve().parents[1] / "pretrained"
+PRETRAINED = ROOT / "pretrained"
 SHIPPED = {"mnist": MNIST_DIR, "fashion-mnist": FASHION_DIR}
 
 

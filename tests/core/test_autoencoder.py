@@ -4,7 +4,6 @@ the latent-space comparison in vae_core.compare."""
 
 import json
 import struct
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -17,9 +16,8 @@ from vae_core.compare import class_variety, hole_threshold, in_holes, random_lat
 from vae_core.evaluate import image_scores, iwae_nll, negative_elbo
 from vae_core.model import LOGVAR_MIN, count_parameters, to_input
 
-from conftest import MNIST_DIR
+from helpers.data import MNIST_DIR, ROOT
 
-ROOT = Path(__file__).resolve().parents[1]
 AE_DIR = ROOT / "pretrained" / "autoencoder"
 
 

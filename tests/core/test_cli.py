@@ -3,7 +3,6 @@ import json
 import os
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 from PIL import Image
@@ -12,9 +11,8 @@ from vae_core.checkpoint import load_checkpoint
 from vae_core.cli import DownloadProgress, ProgressPrinter, main
 from vae_core.train import TrainEvent
 
-from conftest import MNIST_DIR
+from helpers.data import MNIST_DIR, ROOT
 
-ROOT = Path(__file__).resolve().parents[1]
 needs_mnist = pytest.mark.skipif(not (MNIST_DIR / "train-images-idx3-ubyte.gz").exists(),
                                  reason=f"MNIST files not found in {MNIST_DIR}")
 

@@ -1,11 +1,9 @@
-import csv
-import io
+"""The share-link format (ui/link_format.py): views to query parameters and back, never raising."""
 
 import numpy as np
 import pytest
 from hypothesis import given, strategies as st
 
-from ui.export import latents_csv
 from ui.link_format import format_point, parse_point, parse_view, view_params
 
 Z = np.array([[0.5, -1.25], [2.0, 3.0], [-0.125, 0.0]], np.float32)
@@ -56,11 +54,3 @@ def test_any_text_parses_to_a_valid_point_or_none(text):
     if point is not None:
         assert len(point["z"]) == 2 and all(np.isfinite(point["z"]))
         assert point["index"] is None or 0 <= point["index"] < len(Z)
-
-
-def test_latents_csv_has_one_row_per_image_with_class_names():
-    rows = list(csv.reader(io.StringIO(latents_csv(Z, np.log(np.full_like(Z, 0.25)), np.array([2, 0, 1]),
-                                                       ["zero", "one", "two"]).decode())))
-    assert rows[0] == ["index", "label", "class", "z1", "z2", "sigma1", "sigma2"]
-    assert rows[1] == ["0", "2", "two", "0.5", "-1.25", "0.5", "0.5"]
-    assert len(rows) == 4 and rows[3][:3] == ["2", "1", "one"]

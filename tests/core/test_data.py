@@ -36,8 +36,8 @@ from vae_core.data import (
     parse_idx,
 )
 from vae_core.errors import DataError, VAEError
+from helpers.data import SHARED_DATA
 
-SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 MNIST_DIR = SHARED_DATA / "mnist"
 FASHION_DIR = SHARED_DATA / "fashion-mnist"
 

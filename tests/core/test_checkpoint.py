@@ -26,7 +26,7 @@ from vae_core.checkpoint import FORMAT, Checkpoint, Latents, checkpoint_bytes, l
 from vae_core.errors import CheckpointError
 from vae_core.model import VAEConfig, build_model
 
-from conftest import FUZZ
+from helpers.data import FUZZ, ROOT
 
 CLASSES = tuple(str(i) for i in range(10))
 
@@ -551,7 +551,7 @@ def test_a_file_too_large_is_refused_without_reading_it(tmp_path, monkeypatch):
 
 
 def test_the_upload_cap_is_the_one_streamlit_enforces():
-    config = tomllib.loads((Path(__file__).resolve().parents[1] / ".streamlit" / "config.toml").read_text())
+    config = tomllib.loads((ROOT / ".streamlit" / "config.toml").read_text())
     assert config["server"]["maxUploadSize"] == ckpt_mod.MAX_UPLOAD_MB  # MB, as Streamlit counts them
     assert ckpt_mod.MAX_BYTES >= ckpt_mod.MAX_UPLOAD_MB * 2**20  # an uploaded checkpoint is never refused as too large
 

@@ -14,8 +14,9 @@ import ui.state
 import vae_core as vc
 from vae_core.checkpoint import checkpoint_bytes
 
-from hostile_images import CASES, PLAIN
-from test_app import ROOT, app, has_mnist, images, open_page  # noqa: F401  (app is a fixture)
+from helpers.hostile_images import CASES, PLAIN
+from helpers.apptest import images, open_page
+from helpers.data import ROOT, has_mnist
 
 needs_mnist = pytest.mark.skipif(not has_mnist, reason="the test images and scores need the MNIST test set")
 

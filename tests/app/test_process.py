@@ -4,11 +4,11 @@ process-wide state (glibc's malloc, the garbage collector) that tests must not l
 import subprocess
 import sys
 import textwrap
-from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
+from helpers.data import ROOT
+
 
 # 100 blocks of 2 MB, each followed by a small block that stays (as a long-lived object
 # would), then all the big ones freed: how much memory does the process keep?

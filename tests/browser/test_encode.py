@@ -6,16 +6,10 @@ from __future__ import annotations
 
 import re
 
-import pytest
 from PIL import Image, ImageDraw
 
-from test_browser import CHROMIUM, MNIST_DIR, images, page, server, shoot, wait_idle  # noqa: F401  (fixtures)
+from helpers.browser import images, shoot, wait_idle
 
-pytestmark = [
-    pytest.mark.skipif(not __import__("pathlib").Path(CHROMIUM).exists(), reason=f"{CHROMIUM} not found"),
-    pytest.mark.skipif(not (MNIST_DIR / "t10k-images-idx3-ubyte.gz").exists(),
-                       reason=f"the nearest-digit pictures and scores need the MNIST test set in {MNIST_DIR}"),
-]
 
 
 def goto(page, name: str, heading: str) -> None:

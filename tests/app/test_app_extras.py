@@ -3,7 +3,6 @@ class names (not digit indices) on every page when the Fashion-MNIST model is se
 
 import base64
 import json
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -12,10 +11,9 @@ from streamlit.testing.v1 import AppTest
 import vae_core as vc
 from vae_core.compare import random_latents
 from vae_core.toy import make_toy
-from conftest import FASHION_DIR, MNIST_DIR, SHARED_DATA
-from test_app import images, image_urls, open_page, planes, train_briefly
+from helpers.data import FASHION_DIR, MNIST_DIR, ROOT, SHARED_DATA
+from helpers.apptest import images, image_urls, open_page, planes, train_briefly
 
-ROOT = Path(__file__).resolve().parents[1]
 MNIST_ID, FASHION_ID = "pretrained/mnist.safetensors", "pretrained/fashion-mnist.safetensors"
 FASHION_NAMES = list(vc.DATASETS["fashion-mnist"].classes)
 has_mnist = (MNIST_DIR / "t10k-images-idx3-ubyte.gz").exists()

@@ -2,9 +2,12 @@ import numpy as np
 import plotly.graph_objects as go
 import pytest
 
-from ui.figures import (GRID_TRACE, PALETTE, add_pick, angle_groups, component_groups, ellipse_points,
-                        history_figure, latent_extent, live_scatter_figure, pick_from_points, scatter_figure,
-                        square_axes, zoom_figure)
+from ui.figures import (ABOVE_TRACE, GRID_TRACE, PALETTE, PICK_COLOR, add_neighbours, add_pick, add_points,
+                        angle_groups, component_groups, ellipse_points, history_figure, latent_extent,
+                        live_scatter_figure, pick_from_points, plane_figure, scatter_figure, score_histogram,
+                        score_scatter_figure, square_axes, zoom_figure)
+from vae_core.toy import make_toy
+from vae_core.typicality import above
 
 
 @pytest.fixture
@@ -92,3 +95,57 @@ def test_history_figure_plots_train_and_test_curves():
     fig = history_figure(history)
     assert [t.name for t in fig.data] == ["train", "test"] and list(fig.data[1].y) == [200, 199, 198, 197, 196]
     assert [t.name for t in history_figure([{"epoch": 1, "train_loss": 3.0}]).data] == ["train"]
+
+
+# --- the anomaly view ---
+
+def test_score_scatter_colours_by_score_and_rings_points_above_the_threshold():
+    rng = np.random.default_rng(0)
+    z, s = rng.normal(size=(300, 2)).astype(np.float32), rng.gamma(5, 20, 300)
+    fig = score_scatter_figure(z, s, "negative ELBO", threshold=150.0)
+    points, ringed = fig.data
+    assert sorted(points.customdata.tolist()) == list(range(300))
+    assert np.allclose(points.marker.color, s[points.customdata].round(2))
+    assert list(points.marker.color) == sorted(points.marker.color)  # the least typical drawn last, on top
+    assert np.allclose(points.x, z[points.customdata, 0], atol=1e-4)
+    assert ringed.name == ABOVE_TRACE and sorted(ringed.customdata.tolist()) == above(s, 150.0).tolist()
+    assert points.marker.cmin == pytest.approx(np.percentile(s, 1))
+    assert points.marker.cmax == pytest.approx(np.percentile(s, 99))
+    assert len(score_scatter_figure(z, s, "x").data) == 1  # no threshold, no rings
+
+
+def test_score_histogram_splits_at_the_threshold_and_marks_a_value():
+    s = np.random.default_rng(1).gamma(5, 20, 500)
+    fig = score_histogram(s, "negative ELBO", threshold=150.0, value=900.0)
+    below, over = fig.data
+    assert len(below.x) + len(over.x) == 500 and (np.asarray(over.x) > 150).all()
+    lines = [shape.x0 for shape in fig.layout.shapes]
+    assert 150.0 in lines and 900.0 in lines
+    assert fig.layout.xaxis.range[1] > 900.0  # the mark is in view, however far out
+    assert [a.text for a in fig.layout.annotations] == ["threshold", "your digit"]
+    assert len(score_histogram(s, "x").data) == 1 and not score_histogram(s, "x").layout.shapes
+
+
+def test_pick_ring_and_neighbour_crosses():
+    fig = add_neighbours(add_pick(score_scatter_figure(np.zeros((3, 2)), np.ones(3), "x"), [1.0, 2.0],
+                                  [0.1, 0.2], label="your digit"), np.array([[0.0, 1.0], [2.0, 3.0]]))
+    ring = next(t for t in fig.data if t.name == "your digit")
+    assert (ring.x[0], ring.y[0]) == (1.0, 2.0) and ring.marker.color == PICK_COLOR
+    assert ring.type == "scatter"  # SVG by default (close-ups)
+    crosses = fig.data[-1]
+    assert list(crosses.x) == [0.0, 2.0] and list(crosses.y) == [1.0, 3.0]
+    # On a WebGL scatter the marks are WebGL too, drawn after (over) the points.
+    fig = add_pick(score_scatter_figure(np.zeros((3, 2)), np.ones(3), "x"), [1.0, 2.0], [0.1, 0.2], gl=True)
+    assert [t.type for t in fig.data] == ["scattergl"] * 4 and fig.data[-1].name == "picked"
+
+
+# --- the toy world's planes ---
+
+def test_plane_figures_for_the_toy_world():
+    data = make_toy("pinwheel", 100, 0.1, 0)
+    fig = add_points(plane_figure(3.0), data.x, groups=data.component, names=[f"arm {i + 1}" for i in range(5)])
+    assert [t.name for t in fig.data] == [f"arm {i + 1}" for i in range(5)]
+    assert sum(len(t.x) for t in fig.data) == 100 and list(fig.layout.xaxis.range) == [-3, 3]
+    fig = add_points(plane_figure(2.0, axes=("z₁", "z₂")), data.x, name="codes", color="#123456")
+    assert fig.data[0].name == "codes" and fig.data[0].marker.color == "#123456"
+    assert fig.layout.yaxis.title.text == "z₂"

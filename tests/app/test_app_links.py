@@ -5,7 +5,8 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 import vae_core as vc
-from test_app import ROOT, open_page, pick, planes
+from helpers.apptest import open_page, pick, planes
+from helpers.data import ROOT
 from ui.state import ModelEntry
 
 MNIST_ID, FASHION_ID = "pretrained/mnist.safetensors", "pretrained/fashion-mnist.safetensors"

@@ -21,9 +21,9 @@ from vae_core.model import VAEConfig, build_model
 from vae_core.train import TrainConfig, train
 from vae_core.typicality import score_images
 
-from hostile_images import CASES, PLAIN
+from helpers.hostile_images import CASES, PLAIN
+from helpers.data import ROOT
 
-ROOT = Path(__file__).resolve().parents[1]
 CLASSES = tuple(str(i) for i in range(10))
 
 

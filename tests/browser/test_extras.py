@@ -3,10 +3,9 @@ helpers from test_browser.py). Screenshots: compare.png and toy.png in $SCREENSH
 
 from __future__ import annotations
 
-import test_browser as base
-from test_browser import page, server, shoot, wait_idle  # noqa: F401  (fixtures)
+from helpers import browser as base
+from helpers.browser import shoot, wait_idle
 
-pytestmark = base.pytestmark
 HEADINGS = {"AE vs VAE": "Autoencoder vs VAE", "Toy world": "Toy world"}
 
 

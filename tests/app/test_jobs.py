@@ -7,7 +7,7 @@ from ui.jobs import DownloadJob, TrainingJob, training_threads
 from vae_core.model import VAEConfig
 from vae_core.train import TrainConfig
 
-from conftest import MNIST_DIR
+from helpers.data import MNIST_DIR
 
 needs_mnist = pytest.mark.skipif(not (MNIST_DIR / "train-images-idx3-ubyte.gz").exists(),
                                  reason=f"MNIST files not found in {MNIST_DIR}")

@@ -1,0 +1,81 @@
+"""End to end in a real browser: every page of `streamlit run app.py` on 127.0.0.1, driven
+through Debian's Chromium by Playwright, with screenshots."""
+
+from __future__ import annotations
+
+import shutil
+import time
+
+from helpers.browser import goto, images, isolated_point, plane_position, shoot, wait_for_model, wait_for_scatter, wait_idle
+from helpers.data import ROOT
+
+
+def test_explore_click_shows_decoded_images(page):
+    times = []
+    for label in (0, 7, 2, 9):
+        index, z = isolated_point(page, label)
+        start = time.perf_counter()
+        page.mouse.click(*plane_position(page, z))
+        page.wait_for_function("i => [...document.querySelectorAll('[data-testid=stMain] h3')].some(h => "
+                               "h.innerText.startsWith('Test image #' + i + ' ')) && document.querySelectorAll("
+                               "'[data-testid=stMain] [data-testid=stImage] img').length >= 3", arg=index)
+        times.append(1000 * (time.perf_counter() - start))
+        wait_idle(page)
+        assert f"class {label}" in page.inner_text("[data-testid='stMain'] h3")
+    print(f"click-to-image ms: {[round(t) for t in times]}")
+    assert len(set(images(page))) == 3
+    shoot(page, "explore")
+
+
+def test_explore_click_on_empty_space_decodes_exactly_that_location(page):
+    page.mouse.click(*plane_position(page, (3.5, -3.5)))  # the bottom-right corner: no test points
+    page.wait_for_function("() => document.querySelector('[data-testid=stMain]').innerText.includes('Location (') "
+                           "&& document.querySelectorAll('[data-testid=stMain] [data-testid=stImage] img').length === 1")
+    heading = page.inner_text("[data-testid='stMain'] h3")
+    x, y = (float(v) for v in heading.removeprefix("Location (").rstrip(")").split(", "))
+    assert abs(x - 3.5) < 0.02 and abs(y + 3.5) < 0.02, heading  # no snapping to a grid
+    assert "The nearest test image is #" in page.inner_text("[data-testid='stMain']")
+
+
+def test_generate_digits_of_class_7(page):
+    goto(page, "Generate")
+    page.get_by_role("button", name="7", exact=True).click()
+    page.wait_for_selector("text=16 new digits of class 7")
+    # the class grid and the prior samples below it (the run may still be drawing the second)
+    page.wait_for_function("document.querySelectorAll(\"[data-testid='stMain'] [data-testid='stImage'] img\").length == 2")
+    assert len(images(page)) == 2
+    shoot(page, "generate")
+
+
+def test_quick_training_finishes_and_joins_the_picker(page):
+    goto(page, "Train")
+    page.get_by_text("Settings", exact=True).click()
+    for label, value in (("Training images", "20000"), ("Epochs", "4")):
+        box = page.get_by_label(label, exact=True)
+        box.fill(value)
+        box.press("Enter")
+        page.wait_for_timeout(500)
+    page.get_by_role("button", name="Start training").click()
+    page.wait_for_selector("text=/epoch \\d+\\/4|Finished/")  # running (or, on a fast machine, already done)
+    goto(page, "Generate")  # other pages stay usable while the session's thread trains
+    page.get_by_role("button", name="3", exact=True).click()
+    page.wait_for_selector("text=16 new digits of class 3")
+    goto(page, "Train")
+    page.wait_for_selector("text=Finished", timeout=120_000)
+    wait_for_model(page, "My model 1 (MNIST)")
+    shoot(page, "train")
+
+
+def test_upload_of_a_checkpoint_and_of_a_bad_file(page, tmp_path):
+    page.get_by_text("Upload a checkpoint").click()
+    bad = tmp_path / "evil.safetensors"
+    bad.write_bytes(b"\x80\x04\x95 not a checkpoint")
+    page.locator("[data-testid='stSidebar'] input[type=file]").set_input_files(str(bad))
+    page.wait_for_selector("[data-testid='stSidebar'] [data-testid='stAlert'] >> text=is a Python pickle")
+    good = tmp_path / "mine.safetensors"
+    shutil.copy(ROOT / "pretrained" / "mnist.safetensors", good)
+    page.locator("[data-testid='stSidebar'] input[type=file]").set_input_files(str(good))
+    wait_for_model(page, "mine.safetensors (uploaded)")
+    goto(page, "Explore")
+    wait_for_scatter(page)
+    shoot(page, "upload")
