@@ -1,6 +1,6 @@
 """Run the benchmarks: `python -m bench [section ...] [--quick]` or `python bench/run.py`.
 
-Sections: training, inference, app, plane, memory, concurrency (all six by default) and load
+Sections: training, inference, generation, app, plane, memory, concurrency (all seven by default) and load
 (issue 6's several-minute load test; only when named). Prints a table and merges the
 results into bench/results.json.
 """
@@ -18,7 +18,7 @@ if __package__ in (None, ""):  # `python bench/run.py`: make the repository impo
     ROOT = Path(__file__).resolve().parents[1]
     sys.path[:] = [str(ROOT)] + [p for p in sys.path if Path(p or ".").resolve() != ROOT / "bench"]
 
-DEFAULT_SECTIONS = ("training", "inference", "app", "plane", "memory", "concurrency")
+DEFAULT_SECTIONS = ("training", "inference", "generation", "app", "plane", "memory", "concurrency")
 SECTIONS = DEFAULT_SECTIONS + ("load",)
 
 
@@ -111,6 +111,9 @@ def run_section(name: str, args: argparse.Namespace, log) -> tuple[list, dict]:
     if name == "inference":
         from bench import inference
         return inference.run(args.quick, data_dir, log)
+    if name == "generation":
+        from bench import generation
+        return generation.run(args.quick, data_dir, log)
     if name == "app":
         from bench import app
         return app.run(args.quick, log)

@@ -315,6 +315,21 @@ def test_app_shows_every_page_for_unusual_but_sound_uploads(case, app):
     assert picker(app).value == entry_id
 
 
+def test_a_conditional_upload_is_explained_and_the_cli_samples_its_classes(app, tmp_path, capsys):
+    data = checkpoint_bytes(small_checkpoint(num_classes=10))
+    upload(app, "cvae.safetensors", data)
+    assert [e.value for e in app.error] == [
+        "cvae.safetensors is a conditional VAE, which needs a class for every image it draws; the explorer's pages "
+        "show unconditional models (Generate already makes each class with the shipped conditional VAE)"]
+    assert_app_runs(app)
+    path = tmp_path / "cvae.safetensors"
+    path.write_bytes(data)
+    assert main(["sample", str(path), "--label", "3", "--out", str(tmp_path / "s.png")]) == 0
+    capsys.readouterr()
+    assert main(["sample", str(path), "--out", str(tmp_path / "s.png")]) == 1
+    assert one_error_line(capsys) == f"error: {path} is a conditional model: name the class to draw with --label"
+
+
 @pytest.mark.parametrize("latent_dim", [1, 3])
 def test_models_without_a_2d_latent_space(latent_dim, app, tmp_path, capsys):
     """The explorer draws 2-D codes: the app refuses other uploads; the CLI samples them."""

@@ -24,6 +24,10 @@ def _on_upload() -> None:
         if ckpt.config.latent_dim != 2:
             raise vc.CheckpointError(f"{upload.name} has a {ckpt.config.latent_dim}-D latent space; this explorer "
                                      "shows 2-D latent spaces only (train one with --latent-dim 2)")
+        if ckpt.config.num_classes:
+            raise vc.CheckpointError(f"{upload.name} is a conditional VAE, which needs a class for every image it "
+                                     "draws; the explorer's pages show unconditional models (Generate already "
+                                     "makes each class with the shipped conditional VAE)")
     except vc.VAEError as e:
         st.session_state[UPLOAD_ERROR] = str(e)
         return

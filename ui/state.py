@@ -95,17 +95,33 @@ def pretrained_entries() -> list[ModelEntry]:
     return entries
 
 
-def pretrained_autoencoder(dataset: str) -> ModelEntry | None:
-    """The shipped plain autoencoder of a dataset (pretrained/autoencoder/, not in the picker)."""
-    path = PRETRAINED_DIR / "autoencoder" / f"{dataset}-ae.safetensors"
+def _companion(folder: str, file: str, kind: str) -> ModelEntry | None:
+    """A shipped model that serves one page beside the picker's (pretrained/<folder>/<file>)."""
+    path = PRETRAINED_DIR / folder / file
     if not path.is_file():
         return None
     loaded = _load_pretrained(str(path), path.stat().st_mtime)
     if isinstance(loaded, str):
-        st.error(f"The pretrained autoencoder {path.name} could not be loaded: {loaded}")
+        st.error(f"The pretrained {kind} {path.name} could not be loaded: {loaded}")
         return None
     title = DATASET_TITLES.get(loaded.dataset, loaded.dataset)
-    return ModelEntry(f"pretrained/autoencoder/{path.name}", f"{title} autoencoder (pretrained)", "pretrained", loaded)
+    return ModelEntry(f"pretrained/{folder}/{path.name}", f"{title} {kind} (pretrained)", "pretrained", loaded)
+
+
+def pretrained_autoencoder(dataset: str) -> ModelEntry | None:
+    """The shipped plain autoencoder of a dataset (pretrained/autoencoder/, not in the picker)."""
+    return _companion("autoencoder", f"{dataset}-ae.safetensors", "autoencoder")
+
+
+def class_model(entry: ModelEntry) -> ModelEntry:
+    """The model that makes a chosen class: a conditional model as it is; for another model,
+    the shipped conditional VAE of its dataset (pretrained/conditional/, true to the class in
+    99 % of images and more, where the picker's models manage less) when there is one; else
+    the model itself (vae_core.generate_class does its best with its test codes)."""
+    if entry.ckpt.config.num_classes:
+        return entry
+    companion = _companion("conditional", f"{entry.ckpt.dataset}.safetensors", "conditional VAE")
+    return companion if companion is not None and companion.ckpt.classes == entry.ckpt.classes else entry
 
 
 def autoencoder_and_vae(entry: ModelEntry) -> tuple[ModelEntry | None, ModelEntry | None]:

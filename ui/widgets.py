@@ -79,6 +79,14 @@ PIXELATED_CSS = ("<style>[data-testid='stImage'] img { image-rendering: pixelate
                  "[data-testid='stImageContainer'] { max-width: 100%; }</style>")
 
 
+def grid_columns(n: int, most: int = 10, fewest: int = 4) -> int:
+    """Columns for a grid of ``n`` images with no empty cell where possible (36 -> 9, 40 -> 10),
+    else the fewest empty cells."""
+    if n <= most:
+        return max(n, 1)
+    return min(range(fewest, most + 1), key=lambda c: ((-n) % c, -c))
+
+
 def image_grid(images, cols: int) -> np.ndarray:
     """Images [N, H, W] in rows of ``cols``, apart by thin dark gaps: one picture."""
     return vc.tile(images, cols=cols, pad=2, pad_value=40)

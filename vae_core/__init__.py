@@ -8,6 +8,7 @@ from .checkpoint import Checkpoint, Latents, checkpoint_bytes, load_checkpoint, 
 from .decoder_export import DecoderExport, ExportError, export_decoder, read_decoder_export, run_decoder_export
 from .data import DATASETS, Dataset, DatasetSpec, download, load_dataset
 from .errors import CheckpointError, ConfigError, DataError, ImageError, VAEError
+from .generate import DEFAULT_TEMPERATURE, generate_class, style_in_every_class
 from .evaluate import evaluate, image_scores, iwae_nll, knn_accuracy, negative_elbo
 from .images import PALETTE, gif_bytes, latent_extent, png_bytes, prepare_image, scatter_image, tile, upscale
 from .inference import (ClassGaussians, EncodedImage, decode, decode_grid, encode, encode_image, fit_class_gaussians,
@@ -22,6 +23,7 @@ __all__ = [
     "DecoderExport", "ExportError", "export_decoder", "read_decoder_export", "run_decoder_export",
     "DATASETS", "Dataset", "DatasetSpec", "download", "load_dataset",
     "CheckpointError", "ConfigError", "DataError", "ImageError", "VAEError",
+    "DEFAULT_TEMPERATURE", "generate_class", "style_in_every_class",
     "evaluate", "image_scores", "iwae_nll", "knn_accuracy", "negative_elbo",
     "PALETTE", "gif_bytes", "latent_extent", "png_bytes", "prepare_image", "scatter_image", "tile", "upscale",
     "ClassGaussians", "EncodedImage", "decode", "decode_grid", "encode", "encode_image", "fit_class_gaussians",

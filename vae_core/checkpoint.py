@@ -247,6 +247,9 @@ def load_checkpoint(source: str | os.PathLike | bytes, device: str | torch.devic
                                                       for c in classes):
         raise CheckpointError(f"{name}: the class names are malformed (1 to {MAX_CLASSES} names of at most "
                               f"{MAX_CLASS_NAME} characters)")
+    if config.num_classes and config.num_classes != len(classes):
+        raise CheckpointError(f"{name}: a conditional model of {config.num_classes} classes, but it names "
+                              f"{len(classes)}")
 
     # Compare the header with the tensors the config implies, before loading any data.
     with torch.device("meta"):

@@ -14,14 +14,17 @@ import sys
 import tempfile
 from pathlib import Path
 
+import torch
 from tqdm import tqdm
 
 from . import data as data_mod
 from .checkpoint import MAX_UPLOAD_MB, load_checkpoint, read_file, save_checkpoint
+from .classifier import accuracy, save_classifier, train_classifier
 from .errors import ConfigError, ImageError, VAEError
 from .evaluate import evaluate
+from .generate import generate_class
 from .images import latent_extent, png_bytes, scatter_image, tile
-from .inference import decode, decode_grid, encode, encode_image, fit_class_gaussians, sample_class, sample_prior
+from .inference import decode, decode_grid, encode, encode_image, sample_prior
 from .model import ACTIVATIONS, ARCHITECTURES, VAEConfig, count_parameters, parse_layer_sizes
 from .pipeline import load_splits, train_checkpoint
 from .typicality import SCORE_KINDS, score_images, verdict
@@ -104,6 +107,8 @@ def build_parser() -> Parser:
     t.add_argument("--autoencoder", action="store_true", help="train a plain (deterministic) autoencoder of the "
                    "same architecture: the encoder outputs z itself and the loss is the reconstruction alone "
                    "(--beta and --kl-warmup then do nothing)")
+    t.add_argument("--conditional", action="store_true", help="train a conditional VAE: encoder and decoder are "
+                   "also given each image's class, so z becomes its style and `sample --label K` draws a true K")
     t.add_argument("--seed", type=int, default=DEFAULTS_TRAIN.seed, help="seed of weights, shuffling and noise")
     t.add_argument("--device", default=DEFAULTS_TRAIN.device, help="auto, cpu, cuda or mps")
     t.add_argument("--threads", type=_positive_int, default=None, help="CPU threads (default: torch's choice)")
@@ -134,8 +139,9 @@ def build_parser() -> Parser:
     s.add_argument("--n", type=_positive_int, default=64, help="number of images")
     s.add_argument("--temperature", type=_finite_float, default=1.0, help="scale of the prior's standard deviation")
     s.add_argument("--seed", type=int, default=0, help="random seed")
-    s.add_argument("--label", default=None, help="sample one class (a class name or index) instead of the prior; "
-                   "needs a checkpoint with latents")
+    s.add_argument("--label", default=None, help="make new images of one class (a class name or index): a "
+                   "conditional model draws that class in random styles; another model samples near its test codes "
+                   "of that class (vae_core.generate_class)")
     s.add_argument("--scale", type=_positive_int, default=2, help="pixel upscaling of the PNG")
 
     g = png_command("grid", "draw the manifold of decoded digits over the latent plane as a PNG")
@@ -158,6 +164,16 @@ def build_parser() -> Parser:
     n.add_argument("--json", action="store_true", help="print the result as JSON")
     n.add_argument("--data-dir", metavar="DIR", help="folder with the test set, used when the checkpoint carries "
                    "no per-image scores (never downloads)")
+
+    k = sub.add_parser("classifier", help="train the small CNN that judges generated images (measurement only)",
+                       formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    k.add_argument("--dataset", choices=list(data_mod.DATASETS), default="mnist", help="dataset to train on")
+    k.add_argument("--out", required=True, metavar="FILE", help="classifier file to write (.safetensors)")
+    k.add_argument("--epochs", type=_positive_int, default=5, help="passes over the training set")
+    k.add_argument("--seed", type=int, default=0, help="seed of weights, shuffling and shifts")
+    k.add_argument("--threads", type=_positive_int, default=None, help="CPU threads (default: torch's choice)")
+    k.add_argument("--limit", type=_positive_int, default=None, metavar="N", help="use only N training images")
+    data_flags(k)
 
     d = sub.add_parser("download", help="download a dataset (verified by MD5)")
     d.add_argument("--dataset", choices=list(data_mod.DATASETS), default="mnist")
@@ -258,7 +274,8 @@ def _check_writable(path: str) -> None:
 def cmd_train(args) -> int:
     _check_writable(args.out)
     model_config = VAEConfig(arch=args.arch, latent_dim=args.latent_dim, hidden=args.hidden,
-                             activation=args.activation, dropout=args.dropout, variational=not args.autoencoder)
+                             activation=args.activation, dropout=args.dropout, variational=not args.autoencoder,
+                             num_classes=len(data_mod.DATASETS[args.dataset].classes) if args.conditional else 0)
     train_config = TrainConfig(epochs=args.epochs, batch_size=args.batch_size, lr=args.lr,
                                optimizer=args.optimizer, weight_decay=args.weight_decay,
                                warmup_epochs=args.warmup, beta=args.beta, kl_warmup_epochs=args.kl_warmup,
@@ -332,14 +349,12 @@ def _label_index(label: str, classes: tuple[str, ...]) -> int:
 
 def cmd_sample(args) -> int:
     ckpt = load_checkpoint(args.checkpoint)
-    if args.label is None:
-        z = sample_prior(args.n, ckpt.config.latent_dim, args.temperature, args.seed)
+    if args.label is not None:
+        images = generate_class(ckpt, _label_index(args.label, ckpt.classes), args.n, args.seed, args.temperature)
+    elif ckpt.config.num_classes:
+        raise VAEError(f"{args.checkpoint} is a conditional model: name the class to draw with --label")
     else:
-        if ckpt.latents is None:
-            raise VAEError(f"{args.checkpoint} carries no latents, so it cannot sample one class")
-        gaussians = fit_class_gaussians(ckpt.latents.z_mean, ckpt.latents.labels, len(ckpt.classes))
-        z = sample_class(gaussians, _label_index(args.label, ckpt.classes), args.n, args.temperature, args.seed)
-    images = decode(ckpt.model, z)
+        images = decode(ckpt.model, sample_prior(args.n, ckpt.config.latent_dim, args.temperature, args.seed))
     cols = max(1, round(args.n ** 0.5))
     _write(args.out, png_bytes(tile(images, cols, pad=2), args.scale))
     print(f"wrote {args.out} ({args.n} samples)")
@@ -424,6 +439,23 @@ def cmd_encode(args) -> int:
     return 0
 
 
+def cmd_classifier(args) -> int:
+    _check_writable(args.out)
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    train_set, test_set = _load_splits(args, args.dataset, args.limit)
+    with tqdm(total=args.epochs, unit="epoch", file=sys.stderr, disable=not sys.stderr.isatty()) as bar:
+        def progress(epoch: int, step: int, steps_per_epoch: int) -> None:
+            if step == steps_per_epoch - 1:
+                bar.update(1)
+        model = train_classifier(train_set.images, train_set.labels, len(train_set.classes), epochs=args.epochs,
+                                 seed=args.seed, progress=progress)
+    test_accuracy = accuracy(model, test_set.images, test_set.labels)
+    save_classifier(model, args.out, args.dataset, list(train_set.classes), test_accuracy)
+    print(f"saved {args.out}  (test accuracy {100 * test_accuracy:.2f}% on {len(test_set):,} images)")
+    return 0
+
+
 def cmd_download(args) -> int:
     with DownloadProgress() as progress:
         data_mod.download(args.dataset, root=args.data_dir, progress=progress)
@@ -439,7 +471,7 @@ def _write(path: str, content: bytes) -> None:
 
 
 COMMANDS = {"train": cmd_train, "evaluate": cmd_evaluate, "sample": cmd_sample, "grid": cmd_grid,
-            "scatter": cmd_scatter, "encode": cmd_encode, "download": cmd_download}
+            "scatter": cmd_scatter, "encode": cmd_encode, "classifier": cmd_classifier, "download": cmd_download}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -125,6 +125,9 @@ def export_decoder(model: nn.Module, max_bytes: int = MAX_EXPORT_BYTES) -> bytes
     ``max_bytes`` (such a model is decoded on the server).
     """
     config = getattr(model, "config", None)
+    if config is not None and config.num_classes:
+        raise ExportError("the decoder of a conditional model also needs a class, which the latent plane "
+                          "does not give it")
     if config is not None:  # a VAE: Bernoulli logits of a 28x28 image
         latent_dim, output = config.latent_dim, {"kind": "image", "height": IMAGE_SIZE, "width": IMAGE_SIZE}
     else:  # the toy world's decoder: the mean of p(x|z) in the data plane

@@ -24,24 +24,27 @@ def _device(model: VAE) -> torch.device:
     return next(model.parameters()).device
 
 
-def _batches(images, batch_size: int, device: torch.device):
+def _batches(images, batch_size: int, device: torch.device, labels=None):
+    """(inputs [B, 784], classes [B] or None): the classes only matter to a conditional model."""
     t = torch.as_tensor(np.asarray(images)) if isinstance(images, np.ndarray) else images
+    y = None if labels is None else torch.as_tensor(np.asarray(labels), dtype=torch.long)
     for i in range(0, len(t), batch_size):
-        yield to_input(t[i:i + batch_size].to(device))
+        yield to_input(t[i:i + batch_size].to(device)), None if y is None else y[i:i + batch_size].to(device)
 
 
 @torch.no_grad()
-def negative_elbo(model: VAE, images, batch_size: int = 2000, seed: int = 0) -> dict[str, float]:
-    """Mean negative ELBO (one z sample per image) and its parts: {"loss", "recon", "kl"}."""
+def negative_elbo(model: VAE, images, batch_size: int = 2000, seed: int = 0, labels=None) -> dict[str, float]:
+    """Mean negative ELBO (one z sample per image) and its parts: {"loss", "recon", "kl"}
+    (``labels``: the classes, which a conditional model is given)."""
     was_training = model.training
     model.eval()
     gen = torch.Generator(device=_device(model)).manual_seed(seed)
     total = torch.zeros(2, dtype=torch.float64)
     n = 0
-    for x in _batches(images, batch_size, _device(model)):
-        mu, logvar = model.encode(x)
+    for x, y in _batches(images, batch_size, _device(model), labels):
+        mu, logvar = model.encode(x, y)
         z, kl = posterior_sample(model, mu, logvar, gen)
-        recon = reconstruction_nll(model.decode(z), x)
+        recon = reconstruction_nll(model.decode(z, y), x)
         total += torch.stack([recon.sum(), kl.sum()]).double().cpu()
         n += len(x)
     model.train(was_training)
@@ -50,7 +53,7 @@ def negative_elbo(model: VAE, images, batch_size: int = 2000, seed: int = 0) -> 
 
 
 @torch.no_grad()
-def iwae_nll(model: VAE, images, k: int = 100, max_rows: int = 5_000, seed: int = 0) -> float:
+def iwae_nll(model: VAE, images, k: int = 100, max_rows: int = 5_000, seed: int = 0, labels=None) -> float:
     """Importance-weighted estimate of -log p(x) with K samples (Burda et al., 2016).
 
     log p(x) ~= logsumexp_k [log p(x|z_k) + log p(z_k) - log q(z_k|x)] - log K, z_k ~ q(z|x).
@@ -67,13 +70,13 @@ def iwae_nll(model: VAE, images, k: int = 100, max_rows: int = 5_000, seed: int 
     per_chunk = max(1, max_rows // k)
     noise = torch.randn((len(images), k, model.config.latent_dim), generator=gen, device=device)
     total, n = 0.0, 0
-    for x in _batches(images, per_chunk, device):
-        mu, logvar = model.encode(x)  # [B, d]
+    for x, y in _batches(images, per_chunk, device, labels):
+        mu, logvar = model.encode(x, y)  # [B, d]
         eps = noise[n:n + len(x)].transpose(0, 1)  # [K, B, d]
         z = mu + torch.exp(0.5 * logvar) * eps  # [K, B, d]
         log_q = (-0.5 * (eps.pow(2) + logvar + LOG_2PI)).sum(-1)
         log_prior = (-0.5 * (z.pow(2) + LOG_2PI)).sum(-1)
-        logits = model.decode(z.reshape(-1, mu.shape[1])).reshape(k, len(x), -1)
+        logits = model.decode(z.reshape(-1, mu.shape[1]), None if y is None else y.repeat(k)).reshape(k, len(x), -1)
         log_px_z = -reconstruction_nll(logits, x.expand(k, -1, -1))
         log_px = torch.logsumexp(log_px_z + log_prior - log_q, dim=0) - math.log(k)
         total += -log_px.double().sum().item()
@@ -82,12 +85,12 @@ def iwae_nll(model: VAE, images, k: int = 100, max_rows: int = 5_000, seed: int 
 
 
 @torch.no_grad()
-def encode_all(model: VAE, images, batch_size: int = 4096) -> tuple[torch.Tensor, torch.Tensor]:
+def encode_all(model: VAE, images, batch_size: int = 4096, labels=None) -> tuple[torch.Tensor, torch.Tensor]:
     """(mu, logvar) of every image, on the CPU."""
     model.eval()
     mus, logvars = [], []
-    for x in _batches(images, batch_size, _device(model)):
-        mu, logvar = model.encode(x)
+    for x, y in _batches(images, batch_size, _device(model), labels):
+        mu, logvar = model.encode(x, y)
         mus.append(mu.cpu())
         logvars.append(logvar.cpu())
     return torch.cat(mus), torch.cat(logvars)
@@ -117,7 +120,7 @@ def knn_accuracy(train_z, train_labels, test_z, test_labels, k: int = 5, chunk: 
 
 
 @torch.no_grad()
-def image_scores(model: VAE, images, batch_size: int = 2000, seed: int = 0) -> dict[str, np.ndarray]:
+def image_scores(model: VAE, images, batch_size: int = 2000, seed: int = 0, labels=None) -> dict[str, np.ndarray]:
     """Per-image scores for ranking unusual images (higher = less typical), in nats:
 
     - "neg_elbo": one-sample negative ELBO;
@@ -126,11 +129,11 @@ def image_scores(model: VAE, images, batch_size: int = 2000, seed: int = 0) -> d
     model.eval()
     gen = torch.Generator(device=_device(model)).manual_seed(seed)
     neg_elbo, recon_error = [], []
-    for x in _batches(images, batch_size, _device(model)):
-        mu, logvar = model.encode(x)
+    for x, y in _batches(images, batch_size, _device(model), labels):
+        mu, logvar = model.encode(x, y)
         z, kl = posterior_sample(model, mu, logvar, gen)
-        neg_elbo.append((reconstruction_nll(model.decode(z), x) + kl).cpu())
-        recon_error.append(reconstruction_nll(model.decode(mu), x).cpu())
+        neg_elbo.append((reconstruction_nll(model.decode(z, y), x) + kl).cpu())
+        recon_error.append(reconstruction_nll(model.decode(mu, y), x).cpu())
     return {"neg_elbo": torch.cat(neg_elbo).numpy(), "recon_error": torch.cat(recon_error).numpy()}
 
 
@@ -140,17 +143,21 @@ def evaluate(model: VAE, test_images, test_labels=None, train_images=None, train
 
     Returns {"neg_elbo", "recon", "kl", "iwae_nll", "knn_accuracy", "iwae_k", "test_images"};
     k-NN accuracy needs labels of both sets and is left out otherwise. An autoencoder gets
-    only {"recon", "knn_accuracy", "test_images"}: it has no ELBO and no likelihood.
+    only {"recon", "knn_accuracy", "test_images"}: it has no ELBO and no likelihood. A
+    conditional model is given the labels, so its figures are -log p(x | class).
     """
-    elbo = negative_elbo(model, test_images, seed=seed)
+    given = test_labels if model.config.num_classes else None
+    if model.config.num_classes and (test_labels is None or train_labels is None and train_images is not None):
+        raise ConfigError("a conditional model is evaluated with the labels of its images")
+    elbo = negative_elbo(model, test_images, seed=seed, labels=given)
     if model.config.variational:
         metrics = {"neg_elbo": elbo["loss"], "recon": elbo["recon"], "kl": elbo["kl"],
-                   "iwae_nll": iwae_nll(model, test_images, k=k, seed=seed), "iwae_k": k,
+                   "iwae_nll": iwae_nll(model, test_images, k=k, seed=seed, labels=given), "iwae_k": k,
                    "test_images": len(test_images)}
     else:
         metrics = {"recon": elbo["recon"], "test_images": len(test_images)}
     if train_images is not None and train_labels is not None and test_labels is not None:
-        train_z, _ = encode_all(model, train_images)
-        test_z, _ = encode_all(model, test_images)
+        train_z, _ = encode_all(model, train_images, labels=train_labels if given is not None else None)
+        test_z, _ = encode_all(model, test_images, labels=given)
         metrics["knn_accuracy"] = knn_accuracy(train_z, train_labels, test_z, test_labels, k=knn_k)
     return metrics

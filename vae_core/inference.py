@@ -18,24 +18,28 @@ from .model import IMAGE_SIZE, VAE
 from .typicality import percentile, score_images
 
 
-def encode(model: VAE, images, batch_size: int = 4096) -> tuple[np.ndarray, np.ndarray]:
-    """uint8 images [N, 28, 28] -> (mu, logvar), each float32 [N, latent_dim]."""
+def encode(model: VAE, images, batch_size: int = 4096, labels=None) -> tuple[np.ndarray, np.ndarray]:
+    """uint8 images [N, 28, 28] -> (mu, logvar), each float32 [N, latent_dim] (``labels``: the
+    classes [N], which a conditional model is given)."""
     images = np.asarray(images)
     if images.ndim == 2:
         images = images[None]
-    mu, logvar = encode_all(model, torch.from_numpy(np.ascontiguousarray(images)), batch_size)
+    mu, logvar = encode_all(model, torch.from_numpy(np.ascontiguousarray(images)), batch_size, labels)
     return mu.numpy(), logvar.numpy()
 
 
 @torch.inference_mode()
-def decode(model: VAE, z, batch_size: int = 4096) -> np.ndarray:
-    """Latent points [N, latent_dim] -> uint8 images [N, 28, 28] (pixel = 255 * p(ink))."""
+def decode(model: VAE, z, batch_size: int = 4096, labels=None) -> np.ndarray:
+    """Latent points [N, latent_dim] -> uint8 images [N, 28, 28] (pixel = 255 * p(ink));
+    a conditional model draws each point as the class in ``labels`` [N]."""
     z = torch.as_tensor(np.asarray(z, dtype=np.float32)).reshape(-1, model.config.latent_dim)
+    y = None if labels is None else torch.as_tensor(np.asarray(labels), dtype=torch.long).reshape(-1)
     model.eval()
     # in place on the logits, straight into one uint8 buffer: no extra copies (the app decodes on every click)
     images = torch.empty(len(z), IMAGE_SIZE * IMAGE_SIZE, dtype=torch.uint8)
     for i in range(0, len(z), batch_size):
-        images[i:i + batch_size] = model.decode(z[i:i + batch_size].to(_device(model))).sigmoid_().mul_(255.0).round_()
+        y_batch = None if y is None else y[i:i + batch_size].to(_device(model))
+        images[i:i + batch_size] = model.decode(z[i:i + batch_size].to(_device(model)), y_batch).sigmoid_().mul_(255.0).round_()
     return images.reshape(-1, IMAGE_SIZE, IMAGE_SIZE).numpy()
 
 

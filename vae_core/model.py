@@ -7,6 +7,11 @@ reconstruction alone, so its latent space is not pulled towards N(0, I).
 
 Two architectures share one interface: ``"mlp"`` (fully connected layers) and
 ``"conv"`` (strided convolutions down to 7x7 and transposed convolutions back).
+
+``VAEConfig(num_classes=C)`` builds a conditional VAE (Sohn et al., 2015): the encoder and
+the decoder are also given the image's class as a one-hot vector, so z no longer has to say
+which class an image is and becomes its style (slant, width, stroke). Decoding z with the
+label K then draws a K in that style: class-true generation (``generate.generate_class``).
 """
 
 from __future__ import annotations
@@ -26,6 +31,7 @@ PIXELS = IMAGE_SIZE * IMAGE_SIZE
 
 ACTIVATIONS = {"relu": nn.ReLU, "gelu": nn.GELU, "silu": nn.SiLU, "tanh": nn.Tanh, "elu": nn.ELU}
 ARCHITECTURES = ("mlp", "conv")
+MAX_CONDITION_CLASSES = 100
 
 
 @dataclass
@@ -41,6 +47,8 @@ class VAEConfig:
     dropout: float = 0.0  # on hidden layers of the encoder and decoder, training only
     # False: a deterministic autoencoder (checkpoints written before this field load as True)
     variational: bool = True
+    # C > 0: a conditional VAE given the one-hot class (mlp only); 0: unconditional
+    num_classes: int = 0
 
     def __post_init__(self) -> None:
         self.hidden = tuple(int(h) for h in self.hidden)
@@ -62,6 +70,11 @@ class VAEConfig:
             raise ConfigError(f"dropout must be in [0, 1), got {self.dropout!r}")
         if type(self.variational) is not bool:
             raise ConfigError(f"variational must be true or false, got {self.variational!r}")
+        if type(self.num_classes) is not int or not 0 <= self.num_classes <= MAX_CONDITION_CLASSES:
+            raise ConfigError(f"the number of classes a conditional model is given must be an integer from 0 to "
+                              f"{MAX_CONDITION_CLASSES}, got {self.num_classes!r}")
+        if self.num_classes and (self.arch != "mlp" or not self.variational):
+            raise ConfigError("a conditional model is an mlp VAE (not conv, not an autoencoder)")
 
     def to_dict(self) -> dict:
         d = dataclasses.asdict(self)
@@ -126,11 +139,12 @@ class VAE(nn.Module):
         # the encoder's head: (mu, logvar) for a VAE, the code z alone for an autoencoder
         d, p = config.latent_dim, config.dropout
         stats = 2 * d if config.variational else d
+        c = config.num_classes  # a conditional model's layers also take the one-hot class
         if config.arch == "mlp":
             enc = [PIXELS, *config.hidden]
-            self.encoder = nn.Sequential(nn.Flatten(), *_mlp(enc, act, p))
+            self.encoder = nn.Sequential(nn.Flatten(), *_mlp([PIXELS + c, *config.hidden], act, p))
             self.to_stats = nn.Linear(enc[-1], stats)
-            self.decoder = nn.Sequential(*_mlp([d, *enc[::-1][:-1]], act, p), nn.Linear(enc[1], PIXELS))
+            self.decoder = nn.Sequential(*_mlp([d + c, *enc[::-1][:-1]], act, p), nn.Linear(enc[1], PIXELS))
         else:
             c1, c2, dense = config.hidden[:3]
             self.encoder = nn.Sequential(
@@ -145,12 +159,25 @@ class VAE(nn.Module):
                 nn.ConvTranspose2d(c1, 1, 4, stride=2, padding=1),  # 28x28
                 nn.Flatten())
 
-    def encode(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """x: [B, 784] floats in [0, 1] -> (mu, logvar), each [B, latent_dim].
+    def condition(self, t: torch.Tensor, y: torch.Tensor | None) -> torch.Tensor:
+        """``t`` with the one-hot class ``y`` [B] appended (a conditional model), else ``t``."""
+        c = self.config.num_classes
+        if not c:
+            return t
+        if y is None:
+            raise ConfigError("this is a conditional model: it needs the class of each image")
+        y = torch.as_tensor(y, device=t.device).long().reshape(-1)
+        if len(y) != len(t) or bool(((y < 0) | (y >= c)).any()):
+            raise ConfigError(f"a conditional model needs one class from 0 to {c - 1} per image")
+        return torch.cat([t.reshape(len(t), -1), F.one_hot(y, c).to(t.dtype)], dim=1)
+
+    def encode(self, x: torch.Tensor, y: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+        """x: [B, 784] floats in [0, 1] -> (mu, logvar), each [B, latent_dim]; ``y``: the classes
+        [B] for a conditional model.
 
         An autoencoder returns its code as mu and logvar = LOGVAR_MIN (a point mass).
         """
-        stats = self.to_stats(self.encoder(x))
+        stats = self.to_stats(self.encoder(self.condition(x, y)))
         if not self.config.variational:
             return stats, torch.full_like(stats, LOGVAR_MIN)
         mu, logvar = stats.chunk(2, dim=-1)
@@ -158,23 +185,23 @@ class VAE(nn.Module):
         # sigma stays within [4.5e-5, 2.2e4].
         return mu, logvar.clamp(LOGVAR_MIN, LOGVAR_MAX)
 
-    def decode(self, z: torch.Tensor) -> torch.Tensor:
-        """z: [B, latent_dim] -> Bernoulli logits [B, 784]."""
-        return self.decoder(z)
+    def decode(self, z: torch.Tensor, y: torch.Tensor | None = None) -> torch.Tensor:
+        """z: [B, latent_dim] (and the classes [B] for a conditional model) -> Bernoulli logits [B, 784]."""
+        return self.decoder(self.condition(z, y))
 
-    def forward(self, x: torch.Tensor, generator: torch.Generator | None = None):
+    def forward(self, x: torch.Tensor, generator: torch.Generator | None = None, y: torch.Tensor | None = None):
         """Encode, sample z with the reparameterization trick, decode: (logits, mu, logvar).
 
         An autoencoder decodes its code directly. It has no posterior, so it returns empty
         [B, 0] tensors as (mu, logvar): their KL term in ``vae_loss`` is exactly 0 and the
         loss is the reconstruction alone, with the trainer unchanged.
         """
-        mu, logvar = self.encode(x)
+        mu, logvar = self.encode(x, y)
         if not self.config.variational:
             none = mu.new_empty(mu.shape[0], 0)
             return self.decode(mu), none, none
         z = reparameterize(mu, logvar, generator)
-        return self.decode(z), mu, logvar
+        return self.decode(z, y), mu, logvar
 
 
 def reparameterize(mu: torch.Tensor, logvar: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:

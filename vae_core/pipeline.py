@@ -32,8 +32,9 @@ def package(model: VAE, train_set: Dataset, test_set: Dataset, result: TrainResu
                        k=iwae_k, seed=seed) if iwae_k else {}
     if result is not None:
         metrics.update({"train_seconds": result.seconds, "epochs": len(result.history), "status": result.status})
-    z_mean, z_logvar = encode(model, test_set.images)
-    scores = score_images(model, test_set.images)  # for the anomaly view, without the dataset
+    given = test_set.labels if model.config.num_classes else None  # a conditional model's input
+    z_mean, z_logvar = encode(model, test_set.images, labels=given)
+    scores = score_images(model, test_set.images, labels=given)  # for the anomaly view, without the dataset
     latents = Latents(z_mean, z_logvar, test_set.labels, scores["neg_elbo"], scores["recon_error"])
     return Checkpoint(model=model.cpu().eval(), dataset=test_set.name, classes=test_set.classes, metrics=metrics,
                       history=result.history if result else [],
@@ -47,5 +48,5 @@ def train_checkpoint(train_set: Dataset, test_set: Dataset, model_config: VAECon
     """Build a model from its seed, train it, evaluate it and package it."""
     train_config = train_config or TrainConfig()
     model = build_model(model_config, seed=train_config.seed)
-    result = train(model, train_set.images, test_set.images, train_config, callback)
+    result = train(model, train_set.images, test_set.images, train_config, callback, train_set.labels, test_set.labels)
     return package(model, train_set, test_set, result, train_config, iwae_k, train_config.seed), result

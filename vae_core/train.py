@@ -160,6 +160,13 @@ def as_images(images) -> torch.Tensor:
     return t.reshape(len(t), IMAGE_SIZE, IMAGE_SIZE)
 
 
+def as_labels(labels, n: int, device: torch.device) -> torch.Tensor:
+    """The classes a conditional model is trained with: int64 [n] on ``device``."""
+    if labels is None or len(labels) != n:
+        raise ConfigError("a conditional model is trained with one label per image")
+    return torch.as_tensor(np.asarray(labels), dtype=torch.long).to(device)
+
+
 def random_shift(images: torch.Tensor, max_shift: int, generator: torch.Generator) -> torch.Tensor:
     """Translate each uint8 image [B, 28, 28] by its own random offset in [-max_shift, max_shift]
     pixels, filling with zeros: one gather for the whole batch."""
@@ -192,13 +199,15 @@ def lr_at(step: int, total: int, warmup: int, config: TrainConfig) -> float:
     return floor + (config.lr - floor) * 0.5 * (1.0 + math.cos(math.pi * min(1.0, progress)))
 
 
-def batches(data: torch.Tensor, batch_size: int, shift: int, generator: torch.Generator) -> Iterator[torch.Tensor]:
-    """One epoch of float inputs [B, 784]: the images in a fresh random order, each randomly
-    translated by up to ``shift`` pixels when asked."""
+def batches(data: torch.Tensor, labels: torch.Tensor | None, batch_size: int, shift: int,
+            generator: torch.Generator) -> Iterator[tuple[torch.Tensor, torch.Tensor | None]]:
+    """One epoch of (float inputs [B, 784], their classes or None): the images in a fresh random
+    order, each randomly translated by up to ``shift`` pixels when asked."""
     perm = torch.randperm(len(data), generator=generator).to(data.device)
     for i in range(0, len(data), batch_size):
         batch = data[perm[i:i + batch_size]]
-        yield to_input(random_shift(batch, shift, generator) if shift else batch)
+        yield (to_input(random_shift(batch, shift, generator) if shift else batch),
+               None if labels is None else labels[perm[i:i + batch_size]])
 
 
 class EMA:
@@ -291,17 +300,17 @@ class Run:
         return bool(self.callback(event)) if self.callback else False
 
 
-def train_epoch(run: Run, data: torch.Tensor, epoch: int) -> dict | None:
+def train_epoch(run: Run, data: torch.Tensor, labels: torch.Tensor | None, epoch: int) -> dict | None:
     """One pass over ``data``; returns the epoch's record, or None when the callback asked to
     stop or the weights are broken (``run.guard.broken``)."""
     model, config = run.model, run.config
     model.train()
     start = time.perf_counter()
     sums, seen, skipped = torch.zeros(3, dtype=torch.float64), 0, 0
-    for x in batches(data, config.batch_size, config.shift, run.shuffle_gen):
+    for x, y in batches(data, labels, config.batch_size, config.shift, run.shuffle_gen):
         beta = run.schedule()
         with run.autocast:
-            logits, mu, logvar = model(x, run.noise_gen)
+            logits, mu, logvar = model(x, run.noise_gen, y)
         terms = vae_loss(logits.float(), x, mu.float(), logvar.float(), beta)
         run.values = torch.stack([t.detach() for t in terms]).cpu().tolist()  # one device sync per step
         if run.guard.wild(run.values, epoch, run.step):
@@ -326,8 +335,9 @@ def train_epoch(run: Run, data: torch.Tensor, epoch: int) -> dict | None:
 
 
 def train(model: VAE, train_images, test_images=None, config: TrainConfig | None = None,
-          callback: Callback | None = None) -> TrainResult:
-    """Train ``model`` in place on uint8 images; returns its per-epoch history.
+          callback: Callback | None = None, train_labels=None, test_labels=None) -> TrainResult:
+    """Train ``model`` in place on uint8 images; returns its per-epoch history. A conditional
+    model also needs the labels of its images.
 
     With the same seed, config and thread count the result is identical on the CPU.
     """
@@ -339,12 +349,16 @@ def train(model: VAE, train_images, test_images=None, config: TrainConfig | None
     test = as_images(test_images).to(device) if test_images is not None else None
     if len(data) == 0:
         raise ConfigError("no training images")
+    labels = test_y = None  # the classes matter to a conditional model only
+    if model.config.num_classes:
+        labels = as_labels(train_labels, len(data), device)
+        test_y = as_labels(test_labels, len(test), device) if test is not None else None
     model.to(device)
     run = Run(model, config, device, len(data), callback)
     history: list[dict] = []
     status, message = "done", ""
     for epoch in range(1, config.epochs + 1):
-        record = train_epoch(run, data, epoch)
+        record = train_epoch(run, data, labels, epoch)
         if run.guard.broken:
             del history[run.guard.good_epoch:]
             status, message = "diverged", run.guard.roll_back(config.lr)
@@ -356,7 +370,7 @@ def train(model: VAE, train_images, test_images=None, config: TrainConfig | None
         test_terms = None
         if test is not None:
             test_terms = negative_elbo(run.ema.model if run.ema else model, test, batch_size=config.eval_batch_size,
-                                       seed=config.seed)
+                                       seed=config.seed, labels=test_y)
             record.update({f"test_{k}": v for k, v in test_terms.items()})
         history.append(record)
         run.guard.epoch_done(epoch)

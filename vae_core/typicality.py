@@ -12,22 +12,26 @@ checkpoint at training time and the ones the app computes from the test set agre
 
 from __future__ import annotations
 
+from typing import Literal
+
 import numpy as np
 
 from .evaluate import image_scores
 from .model import VAE
 
-SCORE_KINDS = {"neg_elbo": "negative ELBO", "recon_error": "reconstruction error"}
+ScoreKind = Literal["neg_elbo", "recon_error"]
+SCORE_KINDS: dict[ScoreKind, str] = {"neg_elbo": "negative ELBO", "recon_error": "reconstruction error"}
 SCORE_SEED = 0
 SCORE_BATCH = 2000  # the sampled noise depends on how images are batched: keep it fixed
 
 
-def score_images(model: VAE, images, seed: int = SCORE_SEED) -> dict[str, np.ndarray]:
-    """Per-image scores of uint8 images [N, 28, 28]: {"neg_elbo", "recon_error"}, float32 [N] each."""
+def score_images(model: VAE, images, seed: int = SCORE_SEED, labels=None) -> dict[ScoreKind, np.ndarray]:
+    """Per-image scores of uint8 images [N, 28, 28]: {"neg_elbo", "recon_error"}, float32 [N] each
+    (``labels``: their classes, which a conditional model is given)."""
     images = np.asarray(images)
     if images.ndim == 2:
         images = images[None]
-    scores = image_scores(model, images, batch_size=SCORE_BATCH, seed=seed)
+    scores = image_scores(model, images, batch_size=SCORE_BATCH, seed=seed, labels=labels)
     return {k: np.asarray(scores[k], np.float32) for k in SCORE_KINDS}
 
 
@@ -61,6 +65,12 @@ def least_typical(scores, k: int = 20) -> np.ndarray:
     k = max(0, min(int(k), scores.size))
     order = np.lexsort((np.arange(scores.size), -scores))
     return order[:k]
+
+
+def rank(scores, index: int) -> int:
+    """Where image ``index`` stands by score: 1 for the least typical (ties share the better rank)."""
+    scores = np.asarray(scores, np.float64).ravel()
+    return int(np.count_nonzero(scores > scores[index])) + 1
 
 
 def default_threshold(scores, quantile: float = 0.99) -> float:

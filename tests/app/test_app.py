@@ -1,9 +1,12 @@
 """AppTest coverage of every page: widgets in, outputs checked (no browser)."""
 
+import base64
+import io
 from pathlib import Path
 
 import numpy as np
 import pytest
+from PIL import Image
 from streamlit.testing.v1 import AppTest
 
 import vae_core as vc
@@ -131,12 +134,22 @@ def test_interpolate_endpoints_by_class(app):
 def test_generate_class_buttons_produce_a_grid(app):
     open_page(app, "generate")
     assert len(app.get("image")) == 1  # the prior grid only
+    assert "conditional VAE" in app.caption[0].value  # the shipped one makes the classes
     app.button(key="gen_class_7").click().run()
     shown = images(app)
-    assert len(shown) == 2 and "class 7" in shown[0].caption
+    assert len(shown) == 3 and shown[0].caption == "16 new 7s"  # the class grid, one style in every class, the prior
+    assert "drawn as each class" in shown[1].caption
     first = shown[0].url
     app.button(key="gen_class_7").click().run()
     assert images(app)[0].url != first  # pressing again draws new digits
+    app.slider(key="gen_class_temperature").set_value(0.5).run()
+    assert app.session_state["gen_class_temperature"] == 0.5 and images(app)[0].caption == "16 new 7s"
+
+
+def test_the_prior_grid_has_no_empty_cells(app):
+    open_page(app, "generate")
+    grid = np.asarray(Image.open(io.BytesIO(base64.b64decode(image_urls(app)[-1].split(",", 1)[1]))))
+    assert grid.shape[1] == 9 * 28 + 8 * 2 and grid.shape[0] == 4 * 28 + 3 * 2  # 36 samples: 4 rows of 9
 
 
 @pytest.mark.parametrize("page", ["explore", "interpolate", "generate", "compare"])
@@ -199,7 +212,7 @@ def test_without_data_explore_and_generate_still_work(app_without_data):
     assert len(images(at)) == 2 and any("dataset is not on disk" in c.value for c in at.main.caption)
     open_page(at, "generate")
     at.button(key="gen_class_3").click().run()
-    assert len(images(at)) == 2
+    assert [i.caption for i in images(at)][0] == "16 new 3s" and len(images(at)) == 3  # class, style row, prior
 
 
 @pytest.mark.skipif(not has_mnist, reason=f"the download test serves the MNIST files from {MNIST_DIR}")

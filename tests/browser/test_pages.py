@@ -40,10 +40,10 @@ def test_explore_click_on_empty_space_decodes_exactly_that_location(page):
 def test_generate_digits_of_class_7(page):
     goto(page, "Generate")
     page.get_by_role("button", name="7", exact=True).click()
-    page.wait_for_selector("text=16 new digits of class 7")
-    # the class grid and the prior samples below it (the run may still be drawing the second)
-    page.wait_for_function("document.querySelectorAll(\"[data-testid='stMain'] [data-testid='stImage'] img\").length == 2")
-    assert len(images(page)) == 2
+    page.wait_for_selector("text=16 new 7s")
+    # the class grid, one style in every class, and the prior samples (the run may still be drawing them)
+    page.wait_for_function("document.querySelectorAll(\"[data-testid='stMain'] [data-testid='stImage'] img\").length == 3")
+    assert len(images(page)) == 3
     shoot(page, "generate")
 
 
@@ -59,7 +59,7 @@ def test_quick_training_finishes_and_joins_the_picker(page):
     page.wait_for_selector("text=/epoch \\d+\\/4|Finished/")  # running (or, on a fast machine, already done)
     goto(page, "Generate")  # other pages stay usable while the session's thread trains
     page.get_by_role("button", name="3", exact=True).click()
-    page.wait_for_selector("text=16 new digits of class 3")
+    page.wait_for_selector("text=16 new 3s")
     goto(page, "Train")
     page.wait_for_selector("text=Finished", timeout=120_000)
     wait_for_model(page, "My model 1 (MNIST)")
