@@ -149,6 +149,13 @@ def _read(source: str | os.PathLike | bytes, name: str | None = None) -> tuple[b
     return data, str(path)
 
 
+def safetensors_metadata(data: bytes) -> dict:
+    """The ``__metadata__`` of a safetensors file's bytes ({} when it has none); ValueError when the
+    header is not JSON (safetensors' own readers give no metadata from bytes)."""
+    header = json.loads(data[8:8 + int.from_bytes(data[:8], "little")])
+    return (header.get("__metadata__") if isinstance(header, dict) else None) or {}
+
+
 def read_file(path: str | os.PathLike, max_bytes: int, kind: str, too_large: str, error: type[VAEError]) -> bytes:
     """The bytes of a file a user named, refused unread when over ``max_bytes``. Every failure
     is one ``error`` sentence: "<path>: <size> bytes <too_large>", "<path>: is a folder, not <kind>", ..."""

@@ -20,7 +20,7 @@ from safetensors.torch import load as st_load
 from safetensors.torch import save as st_save
 from torch import nn
 
-from .checkpoint import MAX_CLASSES, read_file
+from .checkpoint import MAX_CLASSES, read_file, safetensors_metadata
 from .errors import CheckpointError
 from .model import IMAGE_SIZE
 from .train import random_shift, resolve_device
@@ -109,15 +109,12 @@ def load_classifier(path: str | os.PathLike) -> tuple[Classifier, dict]:
     data = read_file(path, MAX_BYTES, "a classifier file", "is larger than any classifier", CheckpointError)
     try:
         tensors = st_load(data)
-        header_len = int.from_bytes(data[:8], "little")
-        meta = json.loads(data[8:8 + header_len]).get("__metadata__") or {}
+        meta = safetensors_metadata(data)
     except (SafetensorError, ValueError, UnicodeDecodeError):
         raise CheckpointError(f"{name}: not a safetensors file") from None
-    if meta.get("format") != FORMAT:
-        raise CheckpointError(f"{name}: no {FORMAT!r} marker; this is not a classifier of this project")
-    if meta.get("format_version") != FORMAT_VERSION:
-        raise CheckpointError(f"{name}: classifier format version {meta.get('format_version')!r} is not "
-                              f"supported (this version reads {FORMAT_VERSION})")
+    if (meta.get("format"), meta.get("format_version")) != (FORMAT, FORMAT_VERSION):
+        raise CheckpointError(f"{name}: not a classifier of this project (format {FORMAT!r}, version "
+                              f"{FORMAT_VERSION})")
     try:
         classes = json.loads(meta.get("classes", "null"))
         accuracy_value = float(meta.get("test_accuracy", "nan"))

@@ -39,6 +39,7 @@ from safetensors.numpy import load as np_load
 from safetensors.numpy import save as np_save
 from torch import nn
 
+from .checkpoint import safetensors_metadata
 from .errors import VAEError
 from .model import IMAGE_SIZE
 
@@ -208,8 +209,7 @@ def read_decoder_export(data: bytes) -> DecoderExport:
     try:
         data = bytes(data)
         tensors = np_load(data)  # checks the header and every tensor's bounds
-        # safetensors.numpy gives no metadata from bytes: the header is 8 bytes of length, then JSON
-        metadata = json.loads(data[8:8 + int.from_bytes(data[:8], "little")]).get("__metadata__") or {}
+        metadata = safetensors_metadata(data)
     except (SafetensorError, ValueError, UnicodeDecodeError, OverflowError, MemoryError):
         raise ExportError("this is not a decoder export (not a readable safetensors file)") from None
     if metadata.get("format") != FORMAT:
