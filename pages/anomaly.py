@@ -95,10 +95,11 @@ if images is None:
 else:
     pictures = images[ranked]
 for row in range(0, len(ranked), PER_ROW):
-    cols = st.columns(PER_ROW)
+    cols = st.columns(PER_ROW, vertical_alignment="bottom")  # the Select buttons line up whatever the captions
     for col, place, index, picture in zip(cols, range(row, row + PER_ROW), ranked[row:], pictures[row:]):
         with col:
-            pixel_image(st, picture, f"#{index} · {ckpt.classes[int(view.labels[index])]} · {s[index]:.0f}", scale=3)
+            pixel_image(st, picture, f"#{index} · {ckpt.classes[int(view.labels[index])]} · {s[index]:.0f} nats",
+                        scale=3)
             st.button("Select", key=f"anomaly_select_{place}", on_click=select, args=(int(index),),
                       type="primary" if index == pick else "secondary", width="stretch")
 png_download(st, image_grid(pictures, PER_ROW), f"{ckpt.dataset}-least-typical.png",

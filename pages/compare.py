@@ -73,8 +73,11 @@ st.markdown("""
   within a few units of the origin, where N(0, I) lives, because the KL term charges for straying.
 - **Sampling.** Points from N(0, I) are a fair draw for the VAE: their decodes cover every class. For the
   autoencoder the same points fall on the few classes that happen to sit near its origin.
-- **Holes.** Uniform points reach the autoencoder's empty wedges and outskirts, where its decoder was never
-  trained and draws smudges; the VAE's decoder stays smooth even at the edges of its plot.
+- **Holes.** Points from N(0, I) rarely fall in a hole of the VAE (the share under its plot): the KL term
+  packs its codes where the prior puts its mass. Uniform points cover each whole square, corners included,
+  and there both models meet places no training image was encoded to and draw smudges or near-blank images:
+  the autoencoder in its empty wedges between classes, the VAE beyond the prior's 3σ, where it was never
+  asked to draw anything. A VAE is smooth where its prior lives, not everywhere.
 - **The price.** The KL term costs the VAE some reconstruction accuracy, but in two dimensions little:
   compare the test reconstruction under each title (the shipped VAEs trained 80 epochs, the autoencoders 30).
 """)

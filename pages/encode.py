@@ -6,6 +6,7 @@ from streamlit_drawable_canvas import st_canvas
 import vae_core as vc
 from ui.figures import add_neighbours, add_pick, score_histogram, zoom_figure
 from ui.scores import missing_scores, score_label, test_images, test_scores
+from ui import session_keys as keys
 from ui.state import keep_across_pages, latent_view
 from ui.widgets import base_scatter, canvas_png, pixel_image, png_download, require_model
 from vae_core.typicality import verdict
@@ -23,24 +24,35 @@ st.caption("Draw a digit or upload a photo of one. The model sees it the way MNI
            "on dark, fitted into 20×20 pixels and centred in 28×28. See where the encoder puts it among the test "
            "images, what the decoder makes of it, and how typical the model finds it.")
 
+def remember_drawing() -> None:
+    """Leaving Draw unmounts the canvas, which forgets its strokes: keep them to redraw on return."""
+    st.session_state[keys.ENC_RESTORE] = st.session_state.get(keys.ENC_DRAWING)
+
+
 source_col, plot_col = st.columns([1, 2], gap="large")
 with source_col:
-    mode = st.radio("Input", ["Draw", "Upload"], key="enc_source", horizontal=True, label_visibility="collapsed")
+    mode = st.radio("Input", ["Draw", "Upload"], key="enc_source", horizontal=True, label_visibility="collapsed",
+                    on_change=remember_drawing)
     if mode == "Draw":
         st.space("medium")  # room for the canvas's toolbar, which floats above it
         drawing = st_canvas(stroke_width=22, stroke_color="#FFFFFF", background_color="#000000", height=CANVAS_PX,
-                            width=CANVAS_PX, drawing_mode="freedraw", return_image_data=True, key="enc_canvas")
+                            width=CANVAS_PX, drawing_mode="freedraw", return_image_data=True, key="enc_canvas",
+                            initial_drawing=st.session_state.get(keys.ENC_RESTORE))
+        if drawing.json_data is not None:
+            st.session_state[keys.ENC_DRAWING] = drawing.json_data
         st.caption("Draw one digit, large, with the mouse or a finger; the toolbar undoes or clears.")
         png = canvas_png(drawing)
         source = ("Your drawing", png) if png else None
+        prompt = "Draw a digit on the black square, or switch to **Upload** for a photo or a scan."
     else:
         upload = st.file_uploader("An image of one digit", type=UPLOAD_TYPES, key="enc_upload",
                                   help="Dark on light or light on dark, in any colours; read in memory, never saved.")
         source = (upload.name, upload.getvalue()) if upload is not None else None
+        prompt = "Upload a photo or a scan of one digit (PNG, JPEG, GIF, …), or switch to **Draw**."
 
     result = None
     if source is None:
-        st.info("Draw a digit on the black square, or switch to **Upload** for a photo or a scan.")
+        st.info(prompt)
     else:
         name, data = source
         scores = test_scores(entry, view) if view is not None else None
@@ -48,6 +60,31 @@ with source_col:
             result = vc.encode_image(ckpt.model, data, view.z_mean if view is not None else None, scores)
         except vc.ImageError as e:
             st.error(f"{name}: {e}")
+
+    if result is not None:  # right under the input, where the eye is when the stroke ends
+        mu, sigma = result.mu, result.sigma
+        st.subheader("The model's view")
+        cols = st.columns(2)
+        pixel_image(cols[0], result.image, "Input (28×28)", scale=4)
+        pixel_image(cols[1], result.reconstruction, "Its reconstruction", scale=4)
+        png_download(st, [result.image, result.reconstruction], "your-digit.png", key="enc_png")
+        st.caption(f"**{name}** is encoded at z_mean = ({mu[0]:.2f}, {mu[1]:.2f}) with σ = ({sigma[0]:.2f}, "
+                   f"{sigma[1]:.2f}); the reconstruction is the decode of z_mean.")
+        st.subheader("How typical is it?")
+        label = score_label(entry, "neg_elbo")
+        value = result.scores["neg_elbo"]
+        # one metric a row: side by side in this column the value was cut off ("102.4 …")
+        st.metric(label[:1].upper() + label[1:], f"{value:.1f} nats",
+                  help="One-sample negative ELBO: an upper bound on −log p(x). Lower means the model finds "
+                       "the image more likely.")
+        if result.percentiles:
+            pct = result.percentiles["neg_elbo"]
+            st.metric("Percentile", f"{pct:.1f}",
+                      help="The share of test images with a lower score: 99 means less typical than 99 % of them.")
+            words = verdict(pct)
+            (st.warning if pct >= 90 else st.success)(f"{words[:1].upper()}{words[1:]}.")
+        else:
+            st.info(missing_scores(entry))
 
 with plot_col:
     if view is None:
@@ -60,45 +97,17 @@ with plot_col:
         fig.update_layout(height=560)
         st.plotly_chart(fig, key="enc_scatter", config={"scrollZoom": True, "displaylogo": False})
         st.caption("Your digit is the ring. Its σ ellipses are too small to see at this scale: the close-up "
-                   "below shows them, with its nearest test images.")
+                   "below shows them, with its nearest test images." if result is not None else
+                   "The test images' codes, coloured by class; your digit will appear among them as a ring.")
 
-if result is None:
+if result is None or view is None:
     st.stop()
 
-mu, sigma = result.mu, result.sigma
-seen_col, score_col, near_col = st.columns([1.1, 1.3, 1.3], gap="large")
-with seen_col:
-    st.subheader("The model's view")
-    cols = st.columns(2)
-    pixel_image(cols[0], result.image, "Input (28×28)", scale=4)
-    pixel_image(cols[1], result.reconstruction, "Its reconstruction", scale=4)
-    png_download(st, [result.image, result.reconstruction], "your-digit.png", key="enc_png")
-    st.caption(f"**{name}** is encoded at z_mean = ({mu[0]:.2f}, {mu[1]:.2f}) with σ = ({sigma[0]:.2f}, "
-               f"{sigma[1]:.2f}); the reconstruction is the decode of z_mean.")
-
-with score_col:
-    st.subheader("How typical is it?")
-    label = score_label(entry, "neg_elbo")
-    title = label[:1].upper() + label[1:]
-    value = result.scores["neg_elbo"]
+histogram_col, near_col = st.columns(2, gap="large")
+with histogram_col:
     if result.percentiles:
-        pct = result.percentiles["neg_elbo"]
-        cols = st.columns(2)
-        cols[0].metric(title, f"{value:.1f} nats",
-                       help="One-sample negative ELBO: an upper bound on −log p(x). Lower means the model finds "
-                            "the image more likely.")
-        cols[1].metric("Percentile", f"{pct:.1f}",
-                       help="The share of test images with a lower score: 99 means less typical than 99 % of them.")
-        words = verdict(pct)
-        (st.warning if pct >= 90 else st.success)(f"{words[:1].upper()}{words[1:]}.")
         st.plotly_chart(score_histogram(scores["neg_elbo"], label, value=value, value_label="your digit"),
                         key="enc_histogram", config={"displayModeBar": False})
-    else:
-        st.metric(title, f"{value:.1f} nats")
-        st.info(missing_scores(entry))
-
-if view is None:
-    st.stop()
 
 with near_col:
     st.subheader("Its nearest test images")

@@ -6,7 +6,7 @@ import vae_core as vc
 from ui.state import class_model, keep_across_pages, model_state
 from ui.widgets import grid_columns, image_grid, pixel_image, png_download, require_model, reseed
 
-keep_across_pages("gen_n", "gen_temperature", "gen_seed", "gen_class_temperature")
+keep_across_pages("gen_n", "gen_temperature", "gen_seed", gen_class_temperature=vc.DEFAULT_TEMPERATURE)
 entry = require_model()
 ckpt = entry.ckpt
 maker = class_model(entry).ckpt  # the model that makes a chosen class (a conditional VAE where one ships)
@@ -42,7 +42,7 @@ if maker.config.num_classes or maker.latents is not None:
         for label, name in enumerate(maker.classes):
             st.button(name, key=f"gen_class_{label}", on_click=choose, args=(label,),
                       type="primary" if state.get("generate_class") == label else "secondary")
-    variety = st.slider("Variety", 0.3, 1.5, vc.DEFAULT_TEMPERATURE, step=0.05, key="gen_class_temperature",
+    variety = st.slider("Variety", 0.3, 1.5, step=0.05, key="gen_class_temperature",
                         help="How far the random styles may stray from the typical one (the temperature of "
                              "the draw): low makes tidy, similar images; high, bolder and more varied ones.")
     if "generate_class" in state:

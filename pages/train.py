@@ -71,7 +71,8 @@ with settings:
         c2.number_input("−log p(x) samples (K)", 1, 1000, key="train_iwae_k", disabled=busy,
                         help="Importance samples for the final evaluation")
 
-    if not vc.data.available(dataset) and not busy:
+    missing = not vc.data.available(dataset)  # the same search order the loader uses
+    if missing and not busy:
         st.warning(f"{DATASET_TITLES[dataset]} is not on this machine yet (about "
                    f"{'11' if dataset == 'mnist' else '30'} MB). Training needs it; everything else works without.")
         if download_job is None or not download_job.snapshot().running:
@@ -103,8 +104,9 @@ with settings:
         st.session_state[TRAIN_ADDED] = False
 
     start_col, stop_col = st.columns(2)
-    start_col.button("Start training", type="primary", on_click=start, disabled=busy, icon=":material/play_arrow:",
-                     width="stretch", key="train_start")
+    start_col.button("Start training", type="primary", on_click=start, disabled=busy or missing,
+                     icon=":material/play_arrow:", width="stretch", key="train_start",
+                     help=f"Training needs {DATASET_TITLES[dataset]}: download it above first." if missing else None)
     stop_col.button("Stop", disabled=not busy, icon=":material/stop:", width="stretch", key="train_stop",
                     on_click=lambda: job.stop())
     if TRAIN_ERROR in st.session_state:

@@ -20,8 +20,8 @@ from typing import Literal
 import numpy as np
 
 from vae_core.checkpoint import Checkpoint
-from vae_core.data import download, get_spec
-from vae_core.errors import VAEError
+from vae_core.data import DatasetSpec, download, get_spec
+from vae_core.errors import DataError, VAEError
 from vae_core.inference import encode
 from vae_core.model import VAEConfig, build_model
 from vae_core.pipeline import load_splits, package
@@ -125,8 +125,19 @@ class DownloadJob(Job):
 
     def work(self) -> None:
         spec = get_spec(self.dataset)
-        download(spec, root=self.root, progress=_download_reporter(self, 2 * len(spec.files)))
+        try:
+            download(spec, root=self.root, progress=_download_reporter(self, 2 * len(spec.files)))
+        except DataError as e:  # its own message names mirrors' URLs and server folders: not for a visitor
+            raise DataError(download_failed(spec)) from e
         self.update(status="done", fraction=1.0, message=f"{spec.name} is ready")
+
+
+def download_failed(spec: DatasetSpec) -> str:
+    """The visitor's sentence when a download fails (offline, or no mirror served a valid file)."""
+    names = ", ".join(f"{name}.gz" for pair in spec.files.values() for name in pair)
+    return (f"{spec.name} could not be downloaded: none of its mirrors could be reached or gave a valid file "
+            f"(is this server offline?). Place its four files, {names}, in the server's data folder (the one "
+            "VAE_DATA_DIR names, or its data cache) and reload this page.")
 
 
 def training_threads(requested: int | None, cpus: int | None = None) -> int:

@@ -4,7 +4,7 @@ the URL's query parameters, so opening a link reproduces the view."""
 from __future__ import annotations
 
 from pathlib import PurePosixPath
-from urllib.parse import urlencode
+from functools import lru_cache
 
 import streamlit as st
 
@@ -59,15 +59,43 @@ def update_link(entry: ModelEntry | None) -> None:
         st.query_params.from_dict(params)
 
 
+# The link box reads the address bar itself: Explore's clicks rerun only its fragment, so a
+# link written by the sidebar's last full run would name an old pick (the URL is kept current
+# by update_link, in the fragment too). It follows the address bar while it is open.
+_SHARE_HTML = """<div class="vx-share"><input class="vx-share-url" readonly aria-label="Link to this view">
+<button class="vx-share-copy" type="button">Copy</button></div>"""
+_SHARE_CSS = """.vx-share { display: flex; gap: 0.4rem; }
+.vx-share-url { flex: 1; min-width: 0; font: inherit; font-size: 0.85rem; padding: 0.35rem 0.5rem;
+  border: 1px solid rgba(49, 51, 63, 0.2); border-radius: 0.5rem; background: transparent; color: inherit; }
+.vx-share-copy { font: inherit; font-size: 0.85rem; padding: 0.35rem 0.7rem; cursor: pointer;
+  border: 1px solid rgba(49, 51, 63, 0.2); border-radius: 0.5rem; background: transparent; color: inherit; }"""
+_SHARE_JS = """export default function ({ parentElement }) {
+  const box = parentElement.querySelector('.vx-share-url'), copy = parentElement.querySelector('.vx-share-copy');
+  const follow = () => { if (box.value !== window.location.href) box.value = window.location.href; };
+  follow();
+  const timer = setInterval(follow, 250);
+  copy.onclick = async () => {
+    follow();
+    try { await navigator.clipboard.writeText(box.value); }
+    catch (e) { box.select(); document.execCommand('copy'); }  // no clipboard API off https or localhost
+    copy.textContent = 'Copied';
+    setTimeout(() => { copy.textContent = 'Copy'; }, 1500);
+  };
+  return () => clearInterval(timer);
+}"""
+
+
+@lru_cache(maxsize=1)
+def _share_box():
+    return st.components.v2.component("vae_explorer.share_link", html=_SHARE_HTML, css=_SHARE_CSS, js=_SHARE_JS)
+
+
 def share_link(entry: ModelEntry) -> None:
-    """A "Share this view" popover with the link in a code box (its copy button copies it)."""
+    """A "Share this view" popover with the page's link (the address bar's) and a copy button."""
     with st.popover("Share this view", icon=":material/share:", width="stretch"):
-        params = link_params(entry)
-        if not params:
+        if _link_name(entry) is None:
             st.caption("Links can open the pretrained models only: a model you train or upload lives in your "
                        "session alone.")
             return
-        url = (st.context.url or "") + "?" + urlencode(params)
-        st.caption("This link opens this page with the same model, picked point and interpolation endpoints. "
-                   "Copy it with the button at the right of the box.")
-        st.code(url, language=None, wrap_lines=True)
+        st.caption("This link opens this page with the same model, picked point and interpolation endpoints.")
+        _share_box()(key="share_link")

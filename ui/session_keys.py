@@ -29,3 +29,7 @@ DOWNLOAD_ANNOUNCED: Final = "download_announced"  # True once a finished downloa
 # The Toy world page
 TOY_TRAIN_REQUESTED: Final = "toy_train_requested"  # True from the Train button's click to the next run
 TOY_FIT: Final = "toy_fit"  # (settings, ToyFit): the session's toy model and what it was trained on
+
+# The Your digit page
+ENC_DRAWING: Final = "enc_drawing"  # the canvas's strokes (fabric.js JSON) as last drawn
+ENC_RESTORE: Final = "enc_restore"  # the strokes the canvas redraws when it mounts again (after Upload)

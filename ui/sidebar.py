@@ -79,11 +79,13 @@ def model_sidebar() -> ModelEntry | None:
             entry = entries[st.session_state[MODEL_PICKER]]
             model_card(entry)
             share_link(entry)
-        with st.expander("Upload a checkpoint"):
-            st.file_uploader("A .safetensors checkpoint saved by this app or its CLI", type=["safetensors"],
-                             key="upload", on_change=_on_upload,
+        refused = st.session_state.get(UPLOAD_ERROR)
+        with st.expander("Upload a checkpoint", expanded=refused is not None):
+            if refused:  # above the uploader, where the visitor is looking (below it was under the fold)
+                st.error(refused)
+            # any file is taken: the loader names what a wrong one is (a PyTorch .pt, a pickle, an image, ...)
+            st.file_uploader("A .safetensors checkpoint saved by this app or its CLI", key="upload",
+                             on_change=_on_upload,
                              help=f"Up to {MAX_UPLOAD_MB} MB. Checkpoints are read as plain tensors; nothing in "
                                   "them is ever executed.")
-            if UPLOAD_ERROR in st.session_state:
-                st.error(st.session_state[UPLOAD_ERROR])
     return entry

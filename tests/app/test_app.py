@@ -2,6 +2,7 @@
 
 import base64
 import io
+import time
 from pathlib import Path
 
 import numpy as np
@@ -235,6 +236,25 @@ def test_without_data_train_offers_the_download_with_progress(app_without_data, 
         assert not at.warning and not at.exception
     finally:
         server.shutdown()
+
+
+def test_without_data_or_internet_train_says_what_to_do_in_one_sentence(app_without_data, monkeypatch):
+    monkeypatch.setenv("VAE_DATA_MIRRORS", "http://127.0.0.1:9/")  # the discard port: nothing answers
+    at = open_page(app_without_data, "train")
+    assert at.button(key="train_start").disabled  # no start that can only fail
+    at.button(key="train_download").click().run()
+    job = at.session_state["download_job"]
+    deadline = time.time() + 60
+    while job.snapshot().running and time.time() < deadline:
+        time.sleep(0.1)
+    at.run()
+    message = at.error[0].value
+    assert message.startswith("mnist could not be downloaded: none of its mirrors could be reached")
+    for name in ("train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz", "t10k-images-idx3-ubyte.gz",
+                 "t10k-labels-idx1-ubyte.gz"):
+        assert name in message
+    assert "http" not in message and "Errno" not in message and "/" not in message  # no URL, no server path
+    assert not at.exception
 
 
 def test_training_settings_survive_page_switches(app):

@@ -167,7 +167,8 @@ def test_anomaly_view_scatter_histogram_and_gallery(app):
     assert f"score above {threshold:.1f} nats" in app.markdown[0].value
     gallery = [i.caption for i in images(app)]
     assert len(gallery) == 20 and len([b for b in app.button if b.label == "Select"]) == 20
-    scores = [float(c.rsplit("·", 1)[1]) for c in gallery]
+    assert all(c.endswith(" nats") for c in gallery)  # each number says what it is
+    scores = [float(c.rsplit("·", 1)[1].removesuffix(" nats")) for c in gallery]
     assert scores == sorted(scores, reverse=True) and min(scores) >= threshold - 1
     app.slider[0].set_value(threshold - 50).run()
     fig = figure(app, "anomaly_scatter")

@@ -3,6 +3,7 @@ class names (not digit indices) on every page when the Fashion-MNIST model is se
 
 import base64
 import json
+import re
 
 import numpy as np
 import pytest
@@ -105,6 +106,26 @@ def test_compare_controls_change_the_points(app):
     app.toggle(key="compare_same_scale").set_value(True).run()
     ae, vae = planes(app)["compare_plane_ae"], planes(app)["compare_plane_vae"]
     assert ae["model"]["extent"] == vae["model"]["extent"] == max(extents)
+
+
+def holes(app) -> list[int]:
+    """The share of random points in holes each side's sentence states (autoencoder, VAE), in %."""
+    return [int(re.search(r"\*\*(\d+) %\*\* land far", m.value).group(1)) for m in app.markdown
+            if "land far from every test code" in m.value]
+
+
+def test_the_page_says_what_its_figures_show_about_holes(app):
+    """The text once claimed the VAE "stays smooth even at the edges" while its own figures showed
+    45 % of uniform points far from every code: it now says a VAE is smooth where its prior lives."""
+    open_page(app, "compare")
+    prior_ae, prior_vae = holes(app)
+    app.radio(key="compare_source").set_value("uniform").run()
+    uniform_ae, uniform_vae = holes(app)
+    assert prior_vae <= 5 and uniform_vae >= 20  # few holes under N(0, I), many at the square's corners
+    text = " ".join(m.value for m in app.markdown)
+    assert "smooth even at the edges" not in text
+    assert "A VAE is smooth where its prior lives, not everywhere" in text
+    assert "Uniform points cover each whole square, corners included" in text
 
 
 def test_compare_with_an_autoencoder_selected_puts_it_on_its_side(app):

@@ -68,9 +68,26 @@ def test_a_drawn_digit_lands_on_the_scatter(page):
     assert abs(x - float(z[1])) < 0.01 and abs(y - float(z[2])) < 0.01  # the ring sits at the code shown
     assert "Percentile" in text and "typical" in text and "Nearest first: #" in text
     assert len(set(images(page))) == 3  # what the model sees, the reconstruction, the five nearest
+    # what a drawing gets is in view without scrolling, and the score is not cut off
+    view_box = page.get_by_text("The model's view").bounding_box()
+    assert view_box["y"] + view_box["height"] <= page.viewport_size["height"]
+    assert page.evaluate("""() => [...document.querySelectorAll('[data-testid=stMetricValue]')]
+        .every(e => e.scrollWidth <= e.clientWidth + 1 && !e.innerText.includes('…'))""")
     shoot(page, "encode")
     page.get_by_text("How typical is it?").evaluate("e => e.scrollIntoView({block: 'start'})")
     shoot(page, "encode-details")
+
+
+def test_the_drawing_survives_a_visit_to_upload(page):
+    radio = page.locator("[data-testid='stMain'] [data-testid='stRadio']")
+    code = re.search(r"z_mean = \((-?\d+\.\d+), (-?\d+\.\d+)\)", main_text(page))[0]
+    radio.get_by_text("Upload", exact=True).click()
+    page.wait_for_selector("text=Upload a photo or a scan of one digit")  # the prompt of this mode, not Draw's
+    assert "black square" not in main_text(page) and "Your digit is the ring" not in main_text(page)
+    radio.get_by_text("Draw", exact=True).click()
+    page.wait_for_selector("text=The model's view")  # the strokes were redrawn and encoded again
+    wait_idle(page)
+    assert code in main_text(page)
 
 
 def test_an_uploaded_digit_and_a_bad_file(page, tmp_path):

@@ -6,7 +6,10 @@ from __future__ import annotations
 import shutil
 import time
 
-from helpers.browser import goto, images, isolated_point, plane_position, shoot, wait_for_model, wait_for_scatter, wait_idle
+import pytest
+
+from helpers.browser import (assert_quiet_log, goto, images, isolated_point, plane_position, shoot, wait_for_model,
+                             wait_for_scatter, wait_idle)
 from helpers.data import ROOT
 
 
@@ -72,6 +75,14 @@ def test_upload_of_a_checkpoint_and_of_a_bad_file(page, tmp_path):
     bad.write_bytes(b"\x80\x04\x95 not a checkpoint")
     page.locator("[data-testid='stSidebar'] input[type=file]").set_input_files(str(bad))
     page.wait_for_selector("[data-testid='stSidebar'] [data-testid='stAlert'] >> text=is a Python pickle")
+    torch_file = tmp_path / "model.pt"  # no type filter refuses it first: the app's own sentence explains
+    torch_file.write_bytes(b"PK\x03\x04" + b"\x00" * 60)
+    page.locator("[data-testid='stSidebar'] input[type=file]").set_input_files(str(torch_file))
+    alert = page.locator("[data-testid='stSidebar'] [data-testid='stAlert']",
+                         has_text="model.pt is a zip archive, such as a PyTorch .pt/.pth file")
+    alert.wait_for()
+    box = alert.bounding_box()
+    assert 0 <= box["y"] and box["y"] + box["height"] <= page.viewport_size["height"]  # in view, not under the fold
     good = tmp_path / "mine.safetensors"
     shutil.copy(ROOT / "pretrained" / "mnist.safetensors", good)
     page.locator("[data-testid='stSidebar'] input[type=file]").set_input_files(str(good))
@@ -79,3 +90,12 @@ def test_upload_of_a_checkpoint_and_of_a_bad_file(page, tmp_path):
     goto(page, "Explore")
     wait_for_scatter(page)
     shoot(page, "upload")
+
+
+def test_a_server_log_with_a_traceback_or_a_warnings_stack_fails_the_run():
+    assert_quiet_log("  You can now view your Streamlit app in your browser.\n  Stopping...\n")
+    warned = ('2026-12-02 The widget with key "x" was created with a default value but also had its value set '
+              'via the Session State API.\nStack (most recent call last):\n  File "t.py", line 1\n')
+    for text in (warned, "Traceback (most recent call last):\n  File \"a.py\"\nValueError: boom\n"):
+        with pytest.raises(pytest.fail.Exception, match="the server logged a problem"):
+            assert_quiet_log(text)

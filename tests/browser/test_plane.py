@@ -126,6 +126,22 @@ def test_a_click_pins_the_point_and_marks_it(page):
     wait_idle(page)
 
 
+def test_the_share_link_follows_the_clicks_on_explore(page):
+    """Explore's clicks rerun only its fragment, not the sidebar: the link box reads the address bar."""
+    share = page.locator("[data-testid=stSidebar]").get_by_text("Share this view")
+    for label in (1, 0):
+        index, z = isolated_point(page, label)
+        page.mouse.click(*plane_position(page, z))
+        page.wait_for_function("i => location.search.includes('pick=' + i)", arg=index)
+        share.click()
+        box = page.locator(".vx-share-url")
+        box.wait_for()
+        page.wait_for_function("i => document.querySelector('.vx-share-url').value.includes('pick=' + i)", arg=index)
+        assert box.input_value() == page.url
+        page.keyboard.press("Escape")
+        wait_idle(page)
+
+
 def choose_model(page, label: str) -> None:
     page.locator("[data-testid=stSidebar] [data-testid=stSelectbox]").first.click()
     page.get_by_role("option", name=label, exact=True).click()

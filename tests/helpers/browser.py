@@ -69,6 +69,20 @@ def running_app(tmp_path_factory, **env):
         proc.terminate()
         proc.wait(10)
         log.close()
+    assert_quiet_log(Path(log.name).read_text())
+
+
+# What a server must never print while visitors use it: an exception's traceback, or a warning
+# with its stack (e.g. Streamlit's "created with a default value but also had its value set").
+LOG_PROBLEMS = ("Traceback (most recent call last)", "Stack (most recent call last)")
+
+
+def assert_quiet_log(text: str) -> None:
+    """Fail with the first offending lines of a server log that holds a traceback or a stack."""
+    lines = text.splitlines()
+    for i, line in enumerate(lines):
+        if any(p in line for p in LOG_PROBLEMS):
+            pytest.fail("the server logged a problem:\n" + "\n".join(lines[max(0, i - 1):i + 12]))
 
 
 def wait_for_scatter(page, mode: str = "explore") -> None:
