@@ -6,7 +6,7 @@ import vae_core as vc
 from ui.state import class_model, keep_across_pages, model_state
 from ui.widgets import grid_columns, image_grid, pixel_image, png_download, require_model, reseed
 
-keep_across_pages("gen_n", "gen_temperature", "gen_seed", gen_class_temperature=vc.DEFAULT_TEMPERATURE)
+keep_across_pages(gen_n=36, gen_temperature=1.0, gen_seed=0, gen_class_temperature=vc.DEFAULT_TEMPERATURE)
 entry = require_model()
 ckpt = entry.ckpt
 maker = class_model(entry).ckpt  # the model that makes a chosen class (a conditional VAE where one ships)
@@ -67,9 +67,9 @@ if ckpt.config.num_classes:
     st.stop()
 left, right = st.columns([1, 3], gap="large")
 with left:
-    n = st.slider("How many", 4, 100, 36, key="gen_n")
-    temperature = st.slider("Temperature T", 0.1, 2.0, 1.0, step=0.05, key="gen_temperature")
-    seed = st.number_input("Seed", 0, 1_000_000, 0, key="gen_seed")
+    n = st.slider("How many", 4, 100, key="gen_n")
+    temperature = st.slider("Temperature T", 0.1, 2.0, step=0.05, key="gen_temperature")
+    seed = st.number_input("Seed", 0, 1_000_000, key="gen_seed")
     st.button("New samples", on_click=reseed, args=("gen_seed",), icon=":material/casino:")
 z = vc.sample_prior(n, ckpt.config.latent_dim, temperature, seed)
 grid = image_grid(vc.decode(ckpt.model, z), grid_columns(n))

@@ -20,7 +20,7 @@ BETAS = [0.0, 0.25, 0.5, 1.0, 2.0, 4.0, 8.0]
 
 ensure_shell()
 keep_across_pages("train_preset", "train_dataset", "train_epochs", "train_batch_size", "train_lr", "train_beta",
-                  "train_hidden", "train_seed", "train_limit", "train_iwae_k")
+                  "train_hidden", "train_iwae_k", train_seed=0, train_limit=60_000)
 st.title("Train your own model")
 job: TrainingJob | None = st.session_state.get(TRAIN_JOB)
 download_job: DownloadJob | None = st.session_state.get(DOWNLOAD_JOB)
@@ -65,8 +65,8 @@ with settings:
         c1.number_input("Learning rate", 1e-5, 1.0, key="train_lr", format="%.4f", step=1e-4, disabled=busy)
         c1.text_input("Encoder layer sizes", key="train_hidden", help="Comma-separated widths, e.g. 512,256; "
                       "the decoder mirrors them", disabled=busy)
-        c2.number_input("Seed", 0, 1_000_000, 0, key="train_seed", disabled=busy)
-        c1.number_input("Training images", 1_000, 60_000, 60_000, step=1_000, key="train_limit", disabled=busy,
+        c2.number_input("Seed", 0, 1_000_000, key="train_seed", disabled=busy)
+        c1.number_input("Training images", 1_000, 60_000, step=1_000, key="train_limit", disabled=busy,
                         help="Fewer images train faster (the test set shrinks in proportion)")
         c2.number_input("−log p(x) samples (K)", 1, 1000, key="train_iwae_k", disabled=busy,
                         help="Importance samples for the final evaluation")

@@ -263,7 +263,8 @@ def assert_app_runs(at: AppTest, title: str = "Explore the latent space") -> Non
     assert at.title and at.title[0].value == title
     assert "MNIST (pretrained)" in picker(at).options
     if title == "Explore the latent space":  # the live latent plane and its preview
-        assert [e.proto.component_name for e in at.get("bidi_component")] == ["vae_explorer.latent_plane"] * 2
+        names = [e.proto.component_name for e in at.get("bidi_component")]
+        assert names.count("vae_explorer.latent_plane") == 2
 
 
 def open_page(at: AppTest, page: str) -> AppTest:
@@ -768,7 +769,8 @@ def test_the_upload_cap_is_set_and_the_sidebar_says_so(app):
     assert config["server"]["maxUploadSize"] == MAX_UPLOAD_MB == 50  # MB, enforced by Streamlit's server
     assert vae_core.checkpoint.MAX_BYTES >= MAX_UPLOAD_MB * 2 ** 20  # the loader never refuses what fits the cap
     uploader = app.sidebar.file_uploader[0]
-    assert uploader.help.startswith("Up to 50 MB.") and uploader.allowed_type == [".safetensors"]
+    # any file is taken, so a wrong one gets the loader's own sentence (a type filter showed only a red icon)
+    assert uploader.help.startswith("Up to 50 MB.") and not uploader.allowed_type
     # An unforeseen error shows its type to a visitor, never a traceback.
     assert config["client"]["showErrorDetails"] == "type"
 

@@ -70,6 +70,9 @@ def model_sidebar() -> ModelEntry | None:
     if notice := take_notice():
         st.toast(notice, icon=":material/inventory_2:")
     with st.sidebar:
+        refused = st.session_state.get(UPLOAD_ERROR)
+        if refused:  # at the top, in view: beside the uploader it fell below the fold
+            st.error(refused)
         entries = {e.id: e for e in all_entries()}
         entry = current_entry()
         if entry is None:
@@ -79,10 +82,7 @@ def model_sidebar() -> ModelEntry | None:
             entry = entries[st.session_state[MODEL_PICKER]]
             model_card(entry)
             share_link(entry)
-        refused = st.session_state.get(UPLOAD_ERROR)
         with st.expander("Upload a checkpoint", expanded=refused is not None):
-            if refused:  # above the uploader, where the visitor is looking (below it was under the fold)
-                st.error(refused)
             # any file is taken: the loader names what a wrong one is (a PyTorch .pt, a pickle, an image, ...)
             st.file_uploader("A .safetensors checkpoint saved by this app or its CLI", key="upload",
                              on_change=_on_upload,

@@ -57,7 +57,9 @@ def test_a_failing_job_reports_a_clear_message(tmp_path, monkeypatch):
         port = s.getsockname()[1]
     monkeypatch.setenv("VAE_DATA_MIRRORS", f"http://127.0.0.1:{port}/")
     snap = wait(DownloadJob("mnist", root=tmp_path).start(), timeout=60)
-    assert snap.status == "failed" and "could not download" in snap.message and str(tmp_path) in snap.message
+    assert snap.status == "failed" and snap.message.startswith("mnist could not be downloaded: none of its mirrors")
+    assert "train-images-idx3-ubyte.gz" in snap.message and str(tmp_path) not in snap.message  # no server path
+    assert "http" not in snap.message
     job = TrainingJob("mnist", VAEConfig(), TrainConfig(epochs=1), root=tmp_path)
     assert wait(job.start(), timeout=60).status == "failed"
 

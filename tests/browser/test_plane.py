@@ -9,6 +9,7 @@ import re
 
 import numpy as np
 import pytest
+from playwright.sync_api import expect
 
 import vae_core as vc
 from helpers.browser import SENT_FRAMES, goto, isolated_point, plane_position, running_app, shoot, wait_for_model, wait_for_scatter, wait_idle
@@ -134,9 +135,8 @@ def test_the_share_link_follows_the_clicks_on_explore(page):
         page.mouse.click(*plane_position(page, z))
         page.wait_for_function("i => location.search.includes('pick=' + i)", arg=index)
         share.click()
-        box = page.locator(".vx-share-url")
-        box.wait_for()
-        page.wait_for_function("i => document.querySelector('.vx-share-url').value.includes('pick=' + i)", arg=index)
+        box = page.locator(".vx-share-url")  # inside the component's shadow root, which locators pierce
+        expect(box).to_have_value(re.compile(rf"[?&]pick={index}(&|$)"))
         assert box.input_value() == page.url
         page.keyboard.press("Escape")
         wait_idle(page)
