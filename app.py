@@ -8,6 +8,25 @@ import streamlit as st
 st.set_page_config(page_title="VAE Latent Explorer", page_icon=str(Path(__file__).parent / "ui" / "icon.png"),
                    layout="wide")
 
+# The app's own navigation, drawn at once, before the imports below (torch takes 1-2 s). Streamlit's
+# built-in one is switched off (client.showSidebarNavigation in .streamlit/config.toml): with a
+# pages/ folder, a server's first run would first show its legacy list of the folder's file names.
+PAGES = [
+    st.Page("pages/explore.py", title="Explore", icon=":material/scatter_plot:", default=True),
+    st.Page("pages/interpolate.py", title="Interpolate", icon=":material/timeline:"),
+    st.Page("pages/generate.py", title="Generate", icon=":material/auto_awesome:"),
+    st.Page("pages/encode.py", title="Your digit", icon=":material/draw:"),
+    st.Page("pages/anomaly.py", title="Anomalies", icon=":material/troubleshoot:"),
+    st.Page("pages/compare.py", title="AE vs VAE", icon=":material/compare:"),
+    st.Page("pages/toy.py", title="Toy world", icon=":material/grain:"),
+    st.Page("pages/train.py", title="Train", icon=":material/model_training:"),
+]
+page = st.navigation(PAGES, position="hidden")
+with st.sidebar.container(key="app_navigation"):
+    for entry in PAGES:
+        st.page_link(entry)
+    st.divider()
+
 from ui.process import settle_process  # noqa: E402  (before any figure: it imports pandas whole)
 from ui.warmup import start_plotly_download  # noqa: E402  (imports no torch)
 
@@ -24,16 +43,6 @@ settle_process()  # once per process: cheaper garbage collection after each run,
 
 restore_kept_widgets()  # the widget values the pages keep across page switches (see keep_across_pages)
 
-page = st.navigation([
-    st.Page("pages/explore.py", title="Explore", icon=":material/scatter_plot:", default=True),
-    st.Page("pages/interpolate.py", title="Interpolate", icon=":material/timeline:"),
-    st.Page("pages/generate.py", title="Generate", icon=":material/auto_awesome:"),
-    st.Page("pages/encode.py", title="Your digit", icon=":material/draw:"),
-    st.Page("pages/anomaly.py", title="Anomalies", icon=":material/troubleshoot:"),
-    st.Page("pages/compare.py", title="AE vs VAE", icon=":material/compare:"),
-    st.Page("pages/toy.py", title="Toy world", icon=":material/grain:"),
-    st.Page("pages/train.py", title="Train", icon=":material/model_training:"),
-])
 apply_link()  # a shared link's model, pick and endpoints, on a session's first run
 st.session_state[CURRENT_ENTRY] = model_sidebar()
 try:

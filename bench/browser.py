@@ -431,7 +431,7 @@ class Session:
 
     async def goto(self, name: str) -> None:
         self.action = f"going to {name}"
-        await self.page.locator("[data-testid='stSidebarNav']").get_by_text(name, exact=True).click()
+        await self.page.locator(".st-key-app_navigation").get_by_text(name, exact=True).click()
         await self.page.wait_for_selector(f"h1:has-text('{PAGE_TITLES[name]}')")
         await self.helpers()
 

@@ -13,7 +13,7 @@ from helpers.browser import images, shoot, wait_idle
 
 
 def goto(page, name: str, heading: str) -> None:
-    page.locator("[data-testid='stSidebarNav']").get_by_text(name, exact=True).click()
+    page.locator(".st-key-app_navigation").get_by_text(name, exact=True).click()
     page.wait_for_selector(f"h1:has-text('{heading}')")
 
 

@@ -10,7 +10,7 @@ HEADINGS = {"AE vs VAE": "Autoencoder vs VAE", "Toy world": "Toy world"}
 
 
 def goto(page, name: str) -> None:
-    page.locator("[data-testid='stSidebarNav']").get_by_text(name, exact=True).click()
+    page.locator(".st-key-app_navigation").get_by_text(name, exact=True).click()
     page.wait_for_selector(f"h1:has-text('{HEADINGS[name]}')")
 
 

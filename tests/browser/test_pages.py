@@ -8,8 +8,8 @@ import time
 
 import pytest
 
-from helpers.browser import (assert_quiet_log, goto, images, isolated_point, plane_position, shoot, wait_for_model,
-                             wait_for_scatter, wait_idle)
+from helpers.browser import (assert_quiet_log, goto, images, isolated_point, plane_position, running_app, shoot,
+                             wait_for_model, wait_for_scatter, wait_idle)
 from helpers.data import ROOT
 
 
@@ -99,3 +99,27 @@ def test_a_server_log_with_a_traceback_or_a_warnings_stack_fails_the_run():
     for text in (warned, "Traceback (most recent call last):\n  File \"a.py\"\nValueError: boom\n"):
         with pytest.raises(pytest.fail.Exception, match="the server logged a problem"):
             assert_quiet_log(text)
+
+
+# The legacy navigation lists the pages/ folder's file names; the app's own lists its titles.
+LEGACY_NAMES = {"app", "anomaly", "compare", "encode", "explore", "generate", "interpolate", "toy", "train"}
+WATCH_NAVIGATION = """(() => {
+    window.__navSeen = new Set();
+    const look = () => document.querySelectorAll('[data-testid=stSidebarNav] a, .st-key-app_navigation a')
+        .forEach(a => window.__navSeen.add(a.innerText.trim().split('\\n').pop().trim()));  // after the icon
+    new MutationObserver(look).observe(document, {subtree: true, childList: true, characterData: true});
+})()"""
+
+
+def test_no_frame_of_the_legacy_navigation_on_a_fresh_or_a_warm_server(page, tmp_path_factory):
+    with running_app(tmp_path_factory) as url:  # fresh: its first run imports everything
+        for visit in ("fresh", "warm"):
+            context = page.context.browser.new_context(viewport={"width": 1400, "height": 1000})
+            context.add_init_script(WATCH_NAVIGATION)
+            visitor = context.new_page()
+            visitor.set_default_timeout(60_000)
+            visitor.goto(url)
+            wait_for_scatter(visitor)
+            seen = set(visitor.evaluate("() => [...window.__navSeen]"))
+            context.close()
+            assert "Explore" in seen and not seen & LEGACY_NAMES, (visit, sorted(seen))

@@ -333,20 +333,20 @@ def test_the_four_pages_on_a_phone(page, server):
 
 def test_a_decoder_the_browser_cannot_run_is_decoded_on_the_server(page, tmp_path_factory):
     with running_app(tmp_path_factory, VAE_BROWSER_DECODER_MB="0.5") as url:
-        if True:  # a second page of the module's browser, on a server that sends no decoder
-            fallback = page.context.browser.new_page(viewport={"width": 1400, "height": 1000})
-            fallback.set_default_timeout(60_000)
-            fallback.goto(url)
-            wait_for_scatter(fallback)
-            note = fallback.inner_text(".lp-mode-explore .lp-note")
-            assert note.startswith("This model's decoder runs on the server (the decoder has 2.0 MB of weights")
-            assert fallback.is_visible(".lp-mode-explore .lp-note")
-            fallback.mouse.move(*plane_position(fallback, (1.0, 1.0)))
-            assert re.fullmatch(r"z = \((1\.0\d|0\.99), (1\.0\d|0\.99)\)",
-                                fallback.inner_text(".lp-mode-explore .lp-readout"))
-            assert not fallback.is_visible(".lp-thumb")  # nothing decoded in the browser
-            fallback.mouse.click(*plane_position(fallback, (3.4, -3.4)))
-            fallback.wait_for_function("() => document.querySelector('[data-testid=stMain]').innerText"
-                                       ".includes('Location (3.4') && document.querySelectorAll("
-                                       "'[data-testid=stMain] [data-testid=stImage] img').length === 1")
-            fallback.close()
+        # a second page of the module's browser, on a server that sends no decoder
+        fallback = page.context.browser.new_page(viewport={"width": 1400, "height": 1000})
+        fallback.set_default_timeout(60_000)
+        fallback.goto(url)
+        wait_for_scatter(fallback)
+        note = fallback.inner_text(".lp-mode-explore .lp-note")
+        assert note.startswith("This model's decoder runs on the server (the decoder has 2.0 MB of weights")
+        assert fallback.is_visible(".lp-mode-explore .lp-note")
+        fallback.mouse.move(*plane_position(fallback, (1.0, 1.0)))
+        assert re.fullmatch(r"z = \((1\.0\d|0\.99), (1\.0\d|0\.99)\)",
+                            fallback.inner_text(".lp-mode-explore .lp-readout"))
+        assert not fallback.is_visible(".lp-thumb")  # nothing decoded in the browser
+        fallback.mouse.click(*plane_position(fallback, (3.4, -3.4)))
+        fallback.wait_for_function("() => document.querySelector('[data-testid=stMain]').innerText"
+                                   ".includes('Location (3.4') && document.querySelectorAll("
+                                   "'[data-testid=stMain] [data-testid=stImage] img').length === 1")
+        fallback.close()
