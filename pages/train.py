@@ -139,13 +139,14 @@ def job_progress() -> None:
     snap = job.snapshot()
     ev = snap.last_event
     if snap.running:
-        if ev is None:
+        if snap.status == "evaluating":  # its own bar: the training bar at 100 % with "ETA 0 s" looked stuck
+            st.progress(snap.fraction, text=snap.message[:1].upper() + snap.message[1:] + "…")
+        elif ev is None:
             st.progress(snap.fraction, text=snap.message or "starting…")
         else:
             st.progress(min(1.0, ev.step / ev.total_steps),
                         text=f"epoch {ev.epoch}/{ev.epochs} · step {ev.step:,}/{ev.total_steps:,} · "
-                             f"loss {ev.loss:.1f} nats · ETA {ev.eta:.0f} s"
-                             + (" · evaluating…" if snap.status == "evaluating" else ""))
+                             f"loss {ev.loss:.1f} nats · ETA {ev.eta:.0f} s, then the evaluation")
     elif snap.status in ("done", "stopped") or (snap.status == "diverged" and snap.result is not None):
         if snap.result is not None and not st.session_state.get(TRAIN_ADDED):
             st.session_state[TRAIN_ADDED] = True

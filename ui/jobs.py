@@ -181,7 +181,10 @@ class TrainingJob(Job):
         if result.status == "diverged" and not result.history:
             self.update(status="diverged", message=result.message + " No epoch completed, so there is no model.")
             return
-        self.update(status="evaluating", message="evaluating the model on the test set")
-        ckpt = package(model, train_set, test_set, result, config, self.iwae_k, config.seed)
+        def on_stage(stage: str, fraction: float) -> None:
+            self.update(status="evaluating", message=f"evaluating on the test set: {stage}", fraction=fraction)
+
+        on_stage("starting", 0.0)
+        ckpt = package(model, train_set, test_set, result, config, self.iwae_k, config.seed, on_stage)
         self.update(status=result.status, message=result.message, result=ckpt, history=result.history, fraction=1.0)
 

@@ -10,6 +10,7 @@ it has no ELBO or likelihood: its "negative ELBO" is its reconstruction error al
 from __future__ import annotations
 
 import math
+from typing import Callable
 
 import numpy as np
 import torch
@@ -138,25 +139,31 @@ def image_scores(model: VAE, images, batch_size: int = 2000, seed: int = 0, labe
 
 
 def evaluate(model: VAE, test_images, test_labels=None, train_images=None, train_labels=None,
-             k: int = 100, knn_k: int = 5, seed: int = 0) -> dict[str, float]:
+             k: int = 100, knn_k: int = 5, seed: int = 0,
+             progress: Callable[[str, float], None] | None = None) -> dict[str, float]:
     """The headline metrics of a model on a test set (and a train set, for k-NN).
 
     Returns {"neg_elbo", "recon", "kl", "iwae_nll", "knn_accuracy", "iwae_k", "test_images"};
     k-NN accuracy needs labels of both sets and is left out otherwise. An autoencoder gets
     only {"recon", "knn_accuracy", "test_images"}: it has no ELBO and no likelihood. A
     conditional model is given the labels, so its figures are -log p(x | class).
+    ``progress(stage, fraction)`` hears of each stage as it starts (fractions of the usual time).
     """
+    report = progress or (lambda stage, fraction: None)
     given = test_labels if model.config.num_classes else None
     if model.config.num_classes and (test_labels is None or train_labels is None and train_images is not None):
         raise ConfigError("a conditional model is evaluated with the labels of its images")
+    report("the negative ELBO", 0.0)
     elbo = negative_elbo(model, test_images, seed=seed, labels=given)
     if model.config.variational:
+        report(f"−log p(x) with K = {k}", 0.1)
         metrics = {"neg_elbo": elbo["loss"], "recon": elbo["recon"], "kl": elbo["kl"],
                    "iwae_nll": iwae_nll(model, test_images, k=k, seed=seed, labels=given), "iwae_k": k,
                    "test_images": len(test_images)}
     else:
         metrics = {"recon": elbo["recon"], "test_images": len(test_images)}
     if train_images is not None and train_labels is not None and test_labels is not None:
+        report("the k-NN accuracy of the codes", 0.8)
         train_z, _ = encode_all(model, train_images, labels=train_labels if given is not None else None)
         test_z, _ = encode_all(model, test_images, labels=given)
         metrics["knn_accuracy"] = knn_accuracy(train_z, train_labels, test_z, test_labels, k=knn_k)

@@ -3,6 +3,8 @@ the app's Train page share (load data, build, train, evaluate, store the test la
 
 from __future__ import annotations
 
+from typing import Callable
+
 from .checkpoint import Checkpoint, Latents, library_versions
 from .data import Dataset, Progress, load_dataset
 from .evaluate import evaluate
@@ -26,10 +28,14 @@ def _head(d: Dataset, n: int) -> Dataset:
 
 
 def package(model: VAE, train_set: Dataset, test_set: Dataset, result: TrainResult | None = None,
-            train_config: TrainConfig | None = None, iwae_k: int = 100, seed: int = 0) -> Checkpoint:
-    """Evaluate a trained model and bundle it with its metrics, history and test-set latents."""
+            train_config: TrainConfig | None = None, iwae_k: int = 100, seed: int = 0,
+            progress: Callable[[str, float], None] | None = None) -> Checkpoint:
+    """Evaluate a trained model and bundle it with its metrics, history and test-set latents;
+    ``progress(stage, fraction)`` hears of each stage (the evaluation's, then the codes')."""
+    report = progress or (lambda stage, fraction: None)
     metrics = evaluate(model, test_set.images, test_set.labels, train_set.images, train_set.labels,
-                       k=iwae_k, seed=seed) if iwae_k else {}
+                       k=iwae_k, seed=seed, progress=lambda stage, f: report(stage, 0.9 * f)) if iwae_k else {}
+    report("the test set's codes and per-image scores", 0.9)
     if result is not None:
         metrics.update({"train_seconds": result.seconds, "epochs": len(result.history), "status": result.status})
     given = test_set.labels if model.config.num_classes else None  # a conditional model's input

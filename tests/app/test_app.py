@@ -14,6 +14,7 @@ import vae_core as vc
 from helpers.apptest import PRETRAINED, finish, image_urls, images, open_page, pick, planes, train_briefly
 from helpers.data import MNIST_DIR, ROOT, has_mnist
 from ui.export import data_uri
+from ui.jobs import JobState
 
 def test_sidebar_lists_pretrained_models_with_a_card(app):
     picker = app.sidebar.selectbox(key="model_id")
@@ -255,6 +256,24 @@ def test_without_data_or_internet_train_says_what_to_do_in_one_sentence(app_with
         assert name in message
     assert "http" not in message and "Errno" not in message and "/" not in message  # no URL, no server path
     assert not at.exception
+
+
+class EvaluatingJob:
+    """A training job caught in its final evaluation, as the Train page polls it."""
+
+    def snapshot(self) -> JobState:
+        return JobState(status="evaluating", message="evaluating on the test set: −log p(x) with K = 20",
+                        fraction=0.3)
+
+    def stop(self) -> None:
+        pass
+
+
+def test_the_evaluation_after_training_has_its_own_progress(app):
+    app.session_state["train_job"] = EvaluatingJob()
+    open_page(app, "train")
+    bars = [el.proto for el in app.get("progress")]
+    assert [(b.value, b.text) for b in bars] == [(30, "Evaluating on the test set: −log p(x) with K = 20…")]
 
 
 def test_training_settings_survive_page_switches(app):

@@ -38,6 +38,9 @@ def test_explore_click_on_empty_space_decodes_exactly_that_location(page):
     x, y = (float(v) for v in heading.removeprefix("Location (").rstrip(")").split(", "))
     assert abs(x - 3.5) < 0.02 and abs(y + 3.5) < 0.02, heading  # no snapping to a grid
     assert "The nearest test image is #" in page.inner_text("[data-testid='stMain']")
+    download = page.locator("[data-testid=stMain] [data-testid=stDownloadButton] button")
+    assert download.inner_text().strip().endswith("Download (PNG)")  # whole, not cut to "Downl…"
+    assert download.evaluate("b => b.scrollWidth <= b.clientWidth + 1")
 
 
 def test_generate_digits_of_class_7(page):

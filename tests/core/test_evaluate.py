@@ -4,8 +4,10 @@ import numpy as np
 import pytest
 import torch
 
+from vae_core.data import Dataset
 from vae_core.evaluate import evaluate, image_scores, iwae_nll, knn_accuracy, negative_elbo
 from vae_core.model import VAEConfig, build_model, kl_divergence, reconstruction_nll, to_input
+from vae_core.pipeline import package
 from vae_core.train import TrainConfig, train
 
 
@@ -88,3 +90,17 @@ def test_evaluate_reports_every_metric(trained, digits):
     assert 0.2 < metrics["knn_accuracy"] <= 1.0  # ten classes: chance is 0.1
     assert all(math.isfinite(v) for v in metrics.values())
     assert "knn_accuracy" not in evaluate(trained, digits["test_x"][:50], k=2)
+
+
+def test_evaluation_reports_its_stages_in_order(trained, digits):
+    """The Train page shows these, so a long evaluation never looks stuck at "100 %, ETA 0 s"."""
+    heard = []
+    train_set = Dataset("mnist", "train", digits["train_x"][:300], digits["train_y"][:300], tuple("0123456789"))
+    test_set = Dataset("mnist", "test", digits["test_x"][:100], digits["test_y"][:100], tuple("0123456789"))
+    ckpt = package(trained, train_set, test_set, iwae_k=3, progress=lambda stage, f: heard.append((stage, f)))
+    assert [stage for stage, _ in heard] == ["the negative ELBO", "−log p(x) with K = 3",
+                                             "the k-NN accuracy of the codes",
+                                             "the test set's codes and per-image scores"]
+    fractions = [f for _, f in heard]
+    assert fractions == sorted(fractions) and fractions[0] == 0.0 and fractions[-1] < 1.0
+    assert {"neg_elbo", "iwae_nll", "knn_accuracy"} <= set(ckpt.metrics)
