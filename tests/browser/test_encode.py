@@ -83,6 +83,7 @@ def test_the_drawing_survives_a_visit_to_upload(page):
     code = re.search(r"z_mean = \((-?\d+\.\d+), (-?\d+\.\d+)\)", main_text(page))[0]
     radio.get_by_text("Upload", exact=True).click()
     page.wait_for_selector("text=Upload a photo or a scan of one digit")  # the prompt of this mode, not Draw's
+    wait_idle(page)  # until the run ends: the last one's elements stay on screen while it runs
     assert "black square" not in main_text(page) and "Your digit is the ring" not in main_text(page)
     radio.get_by_text("Draw", exact=True).click()
     page.wait_for_selector("text=The model's view")  # the strokes were redrawn and encoded again
