@@ -29,7 +29,7 @@ FIDELITY_GOAL, VARIETY_GOAL = 0.98, 0.5  # MNIST's goals; Fashion-MNIST is repor
 BEFORE_TEMPERATURE = 0.75  # the page's class Gaussians before generate_class
 
 
-def test_images(dataset: str, data_dir: str | None):
+def real_test_set(dataset: str, data_dir: str | None):
     """The test split by vae_core's search order, else in the folder beside the MNIST one
     (``data_dir`` or $VAE_DATA_DIR, as ../shared/data/<dataset>/); None if absent."""
     mnist = data_dir or os.environ.get("VAE_DATA_DIR")
@@ -67,7 +67,7 @@ def run(quick: bool = False, data_dir: str | None = None, log=print) -> tuple[li
             continue
         unconditional, maker = vc.load_checkpoint(model_path), vc.load_checkpoint(maker_path)
         judge, meta = load_classifier(judge_path)
-        real = test_images(dataset, data_dir)
+        real = real_test_set(dataset, data_dir)
         classes = maker.classes
         log(f"  {title}: {n} images per class, before and after…")
         gaussians = vc.fit_class_gaussians(unconditional.latents.z_mean, unconditional.latents.labels, len(classes))

@@ -20,7 +20,7 @@ from typing import Literal
 import numpy as np
 
 from vae_core.checkpoint import Checkpoint
-from vae_core.data import DatasetSpec, download, get_spec
+from vae_core.data import DatasetSpec, archive_names, download, get_spec
 from vae_core.errors import DataError, VAEError
 from vae_core.inference import encode
 from vae_core.model import VAEConfig, build_model
@@ -134,9 +134,8 @@ class DownloadJob(Job):
 
 def download_failed(spec: DatasetSpec) -> str:
     """The visitor's sentence when a download fails (offline, or no mirror served a valid file)."""
-    names = ", ".join(f"{name}.gz" for pair in spec.files.values() for name in pair)
     return (f"{spec.name} could not be downloaded: none of its mirrors could be reached or gave a valid file "
-            f"(is this server offline?). Place its four files, {names}, in the server's data folder (the one "
+            f"(is this server offline?). Place its four files, {archive_names(spec)}, in the server's data folder (the one "
             "VAE_DATA_DIR names, or its data cache) and reload this page.")
 
 

@@ -201,6 +201,11 @@ def _owner(spec: DatasetSpec, name: str, digest: str) -> str | None:
     return next((s.name for s in DATASETS.values() if s is not spec and s.md5.get(name) == digest), None)
 
 
+def archive_names(spec: DatasetSpec) -> str:
+    """The dataset's files as they are downloaded, for a message: "train-images-idx3-ubyte.gz, ..."."""
+    return ", ".join(f"{n}.gz" for pair in spec.files.values() for n in pair)
+
+
 def available(dataset: str | DatasetSpec, root: str | os.PathLike | None = None) -> bool:
     """Whether every file of a dataset is in one of the searched folders (not verified)."""
     spec = get_spec(dataset)
@@ -260,7 +265,7 @@ def _build(spec: DatasetSpec, split: str, paths: list[Path], blobs: list[bytes],
 
 def missing_message(spec: DatasetSpec, folders: list[Path], dest: Path | None = None) -> str:
     """What to do when a dataset is nowhere; ``dest`` is where its files belong (default: the cache)."""
-    names = ", ".join(f"{n}.gz" for pair in spec.files.values() for n in pair)
+    names = archive_names(spec)
     looked = "; ".join(str(f) for f in folders)
     dest = cache_dir(spec) if dest is None else dest
     where = "" if dest == cache_dir(spec) else f" --data-dir {dest}"
@@ -337,7 +342,7 @@ def download_file(spec: DatasetSpec, name: str, dest: str | os.PathLike,
     if network_only:
         raise DataError(f"could not download {name}.gz for {spec.name}: no mirror answered "
                         f"({'; '.join(failures)}). Without network, place these files in {dest}: "
-                        + ", ".join(f"{n}.gz" for pair in spec.files.values() for n in pair))
+                        + archive_names(spec))
     raise DataError(f"could not download a valid {name}.gz for {spec.name}: " + "; ".join(failures))
 
 

@@ -8,13 +8,8 @@ import re
 
 from PIL import Image, ImageDraw
 
-from helpers.browser import images, shoot, wait_idle
+from helpers.browser import goto, images, shoot, wait_idle
 
-
-
-def goto(page, name: str, heading: str) -> None:
-    page.locator(".st-key-app_navigation").get_by_text(name, exact=True).click()
-    page.wait_for_selector(f"h1:has-text('{heading}')")
 
 
 def trace_xy(page, name: str):
@@ -55,7 +50,7 @@ def draw_seven(page) -> None:
 
 
 def test_a_drawn_digit_lands_on_the_scatter(page):
-    goto(page, "Your digit", "Encode your own digit")
+    goto(page, "Your digit")
     assert trace_xy(page, "your digit") is None
     draw_seven(page)
     page.wait_for_selector("text=The model's view")
@@ -113,7 +108,7 @@ def test_an_uploaded_digit_and_a_bad_file(page, tmp_path):
 
 
 def test_selecting_an_anomaly_in_the_gallery_marks_it_on_the_scatter(page):
-    goto(page, "Anomalies", "Find unusual images")
+    goto(page, "Anomalies")
     page.wait_for_selector("text=least typical test images")
     wait_idle(page)
     # The gallery's first tile: the least typical image, with its Select button.

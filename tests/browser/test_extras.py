@@ -1,17 +1,10 @@
-"""End to end in a real browser for the AE vs VAE and Toy world pages (server, browser and
-helpers from test_browser.py). Screenshots: compare.png and toy.png in $SCREENSHOT_DIR."""
+"""End to end in a real browser for the AE vs VAE and Toy world pages (the server and page
+fixtures of browser/conftest.py). Screenshots: compare.png and toy.png in $SCREENSHOT_DIR."""
 
 from __future__ import annotations
 
 from helpers import browser as base
-from helpers.browser import shoot, wait_idle
-
-HEADINGS = {"AE vs VAE": "Autoencoder vs VAE", "Toy world": "Toy world"}
-
-
-def goto(page, name: str) -> None:
-    page.locator(".st-key-app_navigation").get_by_text(name, exact=True).click()
-    page.wait_for_selector(f"h1:has-text('{HEADINGS[name]}')")
+from helpers.browser import goto, shoot, wait_idle
 
 
 def traces(page, selector: str) -> list[dict]:

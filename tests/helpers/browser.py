@@ -103,8 +103,9 @@ def shoot(page, name: str) -> None:
 
 
 HEADINGS = {"Explore": "Explore the latent space", "Interpolate": "Interpolate between two images",
-            "Generate": "Generate new images", "Train": "Train your own model", "AE vs VAE": "Autoencoder vs VAE",
-            "Toy world": "Toy world"}
+            "Generate": "Generate new images", "Your digit": "Encode your own digit",
+            "Anomalies": "Find unusual images", "AE vs VAE": "Autoencoder vs VAE", "Toy world": "Toy world",
+            "Train": "Train your own model"}
 
 
 def goto(page, name: str) -> None:
