@@ -35,7 +35,7 @@ async def cold_start(browser, log_dir: Path) -> tuple[dict, AppServer, Session]:
     # the moment the page first sees the drawn scatter, on the same clock as the spawn
     drawn_ms = await (await page.wait_for_function(
         """() => { const v = [...((window.__latentPlane || {}).views || [])].find(v => v.data.mode === 'explore');
-                   return v && v.main && v.main.ready ? performance.timeOrigin + performance.now() : null; }""",
+                   return v && v.main && v.main.painted ? performance.timeOrigin + performance.now() : null; }""",
         polling="raf")).json_value()
     phases = await page.evaluate("""() => {
         const ws = window.__wsLog || [], resources = performance.getEntriesByType('resource');

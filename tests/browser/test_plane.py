@@ -92,6 +92,39 @@ def test_hovering_shows_the_spot_under_the_mouse_and_sends_nothing(page):
     shoot(page, "plane-explore-hover")
 
 
+def test_the_plane_is_drawn_and_decodes_before_plotly_has_loaded(page, server):
+    """The first paint: with plotly.min.js held back, the points are on screen at once, hovering
+    decodes, and Plotly then takes over at the very same geometry and ticks."""
+    context = page.context.browser.new_context(viewport={"width": 1400, "height": 1000})
+    fresh = context.new_page()
+    fresh.set_default_timeout(60_000)
+    held: list = []
+    fresh.route("**/plotly.min.js", lambda route: held.append(route))
+    fresh.goto(server)
+    fresh.wait_for_function("() => window.__latentPlane && [...window.__latentPlane.views].some(v => v.data.mode === 'explore' && v.main.painted"
+                            " && v.decoder)")
+    first = view_state(fresh, "explore", """({ready: v.main.ready, axes: v.main.axes().map(a => [a._offset, a._length, a.range]),
+        ticks: v.main.axes().map((a, k) => tickStep(a.range[1] - a.range[0], a._length, k ? 'y' : 'x')),
+        inked: Array.from(v.main.first.getContext('2d').getImageData(0, 0, v.main.first.width, v.main.first.height).data)
+                    .filter((x, i) => i % 4 === 3 && x > 0).length})""".replace("tickStep", "window.__latentPlane.tickStep"))
+    assert held and first["ready"] is False  # no Plotly yet
+    assert first["inked"] > 20_000  # 10,000 points, the grid and the axes
+    z = (0.8, -0.6)
+    fresh.mouse.move(*plane_position(fresh, z, painted=True))
+    shown = [float(v) for v in fresh.get_attribute(".lp-mode-preview .lp-preview", "data-z").split(",")]
+    assert np.allclose(shown, z, atol=0.02)
+    expected = vc.decode(SHIPPED.model, np.array([shown], np.float32))[0]
+    assert np.abs(canvas_pixels(fresh, ".lp-mode-preview .lp-preview").astype(int) - expected.astype(int)).max() <= 1
+    held[0].continue_()
+    fresh.wait_for_selector(".lp-mode-explore[data-ready='1']")
+    plotly = view_state(fresh, "explore", """({axes: v.main.axes().map(a => [a._offset, a._length, a.range]),
+        ticks: v.main.axes().map(a => a.dtick), first: !!v.main.first})""")
+    assert np.allclose([a[:2] for a in plotly["axes"]], [a[:2] for a in first["axes"]], atol=0.01)
+    assert [a[2] for a in plotly["axes"]] == [a[2] for a in first["axes"]]
+    assert plotly["ticks"] == first["ticks"] and plotly["first"] is False  # Plotly's ticks; the canvas is gone
+    context.close()
+
+
 def test_the_manifold_is_decoded_in_the_browser_with_no_server_call(page):
     frames = sent_frames(page)
     page.locator(".lp-toggle input").check()

@@ -113,12 +113,13 @@ def goto(page, name: str) -> None:
     page.wait_for_selector(f"h1:has-text('{HEADINGS[name]}')")
 
 
-def plane_position(page, z, mode: str = "explore") -> tuple[float, float]:
-    """Screen position of the latent point ``z`` on the page's plane of ``mode``."""
-    return tuple(page.evaluate("""([z, mode]) => {
-        const v = [...window.__latentPlane.views].find(v => v.data.mode === mode && v.main && v.main.ready);
+def plane_position(page, z, mode: str = "explore", painted: bool = False) -> tuple[float, float]:
+    """Screen position of the latent point ``z`` on the page's plane of ``mode`` (drawn by Plotly,
+    or with ``painted`` also by its first paint)."""
+    return tuple(page.evaluate("""([z, mode, painted]) => {
+        const v = [...window.__latentPlane.views].find(v => v.data.mode === mode && v.main && (painted ? v.main.painted : v.main.ready));
         const r = v.main.stage.getBoundingClientRect(), p = v.main.toPx(z);
-        return [r.left + p[0], r.top + p[1]]; }""", [list(map(float, z)), mode]))
+        return [r.left + p[0], r.top + p[1]]; }""", [list(map(float, z)), mode, painted]))
 
 
 def isolated_point(page, label: int, mode: str = "explore") -> tuple[int, list[float]]:

@@ -15,6 +15,19 @@ const shared = window.__latentPlane || (window.__latentPlane = {
 const PICK = "#D55E00", A_COLOR = "#117733", B_COLOR = "#AA3377", INK = "#000000";
 const CELL_PX = 40;  // manifold digits are drawn this large, whatever the zoom: big enough to read
 
+// The plane's layout (Plane.draw): fixed margins, and a square plot area (scaleanchor with equal
+// ranges), so its geometry is known before Plotly has drawn anything: the first paint uses it.
+const MARGIN = { l: 42, r: 6, t: 6, b: 38 };
+const TICK_FONT = '12px "Open Sans", verdana, arial, sans-serif', TITLE_FONT = '14px "Open Sans", verdana, arial, sans-serif';
+
+// Plotly's own choice of tick spacing for a linear axis (axes.autoTicks): about one tick per
+// 80 px along x and 40 px along y (4 to 9 intervals), rounded up to 1, 2 or 5 times a power of ten.
+function tickStep(span, length, letter) {
+  const nt = Math.min(9, Math.max(4, length / (letter === "y" ? 40 : 80))) + 1, rough = span / nt;
+  const base = Math.pow(10, Math.floor(Math.log10(rough))), f = rough / base;
+  return base * (f <= 2 ? 2 : f <= 5 ? 5 : 10);
+}
+
 function record(list, value) { list.push(value); if (list.length > 5000) list.shift(); }
 
 // Always the plotly.min.js the app serves (never a CDN, nor another copy a page may hold):
@@ -96,6 +109,7 @@ function interpolateAt(a, b, t, method) {
   return [r * d[0], r * d[1]];
 }
 shared.interpolateAt = interpolateAt;
+shared.tickStep = tickStep;
 shared.decodeWith = async (url, zs) => { const d = await getDecoder(url); return zs.map((z) => Array.from(d.decode(z))); };
 
 function el(tag, className, parent, attrs) {
@@ -134,22 +148,91 @@ class Plane {
     this.legend = el("div", "lp-legend", this.root);
     this.hidden = new Set();
     this.points = null;
-    this.ready = false;
+    this.ready = false;  // Plotly has drawn it
+    this.painted = false;  // on screen: first paint, then Plotly
+  }
+
+  // The points' indices by class; traceOf[c] is class c's trace (classes without points have none).
+  groupPoints() {
+    const p = this.points, groups = this.opts.classes.length;
+    const byClass = Array.from({ length: groups }, () => []);
+    for (let i = 0; i < p.n; i++) if (p.labels[i] < groups) byClass[p.labels[i]].push(i);
+    this.traceOf = [];
+    let t = 0;
+    byClass.forEach((idx, c) => { if (idx.length) this.traceOf[c] = t++; });
+    return byClass;
+  }
+
+  // The first paint, before Plotly has loaded (it takes a second or two to compile): the same
+  // points, grid and axes on a canvas, at the geometry Plotly will give them, so the plane is
+  // on screen (and decodes under the pointer) as soon as its points arrive. draw() replaces it.
+  paintFirst(points, opts) {
+    this.points = points;
+    this.opts = opts;
+    this.groupPoints();
+    const size = opts.size, e = opts.extent, side = size - MARGIN.l - MARGIN.r;
+    const axis = (offset) => ({ range: [-e, e], _offset: offset, _length: side });
+    this.firstAxes = [axis(MARGIN.l), axis(MARGIN.t + (size - MARGIN.t - MARGIN.b - side) / 2)];
+    this.stage.style.width = `${size}px`;
+    this.stage.style.height = `${size}px`;
+    if (!this.first) this.first = el("canvas", "lp-first", this.stage);
+    this.stage.insertBefore(this.first, this.over);
+    this.sizeCanvases();
+    this.paintPoints();
+    this.painted = true;
+    this.drawLegend();
+  }
+
+  paintPoints() {
+    const c = this.first.getContext("2d"), o = this.opts, a = this.area();
+    c.clearRect(0, 0, o.size, o.size);
+    const ticks = this.firstAxes.map((ax, k) => {
+      const step = tickStep(ax.range[1] - ax.range[0], ax._length, k ? "y" : "x"), values = [];
+      for (let v = Math.ceil(ax.range[0] / step) * step; v <= ax.range[1] + 1e-9; v += step) values.push(Math.round(v / step) * step);
+      return values;
+    });
+    c.lineWidth = 1;
+    for (const v of ticks[0]) {
+      const x = Math.round(this.toPx([v, 0])[0]) + 0.5;
+      c.strokeStyle = v === 0 ? "#d0d0d0" : "rgba(0,0,0,0.07)";
+      c.beginPath(); c.moveTo(x, a.y); c.lineTo(x, a.y + a.h); c.stroke();
+    }
+    for (const v of ticks[1]) {
+      const y = Math.round(this.toPx([0, v])[1]) + 0.5;
+      c.strokeStyle = v === 0 ? "#d0d0d0" : "rgba(0,0,0,0.07)";
+      c.beginPath(); c.moveTo(a.x, y); c.lineTo(a.x + a.w, y); c.stroke();
+    }
+    c.fillStyle = "#444"; c.font = TICK_FONT;
+    const label = (v) => String(Number(v.toFixed(6))).replace("-", "\u2212");
+    c.textAlign = "center"; c.textBaseline = "top";
+    for (const v of ticks[0]) c.fillText(label(v), this.toPx([v, 0])[0], a.y + a.h + 3);
+    c.textAlign = "right"; c.textBaseline = "middle";
+    for (const v of ticks[1]) c.fillText(label(v), a.x - 3, this.toPx([0, v])[1]);
+    c.font = TITLE_FONT; c.textAlign = "center"; c.textBaseline = "alphabetic";
+    c.fillText(o.axes[0], a.x + a.w / 2, o.size - 10);
+    c.save(); c.translate(20, a.y + a.h / 2); c.rotate(-Math.PI / 2); c.fillText(o.axes[1], 0, 0); c.restore();
+    const p = this.points, r = o.markerSize / 2;
+    c.save(); c.beginPath(); c.rect(a.x, a.y, a.w, a.h); c.clip();
+    c.globalAlpha = 0.75;
+    this.groupPoints().forEach((idx, g) => {  // in class order, as Plotly stacks its traces
+      if (this.hidden.has(g)) return;
+      c.fillStyle = o.colors[g % o.colors.length];
+      for (const i of idx) {  // one by one: overlapping points darken, as in Plotly
+        const [x, y] = this.toPx([p.z[2 * i], p.z[2 * i + 1]]);
+        c.beginPath(); c.arc(x, y, r, 0, 2 * Math.PI); c.fill();
+      }
+    });
+    c.restore();
   }
 
   async draw(Plotly, points, opts) {
     this.points = points;
     this.opts = opts;
-    const traces = [];
-    this.traceOf = [];
-    const groups = opts.classes.length;
-    const byClass = Array.from({ length: groups }, () => []);
-    for (let i = 0; i < points.n; i++) if (points.labels[i] < groups) byClass[points.labels[i]].push(i);
+    const traces = [], byClass = this.groupPoints();
     byClass.forEach((idx, c) => {
       if (!idx.length) return;
       const x = new Float32Array(idx.length), y = new Float32Array(idx.length);
       idx.forEach((i, k) => { x[k] = points.z[2 * i]; y[k] = points.z[2 * i + 1]; });
-      this.traceOf[c] = traces.length;
       traces.push({ type: "scattergl", mode: "markers", x, y, name: opts.classes[c], hoverinfo: "skip",
                     visible: this.hidden.has(c) ? "legendonly" : true,
                     marker: { size: opts.markerSize, color: opts.colors[c % opts.colors.length], opacity: 0.75 } });
@@ -157,7 +240,7 @@ class Plane {
     const e = opts.extent, axis = { range: [-e, e], zeroline: true, zerolinecolor: "#d0d0d0", gridcolor: "rgba(0,0,0,0.07)",
                                     constrain: "domain", fixedrange: false, automargin: false };
     const layout = {
-      width: opts.size, height: opts.size, margin: { l: 42, r: 6, t: 6, b: 38 }, showlegend: false,
+      width: opts.size, height: opts.size, margin: MARGIN, showlegend: false,
       dragmode: opts.dragmode, hovermode: false, paper_bgcolor: "rgba(0,0,0,0)", plot_bgcolor: "rgba(0,0,0,0)",
       xaxis: { ...axis, title: { text: opts.axes[0], standoff: 4 } },
       yaxis: { ...axis, title: { text: opts.axes[1], standoff: 2 }, scaleanchor: "x", scaleratio: 1 },
@@ -170,7 +253,8 @@ class Plane {
     this.stage.style.height = `${opts.size}px`;
     await Plotly.react(this.plot, traces, layout, config);
     this.Plotly = Plotly;
-    this.ready = true;
+    this.ready = this.painted = true;
+    if (this.first) { this.first.remove(); this.first = null; }
     this.sizeCanvases();
     this.drawLegend();
   }
@@ -185,7 +269,8 @@ class Plane {
 
   sizeCanvases() {
     const ratio = window.devicePixelRatio || 1, size = this.opts.size;
-    for (const c of [this.bg, this.over]) {
+    for (const c of [this.bg, this.first, this.over]) {
+      if (!c) continue;
       c.width = Math.round(size * ratio); c.height = Math.round(size * ratio);
       c.style.width = `${size}px`; c.style.height = `${size}px`;
       c.getContext("2d").setTransform(ratio, 0, 0, ratio, 0, 0);
@@ -211,7 +296,8 @@ class Plane {
     this.hidden = hidden;
     const idx = [], vis = [];
     this.traceOf.forEach((t, c) => { if (t !== undefined) { idx.push(t); vis.push(hidden.has(c) ? "legendonly" : true); } });
-    this.Plotly.restyle(this.plot, { visible: vis }, idx);
+    if (this.ready) this.Plotly.restyle(this.plot, { visible: vis }, idx);
+    else this.paintPoints();
     this.drawLegend();
     this.onChange && this.onChange();
   }
@@ -219,10 +305,14 @@ class Plane {
   toggle(c) { const h = new Set(this.hidden); h.has(c) ? h.delete(c) : h.add(c); this.setHidden(h); }
   only(c) { this.setHidden(new Set(this.opts.classes.map((_, k) => k).filter((k) => k !== c))); }
 
-  axes() { const fl = this.plot._fullLayout; return fl && fl.xaxis ? [fl.xaxis, fl.yaxis] : [null, null]; }
+  axes() {
+    const fl = this.plot._fullLayout;
+    return fl && fl.xaxis ? [fl.xaxis, fl.yaxis] : this.firstAxes || [null, null];
+  }
 
-  // Drawn and not torn down (a page change or a rebuild may come before a deferred redraw).
-  get live() { return this.ready && this.plot.isConnected && !!this.axes()[0]; }
+  // Drawn (first paint or Plotly) and not torn down (a page change or a rebuild may come
+  // before a deferred redraw).
+  get live() { return this.painted && this.plot.isConnected && !!this.axes()[0]; }
 
   toZ(px, py) {
     const [xa, ya] = this.axes();
@@ -369,49 +459,66 @@ class View {
     this.main.note.textContent = "Loading…";
     this.main.onChange = () => this.drawOverlay();
     this.touch = touch;
-    let Plotly, points, dataPoints;
+    // Plotly, the points and the decoder load side by side; the points alone are enough for the
+    // first paint, the decoder for hovering, Plotly for panning and zooming.
+    const plotly = loadPlotly(d.plotly);
+    plotly.catch(() => {});  // (reported below)
+    const decoder = d.model.decoder ? getDecoder(d.model.decoder) : null;
+    let points, dataPoints;
     try {
-      [Plotly, points, dataPoints] = await Promise.all([
-        loadPlotly(d.plotly), d.model.points ? getPoints(d.model.points) : inlinePoints(d.points),
+      [points, dataPoints] = await Promise.all([
+        d.model.points ? getPoints(d.model.points) : inlinePoints(d.points),
         d.mode === "toy" ? inlinePoints(d.toy.data) : null]);
     } catch (e) {
       this.main.note.textContent = `The plane could not be drawn: ${e.message}.`;
       return;
     }
     if (key !== this.key) return;  // a newer build started meanwhile
-    this.Plotly = Plotly;
     this.decoder = null;
     this.fallback = d.model.fallback;
     const size = this.planeSize();
     const common = { markerSize: touch ? 3 : 4, dragmode: touch ? false : "pan", scrollZoom: !touch, modeBar: true,
                      legend: true, size };
-    if (this.dataPlane) {
-      await this.dataPlane.draw(Plotly, dataPoints, { ...common, classes: d.toy.names, colors: d.model.colors,
-                                                       extent: d.toy.data_extent, axes: ["x\u2081", "x\u2082"], legend: false });
-    }
-    await this.main.draw(Plotly, points, { ...common, classes: d.model.classes, colors: d.model.colors,
-                                           extent: d.model.extent, axes: ["z\u2081", "z\u2082"], legend: true,
-                                           filename: `${d.mode}-latent-plane` });
-    if (key !== this.key) return;
+    const dataOpts = this.dataPlane && { ...common, classes: d.toy.names, colors: d.model.colors,
+                                         extent: d.toy.data_extent, axes: ["x\u2081", "x\u2082"], legend: false };
+    const mainOpts = { ...common, classes: d.model.classes, colors: d.model.colors, extent: d.model.extent,
+                       axes: ["z\u2081", "z\u2082"], legend: true, filename: `${d.mode}-latent-plane` };
+    if (this.dataPlane) this.dataPlane.paintFirst(dataPoints, dataOpts);
+    this.main.paintFirst(points, mainOpts);
     this.listen();
+    const decoded = decoder && decoder.then((dec) => {
+      if (key !== this.key) return;
+      this.decoder = dec;
+      this.main.note.textContent = this.fallback || "";
+      this.computeManifold();
+      this.refresh();
+    }, (e) => {
+      this.fallback = `The decoder could not run in this browser (${e.message}): click the plane to decode a spot on the server.`;
+      this.main.note.textContent = this.fallback;
+      this.main.note.classList.add("lp-fallback");
+    });
+    this.main.note.textContent = this.fallback || (decoder ? "Loading the decoder\u2026" : "");
+    this.refresh();
+    let Plotly;
+    try {
+      Plotly = await plotly;
+    } catch (e) {
+      this.main.note.textContent = `Panning and zooming are off: ${e.message}.`;
+      return;
+    }
+    if (key !== this.key) return;
+    this.Plotly = Plotly;
+    if (this.dataPlane) await this.dataPlane.draw(Plotly, dataPoints, dataOpts);
+    await this.main.draw(Plotly, points, mainOpts);
+    if (key !== this.key) return;
     this.main.plot.on("plotly_relayouting", () => { this.paintManifold(); this.drawOverlay(); });
     this.main.plot.on("plotly_relayout", () => { this.computeManifold(); this.drawOverlay(); });
     this.dataPlane && this.dataPlane.plot.on("plotly_relayout", () => this.drawOverlay());
-    this.main.note.textContent = this.fallback || (d.model.decoder ? "Loading the decoder…" : "");
     this.fit();
+    this.computeManifold();
     this.refresh();
-    if (d.model.decoder) {
-      try {
-        this.decoder = await getDecoder(d.model.decoder);
-      } catch (e) {
-        this.fallback = `The decoder could not run in this browser (${e.message}): click the plane to decode a spot on the server.`;
-      }
-      if (key !== this.key) return;
-      this.main.note.textContent = this.fallback || "";
-      this.main.note.classList.toggle("lp-fallback", !!this.fallback);
-      this.computeManifold();
-      this.refresh();
-    }
+    await decoded;
+    if (key !== this.key) return;
     this.root.dataset.ready = "1";
   }
 
@@ -522,7 +629,7 @@ class View {
       return;
     }
     this.hint.textContent = this.hintText();
-    if (!this.main || !this.main.ready) return;
+    if (!this.main || !this.main.painted) return;
     if (d.mode === "interpolate") this.drawInterp(false);
     else if (!this.cursor && this.pin) this.show(this.pin.z, null, "pin");
     else if (!this.cursor) this.readout.textContent = this.fallback ? "" : "Point at the plane to decode that spot.";
@@ -599,6 +706,7 @@ class View {
       if (onModeBar(e)) return;
       e.preventDefault(); e.stopPropagation();
       if (this.pinch) { this.movePinch(e); return; }
+      if (e.touches.length >= 2) return;
       const [px, py] = local(e.touches[0]);
       const down = this.touchDown;
       if (down && Math.hypot(px - down.px, py - down.py) > 10) down.moved = true;
@@ -621,6 +729,7 @@ class View {
   }
 
   startPinch(e) {
+    if (!this.main.ready) return;  // Plotly pans and zooms: not before it has drawn
     const [xa, ya] = this.main.axes();
     const [a, b] = [e.touches[0], e.touches[1]];
     const r = this.main.stage.getBoundingClientRect();
@@ -737,7 +846,7 @@ class View {
   // Another plane of this view's group is hovered at z (or left: z null).
   linked(detail) {
     if (detail.from === this || detail.group !== this.data?.group) return;
-    if (this.data.mode !== "preview" && !this.main?.ready) return;
+    if (this.data.mode !== "preview" && !this.main?.painted) return;
     if (detail.pin !== undefined) { this.pin = detail.pin; this.drawCloseup(); }
     this.cursor = detail.pin ? null : detail.z;
     // the same decoder: take its image instead of decoding the same z twice
