@@ -8,7 +8,7 @@ import streamlit as st
 st.set_page_config(page_title="VAE Latent Explorer", page_icon=str(Path(__file__).parent / "ui" / "icon.png"),
                    layout="wide")
 
-# The app's own navigation, drawn at once, before the imports below (torch takes 1-2 s). Streamlit's
+# The app's own navigation, drawn at once, before the imports below. Streamlit's
 # built-in one is switched off (client.showSidebarNavigation in .streamlit/config.toml): with a
 # pages/ folder, a server's first run would first show its legacy list of the folder's file names.
 PAGES = [
@@ -27,19 +27,11 @@ with st.sidebar.container(key="app_navigation"):
         st.page_link(entry)
     st.divider()
 
-from ui.process import settle_process  # noqa: E402  (before any figure: it imports pandas whole)
-from ui.warmup import start_plotly_download  # noqa: E402  (imports no torch)
-
-warm_up = start_plotly_download()  # the browser loads Plotly while the imports below run (first run only)
-
 from ui.links import apply_link, update_link  # noqa: E402  (page config must come first)
 from ui.session_keys import CURRENT_ENTRY  # noqa: E402
 from ui.sidebar import model_sidebar  # noqa: E402
-from ui.state import restore_kept_widgets  # noqa: E402
-
-if warm_up is not None:
-    warm_up.empty()
-settle_process()  # once per process: cheaper garbage collection after each run, flat memory
+from ui.state import pretrained_entries, restore_kept_widgets  # noqa: E402
+from ui.warmup import warm_up_in_background  # noqa: E402
 
 restore_kept_widgets()  # the widget values the pages keep across page switches (see keep_across_pages)
 
@@ -49,3 +41,5 @@ try:
     page.run()
 finally:  # also when the page stops early (st.stop)
     update_link(st.session_state[CURRENT_ENTRY])
+    # the first page is drawn (without torch): now torch and the models, in the background
+    warm_up_in_background([entry.ckpt for entry in pretrained_entries()])

@@ -20,7 +20,8 @@ from torch import nn
 from torch.utils.data import DataLoader, TensorDataset
 
 import vae_core as vc
-from vae_core.model import PIXELS, kl_divergence, reconstruction_nll
+from vae_core.config import PIXELS
+from vae_core.model import kl_divergence, reconstruction_nll
 
 from bench.report import Row
 

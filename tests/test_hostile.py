@@ -64,7 +64,7 @@ def small_checkpoint(hidden=(16,), n: int = 12, seed: int = 0, dataset: str = "m
     lat = Latents((scale * rng.normal(size=(n, cfg.latent_dim))).astype(np.float32),
                   rng.normal(-2, 0.5, size=(n, cfg.latent_dim)).astype(np.float32),
                   rng.integers(0, 10, n).astype(np.int64)) if latents else None
-    return Checkpoint(model=build_model(cfg, seed=seed), dataset=dataset, classes=CLASSES, latents=lat)
+    return Checkpoint.from_model(build_model(cfg, seed=seed), dataset=dataset, classes=CLASSES, latents=lat)
 
 
 VALID = checkpoint_bytes(small_checkpoint())
@@ -627,7 +627,7 @@ from vae_core.errors import CheckpointError
 from vae_core.model import VAEConfig, build_model
 
 folder, rounds, seed = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
-models = [Checkpoint(build_model(VAEConfig(hidden=(256, 128)), seed=s), "mnist", tuple("0123456789")) for s in (1, 2)]
+models = [Checkpoint.from_model(build_model(VAEConfig(hidden=(256, 128)), seed=s), dataset="mnist", classes=tuple("0123456789")) for s in (1, 2)]
 versions = [m.model.state_dict() for m in models]
 
 
@@ -708,7 +708,7 @@ from vae_core.model import VAEConfig, build_model
 
 folder, mnist = sys.argv[1], sys.argv[2]
 path = os.path.join(folder, "model.safetensors")
-ckpt = lambda hidden: Checkpoint(build_model(VAEConfig(hidden=hidden), seed=0), "mnist", tuple("0123456789"))
+ckpt = lambda hidden: Checkpoint.from_model(build_model(VAEConfig(hidden=hidden), seed=0), dataset="mnist", classes=tuple("0123456789"))
 save_checkpoint(ckpt((16,)), path)
 before = open(path, "rb").read()
 report = {"disk_bytes": os.statvfs(folder).f_blocks * os.statvfs(folder).f_frsize}

@@ -10,6 +10,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+# Imported whole before any figure is built. Plotly looks pandas up in sys.modules, bypassing the
+# import lock: while one thread was still importing it (ui.warmup's, or another visitor's), a
+# chart found a half-made module ("partially initialized module 'pandas' has no attribute
+# 'Series'"). An import statement waits for another thread's import to finish.
+import pandas  # noqa: F401
 import plotly.graph_objects as go
 
 from vae_core.images import PALETTE, latent_extent

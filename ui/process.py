@@ -8,22 +8,14 @@ import ctypes.util
 import gc
 import sys
 
-# Imported whole before any visitor's script builds a figure. Plotly looks pandas up in
-# sys.modules, bypassing the import lock: while one visitor's thread was still importing it
-# (the first table or histogram of the day), another's chart found a half-made module and
-# failed ("partially initialized module 'pandas' has no attribute 'Series'").
-import pandas  # noqa: F401
-import streamlit as st
-
 # glibc mallopt() parameters (malloc.h)
 M_MMAP_THRESHOLD = -3
 M_ARENA_MAX = -8
 MMAP_THRESHOLD = 1 << 20
 
 
-@st.cache_resource(show_spinner=False)
 def settle_process() -> dict[str, bool]:
-    """Once per server process, after the imports; returns what was done."""
+    """Once per server process, after the imports (ui.warmup calls it); returns what was done."""
     return {"gc_frozen": freeze_imported_objects(), "malloc_tuned": return_freed_memory()}
 
 

@@ -5,12 +5,16 @@ in its latent space."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 import streamlit as st
 
 from ui.state import DATASET_TITLES, LatentView, ModelEntry, test_set
-from vae_core.compare import LatentSource, space_stats
-from vae_core.typicality import SCORE_KINDS, ScoreKind, score_images
+
+if TYPE_CHECKING:  # both import torch; the sidebar's metrics, on the first screen, need none of it
+    from vae_core.compare import LatentSource
+    from vae_core.typicality import ScoreKind
 
 
 def metric(entry: ModelEntry, key: str) -> float | None:
@@ -34,6 +38,8 @@ def test_images(entry: ModelEntry, view: LatentView) -> np.ndarray | None:
 
 @st.cache_resource(show_spinner="Scoring every test image (once per model)…", max_entries=16)
 def _computed(_entry: ModelEntry, _images: np.ndarray, entry_id: str, n: int) -> dict[ScoreKind, np.ndarray]:
+    from vae_core.typicality import score_images
+
     return score_images(_entry.ckpt.model, _images)
 
 
@@ -59,11 +65,15 @@ def score_label(entry: ModelEntry, kind: ScoreKind) -> str:
     """The name of a score for this model (an autoencoder has no ELBO: only its reconstruction)."""
     if kind == "neg_elbo" and not getattr(entry.ckpt.config, "variational", True):
         return "reconstruction error (an autoencoder has no ELBO)"
+    from vae_core.typicality import SCORE_KINDS
+
     return SCORE_KINDS[kind]
 
 
 @st.cache_data(show_spinner="Measuring the latent spaces…", max_entries=16)
 def _space_stats(entry_id: str, _view: LatentView, num_classes: int, source: LatentSource) -> dict[str, float]:
+    from vae_core.compare import space_stats
+
     return space_stats(_view.z_mean, _view.labels, num_classes, source, seed=0, extent=_view.extent)
 
 

@@ -1,7 +1,7 @@
 """The app's own session-state keys, in one place, each with what it holds. Widgets' keys are
 named at their widget (and kept across pages with ui.state.keep_across_pages).
 
-Imports nothing, so every module can use it (ui/warmup.py runs before torch is imported).
+Imports nothing, so every module can use it.
 """
 
 from typing import Final
@@ -15,7 +15,6 @@ MODEL_NOTICE: Final = "model_notice"  # a sentence for the visitor, shown once (
 CURRENT_ENTRY: Final = "current_entry"  # the ModelEntry this run shows, or None
 KEPT_WIDGETS: Final = "kept_widgets"  # set of widget keys re-stored on every run (see keep_across_pages)
 LINK_APPLIED: Final = "link_applied"  # True once the URL's view was taken (a session's first run)
-PLOTLY_WARMED_UP: Final = "plotly_warmed_up"  # True once the browser was sent an empty chart
 UPLOAD_ERROR: Final = "upload_error"  # why the last uploaded checkpoint was refused
 
 # The Train page

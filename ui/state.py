@@ -7,7 +7,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal, TypedDict
+from typing import TYPE_CHECKING, Literal, TypedDict
 
 import numpy as np
 import streamlit as st
@@ -15,8 +15,10 @@ import streamlit as st
 import vae_core as vc
 from ui import session_keys as keys
 from ui.link_format import Point
-from vae_core.toy import ToyFit
-from vae_core.typicality import ScoreKind
+
+if TYPE_CHECKING:  # (both import torch, which the first screen does without)
+    from vae_core.toy import ToyFit
+    from vae_core.typicality import ScoreKind
 
 PRETRAINED_DIR = Path(__file__).resolve().parents[1] / "pretrained"
 DATASET_TITLES = {"mnist": "MNIST", "fashion-mnist": "Fashion-MNIST"}
@@ -43,7 +45,6 @@ class LatentView:
     z_logvar: np.ndarray
     labels: np.ndarray
     extent: float
-    gaussians: vc.ClassGaussians
 
     def point(self, index: int) -> Point:
         """Test image ``index`` as a pick or an endpoint."""
@@ -209,8 +210,7 @@ def latent_view(_entry: ModelEntry, entry_id: str) -> LatentView | None:
             return None
         z_mean, z_logvar = vc.encode(ckpt.model, data.images)
         labels = data.labels
-    return LatentView(z_mean, z_logvar, labels, vc.latent_extent(z_mean),
-                      vc.fit_class_gaussians(z_mean, labels, len(ckpt.classes)))
+    return LatentView(z_mean, z_logvar, labels, vc.latent_extent(z_mean))
 
 
 def model_state(entry: ModelEntry) -> ModelState:

@@ -1,26 +1,35 @@
-"""A visitor's first page load: get the browser loading Plotly while the server imports torch.
+"""After a server's first page: what the first screen did without, made ready in the background.
 
-The first script run spends most of its time importing torch (1-2 s on 2 cores), and the
-browser only starts fetching and compiling Plotly's JavaScript (~4.7 MB) when the first chart
-arrives, after that. An empty chart sent before the import, and removed right after it,
-lets the two overlap. This module must not import torch (or anything that does).
+Explore's first screen needs neither torch nor pandas (2-3 s of imports on 2 cores): the
+checkpoints are read, their latents drawn and their decoders exported with NumPy alone. Right
+after that first run, one thread per process imports them and builds the pretrained models,
+so the first click, which decodes with torch, finds everything loaded; then it settles the
+process (ui.process). This thread never calls Streamlit.
 """
 
 from __future__ import annotations
 
+import importlib
+import threading
+from collections.abc import Sequence
+
 import streamlit as st
 
-from ui.session_keys import PLOTLY_WARMED_UP
+from ui.process import settle_process
 
 
-def start_plotly_download():
-    """Once per session: an empty, invisible chart now; returns a placeholder to clear later (or None)."""
-    if st.session_state.get(PLOTLY_WARMED_UP):
-        return None
-    st.session_state[PLOTLY_WARMED_UP] = True
-    placeholder = st.sidebar.empty()
-    placeholder.plotly_chart({"data": [{"type": "scatter", "x": [], "y": []}],
-                              "layout": {"height": 10, "margin": {"l": 0, "r": 0, "t": 0, "b": 0},
-                                         "xaxis": {"visible": False}, "yaxis": {"visible": False}}},
-                             config={"staticPlot": True}, height=10, key="plotly_warm_up")
-    return placeholder
+def _warm_up(checkpoints: Sequence) -> None:
+    importlib.import_module("pandas")  # whole (see ui.figures)
+    importlib.import_module("vae_core.inference")  # and with it torch
+
+    for ckpt in checkpoints:
+        ckpt.model  # noqa: B018  (built once, on first use)
+    settle_process()
+
+
+@st.cache_resource(show_spinner=False)
+def warm_up_in_background(_checkpoints: Sequence) -> threading.Thread:
+    """Once per process: start the warm-up of these checkpoints' models; returns its thread."""
+    thread = threading.Thread(target=_warm_up, args=(tuple(_checkpoints),), name="vae-explorer-warm-up", daemon=True)
+    thread.start()
+    return thread

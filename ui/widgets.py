@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import re
+import sys
 
 import numpy as np
 import plotly.graph_objects as go
 import streamlit as st
-import torch
 
 import vae_core as vc
 from ui.export import data_uri
-from ui.figures import PALETTE, scatter_figure
 from ui.latent_plane import PlaneModel, plane_model
 from ui.session_keys import CURRENT_ENTRY
 from ui.state import LatentView, ModelEntry, latent_view
@@ -38,6 +37,8 @@ def require_view(entry: ModelEntry, warning: str) -> LatentView:
 
 @st.cache_resource(show_spinner=False, max_entries=32)
 def _scatter_json(_entry: ModelEntry, _view: LatentView, entry_id: str) -> dict:
+    from ui.figures import scatter_figure  # (pandas: not on Explore's first screen)
+
     return scatter_figure(_view.z_mean, _view.labels, _entry.ckpt.classes, _view.extent).to_dict()
 
 
@@ -48,7 +49,7 @@ def base_scatter(entry: ModelEntry, view: LatentView) -> go.Figure:
 
 def plane_model_of(entry: ModelEntry, view: LatentView, extent: float | None = None) -> PlaneModel:
     """A picker model on the live latent plane: its decoder and test-set codes, served once."""
-    return plane_model(entry.ckpt.model, entry.id, entry.ckpt.classes, PALETTE, extent or view.extent, view.z_mean,
+    return plane_model(entry.ckpt, entry.id, entry.ckpt.classes, vc.PALETTE, extent or view.extent, view.z_mean,
                        view.labels, view.z_logvar)
 
 
@@ -144,5 +145,7 @@ def ensure_shell() -> None:
     # a core (measured on 2 busy cores: a 20x20 grid decode 8 ms with 1 thread, 100+ ms with 2).
     # Concurrent visitors still run in parallel, each in their own thread. Set per run: each
     # run is a new thread, and a training job may have changed torch's default meanwhile.
-    torch.set_num_threads(1)
+    # (Until torch is imported, which the first screen does without, there is nothing to set.)
+    if "torch" in sys.modules:
+        sys.modules["torch"].set_num_threads(1)
     st.html(PIXELATED_CSS)

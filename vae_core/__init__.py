@@ -2,34 +2,51 @@
 
 Data, model, training, evaluation, checkpoints and inference; no user interface.
 Run ``python -m vae_core --help`` for the command line.
+
+``import vae_core`` itself is cheap: each name below is imported from its module when first
+used (PEP 562), so code that only reads checkpoints (``load_checkpoint``, ``export_decoder``,
+the latents) never waits for torch, which ``decode`` and training import. That is how the
+app draws its first screen in well under the 2 s torch takes to import.
 """
 
-from .checkpoint import Checkpoint, Latents, checkpoint_bytes, load_checkpoint, save_checkpoint
-from .decoder_export import DecoderExport, ExportError, export_decoder, read_decoder_export, run_decoder_export
-from .data import DATASETS, Dataset, DatasetSpec, download, load_dataset
-from .errors import CheckpointError, ConfigError, DataError, ImageError, VAEError
-from .generate import DEFAULT_TEMPERATURE, generate_class, style_in_every_class
-from .evaluate import evaluate, image_scores, iwae_nll, knn_accuracy, negative_elbo
-from .images import PALETTE, gif_bytes, latent_extent, png_bytes, prepare_image, scatter_image, tile, upscale
-from .inference import (ClassGaussians, EncodedImage, decode, decode_grid, encode, encode_image, fit_class_gaussians,
-                        grid_points, interpolate, interpolate_at, nearest, sample_class, sample_posterior,
-                        sample_prior)
-from .model import VAE, LossTerms, VAEConfig, build_model, parse_layer_sizes, vae_loss
-from .pipeline import load_splits, package, train_checkpoint
-from .train import TrainConfig, TrainEvent, TrainResult, resolve_device, train
+import importlib
 
-__all__ = [
-    "Checkpoint", "Latents", "checkpoint_bytes", "load_checkpoint", "save_checkpoint",
-    "DecoderExport", "ExportError", "export_decoder", "read_decoder_export", "run_decoder_export",
-    "DATASETS", "Dataset", "DatasetSpec", "download", "load_dataset",
-    "CheckpointError", "ConfigError", "DataError", "ImageError", "VAEError",
-    "DEFAULT_TEMPERATURE", "generate_class", "style_in_every_class",
-    "evaluate", "image_scores", "iwae_nll", "knn_accuracy", "negative_elbo",
-    "PALETTE", "gif_bytes", "latent_extent", "png_bytes", "prepare_image", "scatter_image", "tile", "upscale",
-    "ClassGaussians", "EncodedImage", "decode", "decode_grid", "encode", "encode_image", "fit_class_gaussians",
-    "grid_points",
-    "interpolate", "interpolate_at", "nearest", "sample_class", "sample_posterior", "sample_prior",
-    "VAE", "LossTerms", "VAEConfig", "build_model", "parse_layer_sizes", "vae_loss",
-    "load_splits", "package", "train_checkpoint",
-    "TrainConfig", "TrainEvent", "TrainResult", "resolve_device", "train",
-]
+# each public name and its module
+_MODULES = {
+    "checkpoint": ("Checkpoint", "Latents", "checkpoint_bytes", "load_checkpoint", "save_checkpoint"),
+    "decoder_export": ("DecoderExport", "ExportError", "export_decoder", "read_decoder_export",
+                      "run_decoder_export"),
+    "data": ("DATASETS", "Dataset", "DatasetSpec", "download", "load_dataset"),
+    "errors": ("CheckpointError", "ConfigError", "DataError", "ImageError", "VAEError"),
+    "generate": ("DEFAULT_TEMPERATURE", "generate_class", "style_in_every_class"),
+    "evaluate": ("evaluate", "image_scores", "iwae_nll", "knn_accuracy", "negative_elbo"),
+    "images": ("PALETTE", "gif_bytes", "latent_extent", "png_bytes", "prepare_image", "scatter_image", "tile",
+              "upscale"),
+    "inference": ("ClassGaussians", "EncodedImage", "decode", "decode_grid", "encode", "encode_image",
+                 "fit_class_gaussians", "grid_points", "interpolate", "interpolate_at", "nearest", "sample_class",
+                 "sample_posterior", "sample_prior"),
+    "config": ("VAEConfig", "parse_layer_sizes"),
+    "model": ("VAE", "LossTerms", "build_model", "vae_loss"),
+    "pipeline": ("load_splits", "package", "train_checkpoint"),
+    "train": ("TrainConfig", "TrainEvent", "TrainResult", "resolve_device", "train"),
+}
+_EXPORTS = {name: module for module, names in _MODULES.items() for name in names}
+
+
+def __getattr__(name: str):
+    if name in _EXPORTS:
+        value = getattr(importlib.import_module(f".{_EXPORTS[name]}", __name__), name)
+    else:  # a submodule (vae_core.data, ...)
+        try:
+            value = importlib.import_module(f".{name}", __name__)
+        except ModuleNotFoundError:
+            raise AttributeError(f"module 'vae_core' has no attribute {name!r}") from None
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(list(globals()) + list(_EXPORTS))
+
+
+__all__ = sorted(_EXPORTS)

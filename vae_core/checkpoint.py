@@ -3,29 +3,35 @@
 safetensors holds only raw tensors and a JSON header, so loading a file can never run
 code (a pickle can). Before any tensor is materialised the header is checked against
 the model its config describes: keys, shapes, dtypes, sizes; then every value must be
-finite. Saving writes a temporary file and renames it, so a crash or a full disk never
+finite. Reading and checking need NumPy only: the torch model is built when it is first
+used (``Checkpoint.model``), so a checkpoint's latents and decoder are at hand without torch. Saving writes a temporary file and renames it, so a crash or a full disk never
 leaves a half-written checkpoint under the final name.
 """
 
 from __future__ import annotations
 
 import errno
+import importlib.metadata
 import json
 import os
 import platform
 import struct
 import tempfile
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
-import torch
 from safetensors import SafetensorError
-from safetensors.torch import load as st_load
-from safetensors.torch import save as st_save
+from safetensors.numpy import load as np_load
+from safetensors.numpy import save as np_save
 
+from .config import VAEConfig, parameter_shapes
 from .errors import CheckpointError, ConfigError, VAEError
-from .model import VAE, VAEConfig
+
+if TYPE_CHECKING:  # torch is imported only when a checkpoint's model is first used
+    from .model import VAE
 
 FORMAT = "vae-explorer-checkpoint"
 FORMAT_VERSION = "1"
@@ -66,7 +72,8 @@ class Latents:
 
 @dataclass
 class Checkpoint:
-    model: VAE
+    config: VAEConfig
+    weights: dict[str, np.ndarray]  # the model's state dict as float32 arrays (config.parameter_shapes)
     dataset: str
     classes: tuple[str, ...]
     metrics: dict = field(default_factory=dict)
@@ -74,39 +81,65 @@ class Checkpoint:
     train_config: dict = field(default_factory=dict)
     versions: dict = field(default_factory=dict)
     latents: Latents | None = None
+    device: str = "cpu"  # where the model is built
+    _model: VAE | None = field(default=None, repr=False, compare=False)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
+
+    @classmethod
+    def from_model(cls, model: VAE, **fields) -> "Checkpoint":
+        """A checkpoint of a model in memory (on the CPU its weights are views of the model's)."""
+        weights = {k: v.detach().to("cpu").float().numpy() for k, v in model.state_dict().items()}
+        return cls(config=model.config, weights=weights, device=str(next(model.parameters()).device),
+                   _model=model, **fields)
 
     @property
-    def config(self) -> VAEConfig:
-        return self.model.config
+    def model(self) -> VAE:
+        """The torch model in eval mode, built from the weights on first use (one per checkpoint,
+        whichever thread asks first)."""
+        with self._lock:
+            if self._model is None:
+                import torch
+
+                from .model import VAE
+
+                model = VAE(self.config)
+                model.load_state_dict({k: torch.from_numpy(v) for k, v in self.weights.items()})
+                self._model = model.to(self.device).eval()
+                if self.device == "cpu":  # one copy of the weights: the arrays become views of the model's
+                    self.weights = {k: v.numpy() for k, v in self._model.state_dict().items()}
+            return self._model
 
 
 def library_versions() -> dict[str, str]:
-    import safetensors
+    def version(package: str) -> str:
+        try:
+            return importlib.metadata.version(package)
+        except importlib.metadata.PackageNotFoundError:
+            return "unknown"
 
-    return {"python": platform.python_version(), "torch": torch.__version__,
-            "numpy": np.__version__, "safetensors": safetensors.__version__}
+    return {"python": platform.python_version(), "torch": version("torch"), "numpy": np.__version__,
+            "safetensors": version("safetensors")}
 
 
 def checkpoint_bytes(ckpt: Checkpoint) -> bytes:
     """The checkpoint file's content (for saving, or for a download button)."""
-    tensors = {f"model.{k}": v.detach().to("cpu", torch.float32).contiguous()
-               for k, v in ckpt.model.state_dict().items()}
+    tensors = {f"model.{k}": np.ascontiguousarray(v, np.float32) for k, v in ckpt.weights.items()}
     if ckpt.latents is not None:
-        tensors["latents.z_mean"] = torch.as_tensor(np.asarray(ckpt.latents.z_mean, np.float32))
-        tensors["latents.z_logvar"] = torch.as_tensor(np.asarray(ckpt.latents.z_logvar, np.float32))
-        tensors["latents.labels"] = torch.as_tensor(np.asarray(ckpt.latents.labels, np.int64))
+        tensors["latents.z_mean"] = np.ascontiguousarray(ckpt.latents.z_mean, np.float32)
+        tensors["latents.z_logvar"] = np.ascontiguousarray(ckpt.latents.z_logvar, np.float32)
+        tensors["latents.labels"] = np.ascontiguousarray(ckpt.latents.labels, np.int64)
         for key in SCORE_KEYS:
             if getattr(ckpt.latents, key) is not None:
-                tensors[f"latents.{key}"] = torch.as_tensor(np.asarray(getattr(ckpt.latents, key), np.float32))
+                tensors[f"latents.{key}"] = np.ascontiguousarray(getattr(ckpt.latents, key), np.float32)
     metadata = {
         "format": FORMAT, "format_version": FORMAT_VERSION,
-        "config": json.dumps(ckpt.model.config.to_dict()),
+        "config": json.dumps(ckpt.config.to_dict()),
         "dataset": ckpt.dataset, "classes": json.dumps(list(ckpt.classes)),
         "metrics": json.dumps(ckpt.metrics), "history": json.dumps(ckpt.history),
         "train_config": json.dumps(ckpt.train_config),
         "versions": json.dumps(ckpt.versions or library_versions()),
     }
-    return st_save(tensors, metadata)
+    return np_save(tensors, metadata)
 
 
 def save_checkpoint(ckpt: Checkpoint, path: str | os.PathLike) -> Path:
@@ -229,10 +262,10 @@ def _meta_json(meta: dict, key: str, name: str, kind: type):
     return value
 
 
-def load_checkpoint(source: str | os.PathLike | bytes, device: str | torch.device = "cpu",
-                    name: str | None = None) -> Checkpoint:
+def load_checkpoint(source: str | os.PathLike | bytes, device: str = "cpu", name: str | None = None) -> Checkpoint:
     """Load and validate a checkpoint from a path or from bytes (an upload; ``name`` is what
-    messages call it, by default "the uploaded file"; it is never used as a path).
+    messages call it, by default "the uploaded file"; it is never used as a path). Its model is
+    built on ``device`` when first used.
 
     Raises :class:`CheckpointError` with one clear sentence for anything that is not a
     sound checkpoint of this project; never unpickles anything.
@@ -259,8 +292,7 @@ def load_checkpoint(source: str | os.PathLike | bytes, device: str | torch.devic
                               f"{len(classes)}")
 
     # Compare the header with the tensors the config implies, before loading any data.
-    with torch.device("meta"):
-        expected = VAE(config).state_dict()
+    expected = parameter_shapes(config)
     stored = {k[len("model."):]: v for k, v in header.items() if k.startswith("model.")}
     missing, extra = sorted(set(expected) - set(stored)), sorted(set(stored) - set(expected))
     if missing or extra:
@@ -268,11 +300,11 @@ def load_checkpoint(source: str | os.PathLike | bytes, device: str | torch.devic
                  ("; " if missing and extra else "") + (f"unexpected {', '.join(extra[:3])}" if extra else "")
         raise CheckpointError(f"{name}: the weights do not match the {config.arch} architecture its config "
                               f"describes ({detail})")
-    for key, tensor in expected.items():
+    for key, shape in expected.items():
         info = stored[key]
-        if info.get("dtype") != "F32" or list(info.get("shape", [])) != list(tensor.shape):
+        if info.get("dtype") != "F32" or list(info.get("shape", [])) != list(shape):
             raise CheckpointError(f"{name}: weight {key!r} is {info.get('dtype')} {info.get('shape')}, "
-                                  f"expected F32 {list(tensor.shape)} for this architecture")
+                                  f"expected F32 {list(shape)} for this architecture")
     latent_keys = {k for k in header if k.startswith("latents.")}
     if latent_keys - {f"latents.{k}" for k in LATENT_KEYS + SCORE_KEYS}:
         raise CheckpointError(f"{name}: unexpected tensors {sorted(latent_keys)}")
@@ -281,52 +313,45 @@ def load_checkpoint(source: str | os.PathLike | bytes, device: str | torch.devic
             raise CheckpointError(f"{name}: unexpected tensor {key!r}")
 
     try:
-        tensors = st_load(data)
+        tensors = np_load(data)
     except (SafetensorError, RuntimeError, ValueError) as e:
         raise CheckpointError(f"{name} is damaged: {e}") from None
-    state = {k[len("model."):]: v for k, v in tensors.items() if k.startswith("model.")}
-    bad = [k for k, v in state.items() if not torch.isfinite(v).all()]
+    weights = {k[len("model."):]: v for k, v in tensors.items() if k.startswith("model.")}
+    bad = [k for k, v in weights.items() if not np.isfinite(v).all()]
     if bad:
         raise CheckpointError(f"{name}: weight {bad[0]!r} contains NaN or infinite values; the model is broken")
-    model = VAE(config)
-    try:
-        model.load_state_dict(state)
-    except RuntimeError:  # the header was checked above, so this means a damaged file
-        raise CheckpointError(f"{name} is damaged: its weights do not fit the model") from None
-    model.to(device).eval()
 
     latents = _latents(tensors, config, name) if latent_keys else None
     if latents is not None and len(latents.labels) and latents.labels.max() >= len(classes):
         raise CheckpointError(f"{name}: a latent label is out of range for {len(classes)} classes")
     return Checkpoint(
-        model=model, dataset=str(meta.get("dataset", "unknown")), classes=tuple(classes),
+        config=config, weights=weights, dataset=str(meta.get("dataset", "unknown")), classes=tuple(classes),
         metrics=_meta_json(meta, "metrics", name, dict), history=_meta_json(meta, "history", name, list),
         train_config=_meta_json(meta, "train_config", name, dict),
-        versions=_meta_json(meta, "versions", name, dict), latents=latents)
+        versions=_meta_json(meta, "versions", name, dict), latents=latents, device=str(device))
 
 
-def _latents(tensors: dict[str, torch.Tensor], config: VAEConfig, name: str) -> Latents:
+def _latents(tensors: dict[str, np.ndarray], config: VAEConfig, name: str) -> Latents:
     try:
         z_mean, z_logvar, labels = (tensors[f"latents.{k}"] for k in ("z_mean", "z_logvar", "labels"))
     except KeyError:
         raise CheckpointError(f"{name}: the latents need z_mean, z_logvar and labels together") from None
-    n = labels.shape[0] if labels.dim() == 1 else -1
-    ok = (z_mean.dtype == torch.float32 and z_logvar.dtype == torch.float32 and labels.dtype == torch.int64
+    n = labels.shape[0] if labels.ndim == 1 else -1
+    ok = (z_mean.dtype == np.float32 and z_logvar.dtype == np.float32 and labels.dtype == np.int64
           and 0 <= n <= MAX_LATENTS and list(z_mean.shape) == [n, config.latent_dim]
           and list(z_logvar.shape) == [n, config.latent_dim])
     if not ok:
         raise CheckpointError(f"{name}: the latents have the wrong shapes or types "
                               f"(expected float32 [N, {config.latent_dim}] twice and int64 [N])")
-    if not (torch.isfinite(z_mean).all() and torch.isfinite(z_logvar).all()) or (n and labels.min() < 0):
+    if not (np.isfinite(z_mean).all() and np.isfinite(z_logvar).all()) or (n and labels.min() < 0):
         raise CheckpointError(f"{name}: the latents contain NaN, infinite or negative-label values")
     scores = [tensors.get(f"latents.{k}") for k in SCORE_KEYS]
     if any(s is not None for s in scores):
-        if not all(s is not None and s.dtype == torch.float32 and list(s.shape) == [n] for s in scores):
+        if not all(s is not None and s.dtype == np.float32 and list(s.shape) == [n] for s in scores):
             raise CheckpointError(f"{name}: the per-image scores need {' and '.join(SCORE_KEYS)} together, "
                                   f"each float32 [{n}] like the labels")
-        if not all(torch.isfinite(s).all() for s in scores):
+        if not all(np.isfinite(s).all() for s in scores):
             raise CheckpointError(f"{name}: the per-image scores contain NaN or infinite values")
-        scores = [s.numpy() for s in scores]
     else:
         scores = [None] * len(SCORE_KEYS)
-    return Latents(z_mean.numpy(), z_logvar.numpy(), labels.numpy(), *scores)
+    return Latents(z_mean, z_logvar, labels, *scores)

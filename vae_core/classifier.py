@@ -22,7 +22,7 @@ from torch import nn
 
 from .checkpoint import MAX_CLASSES, read_file, safetensors_metadata
 from .errors import CheckpointError
-from .model import IMAGE_SIZE
+from .config import IMAGE_SIZE
 from .train import random_shift, resolve_device
 
 FORMAT = "vae-explorer-classifier"

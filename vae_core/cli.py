@@ -25,7 +25,8 @@ from .evaluate import evaluate
 from .generate import generate_class
 from .images import latent_extent, png_bytes, scatter_image, tile
 from .inference import decode, decode_grid, encode, encode_image, sample_prior
-from .model import ACTIVATIONS, ARCHITECTURES, VAEConfig, count_parameters, parse_layer_sizes
+from .config import ACTIVATIONS, ARCHITECTURES, VAEConfig, parse_layer_sizes
+from .model import count_parameters
 from .pipeline import load_splits, train_checkpoint
 from .typicality import SCORE_KINDS, score_images, verdict
 from .train import PRECISIONS, TrainConfig, TrainEvent

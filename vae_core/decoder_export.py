@@ -31,17 +31,16 @@ from __future__ import annotations
 import json
 import math
 from dataclasses import dataclass
+from typing import Callable
 
 import numpy as np
-import torch
 from safetensors import SafetensorError
 from safetensors.numpy import load as np_load
 from safetensors.numpy import save as np_save
-from torch import nn
 
-from .checkpoint import safetensors_metadata
+from .checkpoint import Checkpoint, safetensors_metadata
+from .config import IMAGE_SIZE, layer_plan
 from .errors import VAEError
-from .model import IMAGE_SIZE
 
 FORMAT = "vae-explorer-decoder"
 FORMAT_VERSION = "1"
@@ -72,69 +71,92 @@ class DecoderExport:
         return self.spec["output"]
 
 
-def _activation(module: nn.Module) -> dict | None:
-    if isinstance(module, nn.ReLU):
-        return {"kind": "activation", "name": "relu"}
-    if isinstance(module, nn.GELU):
-        return {"kind": "activation", "name": "gelu" if module.approximate == "none" else "gelu_tanh"}
-    if isinstance(module, nn.SiLU):
-        return {"kind": "activation", "name": "silu"}
-    if isinstance(module, nn.Tanh):
-        return {"kind": "activation", "name": "tanh"}
-    if isinstance(module, nn.ELU):
-        return {"kind": "activation", "name": "elu", "alpha": float(module.alpha)}
-    return None
+def _module_plan(decoder) -> tuple[list[dict], Callable[[int], tuple[np.ndarray, np.ndarray]]]:
+    """A torch decoder (nn.Sequential) as a layer plan, like config.layer_plan's, and its weights;
+    a module of any other kind is in the plan under its class name (and refused)."""
+    from torch import nn
 
-
-def decoder_layers(decoder: nn.Sequential) -> tuple[list[dict], dict[str, np.ndarray]]:
-    """The spec's layer list and tensors of a decoder built from the supported layers (dropout,
-    which does nothing at inference, is left out). Raises ExportError for any other layer."""
-    layers: list[dict] = []
-    tensors: dict[str, np.ndarray] = {}
-
-    def params(module: nn.Module) -> dict:
-        k = len(layers)
-        tensors[f"layers.{k}.weight"] = module.weight.detach().to("cpu", torch.float32).numpy().copy()
-        tensors[f"layers.{k}.bias"] = module.bias.detach().to("cpu", torch.float32).numpy().copy()
-        return {"weight": f"layers.{k}.weight", "bias": f"layers.{k}.bias"}
-
+    names = {nn.ReLU: "relu", nn.SiLU: "silu", nn.Tanh: "tanh", nn.ELU: "elu"}
+    plan: list[dict] = []
     for module in decoder:
-        if isinstance(module, nn.Dropout):
-            continue
         if isinstance(module, nn.Linear) and module.bias is not None:
-            layers.append({"kind": "linear", **params(module)})
+            plan.append({"kind": "linear"})
         elif isinstance(module, nn.ConvTranspose2d) and module.bias is not None and module.groups == 1 \
                 and module.dilation == (1, 1) and module.output_padding == (0, 0) \
                 and module.stride[0] == module.stride[1] and module.padding[0] == module.padding[1]:
-            layers.append({"kind": "conv_transpose2d", **params(module), "stride": module.stride[0],
-                           "padding": module.padding[0]})
+            plan.append({"kind": "conv_transpose2d", "stride": module.stride[0], "padding": module.padding[0]})
         elif isinstance(module, nn.Unflatten):
-            layers.append({"kind": "unflatten", "shape": [int(s) for s in module.unflattened_size]})
-        elif isinstance(module, nn.Flatten):
-            layers.append({"kind": "flatten"})
-        elif (act := _activation(module)) is not None:
-            layers.append(act)
+            plan.append({"kind": "unflatten", "shape": [int(s) for s in module.unflattened_size]})
+        elif isinstance(module, (nn.Flatten, nn.Dropout)):
+            plan.append({"kind": "flatten" if isinstance(module, nn.Flatten) else "dropout"})
+        elif isinstance(module, nn.GELU):
+            plan.append({"kind": "activation", "name": "gelu" if module.approximate == "none" else "gelu_tanh"})
+        elif type(module) in names:
+            plan.append({"kind": "activation", "name": names[type(module)],
+                         **({"alpha": float(module.alpha)} if isinstance(module, nn.ELU) else {})})
         else:
-            raise ExportError(f"the decoder's {type(module).__name__} layer has no browser implementation")
+            plan.append({"kind": type(module).__name__})
+
+    def weights(i: int) -> tuple[np.ndarray, np.ndarray]:
+        return tuple(t.detach().to("cpu").float().numpy() for t in (decoder[i].weight, decoder[i].bias))
+
+    return plan, weights
+
+
+def decoder_layers(plan: list[dict], weights: Callable[[int], tuple[np.ndarray, np.ndarray]]
+                   ) -> tuple[list[dict], dict[str, np.ndarray]]:
+    """The spec's layer list and tensors of a decoder plan, ``weights(i)`` giving layer i's weight
+    and bias (dropout, which does nothing at inference, is left out). Raises ExportError for a
+    layer the browser cannot run."""
+    layers: list[dict] = []
+    tensors: dict[str, np.ndarray] = {}
+    for i, layer in enumerate(plan):
+        kind = layer["kind"]
+        if kind == "dropout":
+            continue
+        if kind in ("linear", "conv_transpose2d"):
+            k = len(layers)
+            for name, t in zip(("weight", "bias"), weights(i)):
+                tensors[f"layers.{k}.{name}"] = np.array(t, np.float32)  # a copy, C-ordered
+            entry = {"kind": kind, "weight": f"layers.{k}.weight", "bias": f"layers.{k}.bias"}
+            if kind == "conv_transpose2d":
+                entry.update(stride=layer["stride"], padding=layer["padding"])
+        elif kind == "activation":
+            entry = {"kind": kind, "name": layer["name"]}
+            if layer["name"] == "elu":
+                entry["alpha"] = float(layer.get("alpha", 1.0))  # torch's default
+        elif kind == "flatten":
+            entry = {"kind": kind}
+        elif kind == "unflatten":
+            entry = {"kind": kind, "shape": [int(s) for s in layer["shape"]]}
+        else:
+            raise ExportError(f"the decoder's {kind} layer has no browser implementation")
+        layers.append(entry)
     return layers, tensors
 
 
-def export_decoder(model: nn.Module, max_bytes: int = MAX_EXPORT_BYTES) -> bytes:
-    """The decoder of a VAE (image output) or of the toy world's ToyVAE (point output) as export bytes.
+def export_decoder(source, max_bytes: int = MAX_EXPORT_BYTES) -> bytes:
+    """The decoder of a checkpoint (without torch: its config's layer plan over its weights), of a
+    VAE module, or of the toy world's ToyVAE (point output) as export bytes.
 
     Raises ExportError when a layer has no browser implementation or the export would exceed
     ``max_bytes`` (such a model is decoded on the server).
     """
-    config = getattr(model, "config", None)
+    config = getattr(source, "config", None)
     if config is not None and config.num_classes:
         raise ExportError("the decoder of a conditional model also needs a class, which the latent plane "
                           "does not give it")
+    if isinstance(source, Checkpoint):
+        plan = layer_plan(config)["decoder"]
+        layers, tensors = decoder_layers(plan, lambda i: (source.weights[f"decoder.{i}.weight"],
+                                                          source.weights[f"decoder.{i}.bias"]))
+    else:
+        layers, tensors = decoder_layers(*_module_plan(source.decoder))
     if config is not None:  # a VAE: Bernoulli logits of a 28x28 image
         latent_dim, output = config.latent_dim, {"kind": "image", "height": IMAGE_SIZE, "width": IMAGE_SIZE}
     else:  # the toy world's decoder: the mean of p(x|z) in the data plane
-        latent_dim = int(model.latent_dim)
-        output = {"kind": "point", "dim": int(model.decoder[-1].out_features)}
-    layers, tensors = decoder_layers(model.decoder)
+        latent_dim = int(source.latent_dim)
+        output = {"kind": "point", "dim": int(tensors[layers[-1]["bias"]].shape[0])}
     size = sum(t.nbytes for t in tensors.values())
     if size > max_bytes:
         raise ExportError(f"the decoder has {size / 2**20:.1f} MB of weights, more than the "

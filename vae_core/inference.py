@@ -14,7 +14,8 @@ import torch
 
 from .evaluate import _device, encode_all
 from .images import prepare_image, tile
-from .model import IMAGE_SIZE, VAE
+from .config import IMAGE_SIZE
+from .model import VAE
 from .typicality import percentile, score_images
 
 

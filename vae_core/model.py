@@ -16,97 +16,17 @@ label K then draws a K in that style: class-true generation (``generate.generate
 
 from __future__ import annotations
 
-import dataclasses
-from dataclasses import dataclass
 from typing import NamedTuple
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
+from .config import PIXELS, Layer, VAEConfig, layer_plan
 from .errors import ConfigError
 
-IMAGE_SIZE = 28
-PIXELS = IMAGE_SIZE * IMAGE_SIZE
-
-ACTIVATIONS = {"relu": nn.ReLU, "gelu": nn.GELU, "silu": nn.SiLU, "tanh": nn.Tanh, "elu": nn.ELU}
-ARCHITECTURES = ("mlp", "conv")
-MAX_CONDITION_CLASSES = 100
-
-
-@dataclass
-class VAEConfig:
-    """Everything needed to rebuild a model's layers (saved in every checkpoint)."""
-
-    arch: str = "mlp"  # "mlp" or "conv"
-    latent_dim: int = 2
-    # mlp: encoder layer widths, the decoder mirrors them (784-512-256-z-256-512-784).
-    # conv: channels of the two stride-2 convolutions, then the width of one dense layer.
-    hidden: tuple[int, ...] = (512, 256)
-    activation: str = "gelu"
-    dropout: float = 0.0  # on hidden layers of the encoder and decoder, training only
-    # False: a deterministic autoencoder (checkpoints written before this field load as True)
-    variational: bool = True
-    # C > 0: a conditional VAE given the one-hot class (mlp only); 0: unconditional
-    num_classes: int = 0
-
-    def __post_init__(self) -> None:
-        self.hidden = tuple(int(h) for h in self.hidden)
-        self.validate()
-
-    def validate(self) -> None:
-        """Reject settings that make no sense, or that a hostile checkpoint could use to exhaust memory."""
-        if self.arch not in ARCHITECTURES:
-            raise ConfigError(f"unknown architecture {self.arch!r}; choose one of: {', '.join(ARCHITECTURES)}")
-        if self.activation not in ACTIVATIONS:
-            raise ConfigError(f"unknown activation {self.activation!r}; choose one of: {', '.join(ACTIVATIONS)}")
-        if type(self.latent_dim) is not int or not 1 <= self.latent_dim <= 64:
-            raise ConfigError(f"latent size must be an integer from 1 to 64, got {self.latent_dim!r}")
-        need = 3 if self.arch == "conv" else 1
-        if not need <= len(self.hidden) <= 8 or any(not 1 <= h <= 4096 for h in self.hidden):
-            raise ConfigError(f"hidden sizes {list(self.hidden)} are out of range: "
-                              f"{need} to 8 layers of 1 to 4096 units" + (" (conv: ch1, ch2, dense)" if need == 3 else ""))
-        if not 0.0 <= float(self.dropout) < 1.0:
-            raise ConfigError(f"dropout must be in [0, 1), got {self.dropout!r}")
-        if type(self.variational) is not bool:
-            raise ConfigError(f"variational must be true or false, got {self.variational!r}")
-        if type(self.num_classes) is not int or not 0 <= self.num_classes <= MAX_CONDITION_CLASSES:
-            raise ConfigError(f"the number of classes a conditional model is given must be an integer from 0 to "
-                              f"{MAX_CONDITION_CLASSES}, got {self.num_classes!r}")
-        if self.num_classes and (self.arch != "mlp" or not self.variational):
-            raise ConfigError("a conditional model is an mlp VAE (not conv, not an autoencoder)")
-
-    def to_dict(self) -> dict:
-        d = dataclasses.asdict(self)
-        d["hidden"] = list(self.hidden)
-        return d
-
-    @classmethod
-    def from_dict(cls, d: dict) -> "VAEConfig":
-        if not isinstance(d, dict):
-            raise ConfigError("model config must be a mapping")
-        known = {f.name for f in dataclasses.fields(cls)}
-        unknown = set(d) - known
-        if unknown:
-            raise ConfigError(f"unknown model config keys: {', '.join(sorted(unknown))}")
-        try:
-            return cls(**d)
-        except OverflowError:  # e.g. "hidden": [1e400], which int() cannot convert
-            raise ConfigError("the model config holds a number too large to be a layer size") from None
-        except (TypeError, ValueError) as e:
-            raise ConfigError(f"invalid model config: {e}") from e
-
-
-def parse_layer_sizes(text: str) -> tuple[int, ...]:
-    """Layer sizes typed as text, e.g. "512, 256" -> (512, 256); their range is VAEConfig's to check."""
-    bad = ConfigError(f"{text!r} is not a comma-separated list of layer sizes, e.g. 512,256")
-    try:
-        sizes = tuple(int(s) for s in text.replace(" ", "").split(",") if s)
-    except ValueError:
-        raise bad from None
-    if not sizes:
-        raise bad
-    return sizes
+# torch's module for each activation name of the config
+TORCH_ACTIVATIONS = {"relu": nn.ReLU, "gelu": nn.GELU, "silu": nn.SiLU, "tanh": nn.Tanh, "elu": nn.ELU}
 
 
 class LossTerms(NamedTuple):
@@ -117,13 +37,26 @@ class LossTerms(NamedTuple):
     kl: torch.Tensor  # KL(q(z|x) || N(0, I)), analytic
 
 
-def _mlp(sizes: list[int], act: type[nn.Module], dropout: float) -> list[nn.Module]:
-    layers: list[nn.Module] = []
-    for a, b in zip(sizes[:-1], sizes[1:]):
-        layers += [nn.Linear(a, b), act()]
-        if dropout:
-            layers.append(nn.Dropout(dropout))
-    return layers
+def build_layers(layers: list[Layer]) -> nn.Sequential:
+    """torch modules for a list of layers of ``config.layer_plan``."""
+    modules: list[nn.Module] = []
+    for layer in layers:
+        kind = layer["kind"]
+        if kind == "linear":
+            modules.append(nn.Linear(layer["in"], layer["out"]))
+        elif kind in ("conv2d", "conv_transpose2d"):
+            conv = nn.Conv2d if kind == "conv2d" else nn.ConvTranspose2d
+            modules.append(conv(layer["in"], layer["out"], layer["kernel"], stride=layer["stride"],
+                                padding=layer["padding"]))
+        elif kind == "activation":
+            modules.append(TORCH_ACTIVATIONS[layer["name"]]())
+        elif kind == "dropout":
+            modules.append(nn.Dropout(layer["p"]))
+        elif kind == "flatten":
+            modules.append(nn.Flatten())
+        else:
+            modules.append(nn.Unflatten(1, tuple(layer["shape"])))
+    return nn.Sequential(*modules)
 
 
 # An autoencoder's code is a point: encode() reports it with the smallest variance a VAE
@@ -135,29 +68,10 @@ class VAE(nn.Module):
     def __init__(self, config: VAEConfig | None = None) -> None:
         super().__init__()
         self.config = config = config or VAEConfig()
-        act = ACTIVATIONS[config.activation]
-        # the encoder's head: (mu, logvar) for a VAE, the code z alone for an autoencoder
-        d, p = config.latent_dim, config.dropout
-        stats = 2 * d if config.variational else d
-        c = config.num_classes  # a conditional model's layers also take the one-hot class
-        if config.arch == "mlp":
-            enc = [PIXELS, *config.hidden]
-            self.encoder = nn.Sequential(nn.Flatten(), *_mlp([PIXELS + c, *config.hidden], act, p))
-            self.to_stats = nn.Linear(enc[-1], stats)
-            self.decoder = nn.Sequential(*_mlp([d + c, *enc[::-1][:-1]], act, p), nn.Linear(enc[1], PIXELS))
-        else:
-            c1, c2, dense = config.hidden[:3]
-            self.encoder = nn.Sequential(
-                nn.Unflatten(1, (1, IMAGE_SIZE, IMAGE_SIZE)),
-                nn.Conv2d(1, c1, 4, stride=2, padding=1), act(),  # 14x14
-                nn.Conv2d(c1, c2, 4, stride=2, padding=1), act(),  # 7x7
-                nn.Flatten(), *_mlp([c2 * 49, dense], act, p))
-            self.to_stats = nn.Linear(dense, stats)
-            self.decoder = nn.Sequential(
-                *_mlp([d, dense, c2 * 49], act, p), nn.Unflatten(1, (c2, 7, 7)),
-                nn.ConvTranspose2d(c2, c1, 4, stride=2, padding=1), act(),  # 14x14
-                nn.ConvTranspose2d(c1, 1, 4, stride=2, padding=1),  # 28x28
-                nn.Flatten())
+        plan = layer_plan(config)  # the layers as data: the checkpoint reader and the decoder export use it too
+        self.encoder = build_layers(plan["encoder"])
+        self.to_stats = build_layers(plan["to_stats"])[0]
+        self.decoder = build_layers(plan["decoder"])
 
     def condition(self, t: torch.Tensor, y: torch.Tensor | None) -> torch.Tensor:
         """``t`` with the one-hot class ``y`` [B] appended (a conditional model), else ``t``."""

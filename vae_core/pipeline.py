@@ -42,7 +42,7 @@ def package(model: VAE, train_set: Dataset, test_set: Dataset, result: TrainResu
     z_mean, z_logvar = encode(model, test_set.images, labels=given)
     scores = score_images(model, test_set.images, labels=given)  # for the anomaly view, without the dataset
     latents = Latents(z_mean, z_logvar, test_set.labels, scores["neg_elbo"], scores["recon_error"])
-    return Checkpoint(model=model.cpu().eval(), dataset=test_set.name, classes=test_set.classes, metrics=metrics,
+    return Checkpoint.from_model(model.cpu().eval(), dataset=test_set.name, classes=test_set.classes, metrics=metrics,
                       history=result.history if result else [],
                       train_config=train_config.to_dict() if train_config else {},
                       versions=library_versions(), latents=latents)

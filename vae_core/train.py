@@ -18,7 +18,8 @@ import torch
 
 from .errors import ConfigError
 from .evaluate import negative_elbo
-from .model import IMAGE_SIZE, PIXELS, VAE, to_input, vae_loss
+from .config import IMAGE_SIZE, PIXELS
+from .model import VAE, to_input, vae_loss
 
 
 PRECISIONS = ("auto", "fp32", "bf16")

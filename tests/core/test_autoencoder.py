@@ -113,7 +113,7 @@ def test_inference_functions_handle_the_autoencoder(trained_ae, digits):
 
 def _package(model, n=20):
     z, logvar = vc.encode(model, np.zeros((n, 28, 28), np.uint8))
-    return vc.Checkpoint(model=model, dataset="mnist", classes=tuple(str(i) for i in range(10)),
+    return vc.Checkpoint.from_model(model, dataset="mnist", classes=tuple(str(i) for i in range(10)),
                          latents=vc.Latents(z, logvar, np.arange(n) % 10))
 
 

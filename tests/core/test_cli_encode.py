@@ -38,7 +38,7 @@ def files(digits, tmp_path_factory):
     paths = {}
     for name, with_scores in (("scored", True), ("plain", False)):
         extra = (scores["neg_elbo"], scores["recon_error"]) if with_scores else ()
-        ckpt = Checkpoint(model=model, dataset="mnist", classes=CLASSES,
+        ckpt = Checkpoint.from_model(model, dataset="mnist", classes=CLASSES,
                           latents=Latents(z_mean, z_logvar, digits["test_y"], *extra))
         paths[name] = save_checkpoint(ckpt, folder / f"{name}.safetensors")
     paths["image"] = folder / "seven.png"

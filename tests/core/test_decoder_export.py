@@ -47,9 +47,22 @@ def test_an_export_decodes_as_vae_core_decode(config):
     assert not any(layer.get("kind") == "dropout" for layer in export.spec["layers"])
 
 
+@pytest.mark.parametrize("config", [VAEConfig(hidden=(24,), activation="elu", dropout=0.2),
+                                    VAEConfig(arch="conv", hidden=(4, 8, 16), activation="tanh", variational=False)],
+                         ids=["mlp-elu-dropout", "conv-ae"])
+def test_a_checkpoint_exports_without_torch_what_its_model_exports(config):
+    """The checkpoint's path (its config's layer plan over its weight arrays, no torch module
+    involved) gives the very bytes the module walk gives."""
+    ckpt = vc.Checkpoint.from_model(build_model(config, seed=2), dataset="mnist", classes=tuple("0123456789"))
+    loaded = vc.load_checkpoint(vc.checkpoint_bytes(ckpt))
+    assert export_decoder(loaded) == export_decoder(ckpt.model)
+    assert loaded._model is None  # the export built no model
+
+
 def test_the_shipped_decoder_round_trips_exactly():
-    model = vc.load_checkpoint("pretrained/mnist.safetensors").model
-    data = export_decoder(model)
+    ckpt = vc.load_checkpoint("pretrained/mnist.safetensors")
+    data = export_decoder(ckpt)
+    model = ckpt.model
     export = read_decoder_export(data)
     assert export.latent_dim == 2 and export.output == {"kind": "image", "height": 28, "width": 28}
     kinds = [layer["kind"] for layer in export.spec["layers"]]
@@ -57,7 +70,7 @@ def test_the_shipped_decoder_round_trips_exactly():
     state = {k: v.numpy() for k, v in model.decoder.state_dict().items()}
     assert np.array_equal(export.tensors["layers.0.weight"], state["0.weight"])
     assert np.array_equal(export.tensors["layers.4.bias"], state["4.bias"])
-    assert export_decoder(model) == data  # the same model, the same bytes (the browser caches by hash)
+    assert export_decoder(model) == export_decoder(ckpt) == data  # the same model, the same bytes (the browser caches by hash)
     assert len(data) < 2.2e6
 
 

@@ -25,7 +25,7 @@ CONDITIONAL_FLOOR, UNCONDITIONAL_MEAN_FLOOR = 0.4, 0.2
 def _checkpoint(model, digits) -> Checkpoint:
     given = digits["test_y"] if model.config.num_classes else None
     z_mean, z_logvar = encode(model, digits["test_x"], labels=given)
-    return Checkpoint(model=model, dataset="mnist", classes=CLASSES,
+    return Checkpoint.from_model(model, dataset="mnist", classes=CLASSES,
                       latents=Latents(z_mean, z_logvar, digits["test_y"]))
 
 
@@ -92,7 +92,7 @@ def test_bad_labels_and_models_get_one_sentence(trained, tiny_model):
     for label in (10, -1, 2.5, True):
         with pytest.raises(ConfigError, match=r"is not one of this model's classes \(0 to 9\)"):
             generate_class(ckpt, label, 4)
-    bare = Checkpoint(model=tiny_model, dataset="mnist", classes=CLASSES)
+    bare = Checkpoint.from_model(tiny_model, dataset="mnist", classes=CLASSES)
     with pytest.raises(ConfigError, match="neither class inputs nor test-set codes"):
         generate_class(bare, 1, 4)
 
@@ -119,7 +119,7 @@ def test_a_conditional_checkpoint_round_trips_and_its_classes_must_match(trained
     again = load_checkpoint(checkpoint_bytes(ckpt))
     assert again.config.num_classes == 10
     assert np.array_equal(generate_class(again, 4, 6, seed=2), generate_class(ckpt, 4, 6, seed=2))
-    wrong = Checkpoint(model=ckpt.model, dataset="mnist", classes=CLASSES[:9])
+    wrong = Checkpoint.from_model(ckpt.model, dataset="mnist", classes=CLASSES[:9])
     with pytest.raises(CheckpointError, match="a conditional model of 10 classes, but it names 9"):
         load_checkpoint(checkpoint_bytes(wrong))
 

@@ -5,7 +5,8 @@ import torch
 import torch.nn.functional as F
 
 from vae_core.errors import ConfigError
-from vae_core.model import (VAE, VAEConfig, build_model, kl_divergence, parse_layer_sizes, reconstruction_nll,
+from vae_core.config import parse_layer_sizes
+from vae_core.model import (VAE, VAEConfig, build_model, kl_divergence, reconstruction_nll,
                             reparameterize, to_input, vae_loss)
 
 

@@ -174,7 +174,7 @@ def checkpoint(n=8, scores=True, seed=0) -> Checkpoint:
                   rng.integers(0, 10, n).astype(np.int64),
                   rng.gamma(20, 7, n).astype(np.float32) if scores else None,
                   rng.gamma(18, 7, n).astype(np.float32) if scores else None)
-    return Checkpoint(model=build_model(VAEConfig(hidden=(4,)), seed=0), dataset="mnist", classes=CLASSES,
+    return Checkpoint.from_model(build_model(VAEConfig(hidden=(4,)), seed=0), dataset="mnist", classes=CLASSES,
                       latents=lat)
 
 

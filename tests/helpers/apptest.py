@@ -50,6 +50,7 @@ def pick(at: AppTest, **pick_value) -> None:
 
 
 def planes(at: AppTest) -> dict[str, dict]:
-    """The latent planes of the page: user key (the end of the element's id) -> the data it was sent."""
-    return {el.proto.id.rsplit("-", 1)[-1]: json.loads(el.proto.json) for el in at.get("bidi_component")
+    """The latent planes of the page: user key (the end of the element's id) -> the data it was sent
+    (as JSON bytes: see ui.latent_plane.latent_plane)."""
+    return {el.proto.id.rsplit("-", 1)[-1]: json.loads(el.proto.bytes) for el in at.get("bidi_component")
             if el.proto.component_name == "vae_explorer.latent_plane"}

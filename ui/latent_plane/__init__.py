@@ -13,6 +13,7 @@ plane.js (the plane and its modes), with plane.css.
 from __future__ import annotations
 
 import functools
+import json
 import math
 import os
 from dataclasses import dataclass
@@ -56,10 +57,11 @@ def browser_limit() -> int:
         return MAX_EXPORT_BYTES
 
 
-def decoder_asset(model) -> tuple[bytes | None, str | None]:
-    """(export bytes, None), or (None, why the browser cannot run this decoder)."""
+def decoder_asset(source) -> tuple[bytes | None, str | None]:
+    """(export bytes, None), or (None, why the browser cannot run this decoder); ``source`` is a
+    checkpoint (exported without torch) or a model (see vae_core.export_decoder)."""
     try:
-        return export_decoder(model, max_bytes=browser_limit()), None
+        return export_decoder(source, max_bytes=browser_limit()), None
     except ExportError as e:
         return None, f"This model's decoder runs on the server ({e}): click the plane to decode a spot."
 
@@ -75,16 +77,17 @@ def points_asset(z_mean, labels, z_logvar=None) -> bytes:
 
 
 @st.cache_resource(show_spinner=False, max_entries=32)
-def _model_files(_model, _z_mean, _labels, _z_logvar, model_id: str) -> tuple[bytes | None, str | None, bytes | None]:
-    decoder, why = decoder_asset(_model)
+def _model_files(_source, _z_mean, _labels, _z_logvar, model_id: str) -> tuple[bytes | None, str | None, bytes | None]:
+    decoder, why = decoder_asset(_source)
     points = points_asset(_z_mean, _labels, _z_logvar) if _z_mean is not None else None
     return decoder, why, points
 
 
-def plane_model(model, model_id: str, classes, colors, extent: float, z_mean=None, labels=None,
+def plane_model(source, model_id: str, classes, colors, extent: float, z_mean=None, labels=None,
                 z_logvar=None) -> PlaneModel:
-    """A model for the plane: its files built once (cached by ``model_id``) and served by hash."""
-    decoder, why, points = _model_files(model, z_mean, labels, z_logvar, model_id)
+    """A model for the plane (a checkpoint, or the toy world's model): its files built once
+    (cached by ``model_id``) and served by hash."""
+    decoder, why, points = _model_files(source, z_mean, labels, z_logvar, model_id)
     return PlaneModel(model_id, publish(decoder) if decoder is not None else None, why,
                       publish(points) if points is not None else None, tuple(classes), tuple(colors), float(extent))
 
@@ -118,7 +121,9 @@ def latent_plane(key: str, mode: Mode, model: PlaneModel, *, on_pick: Callable[[
         callbacks["on_endpoints_change"] = on_endpoints
     # the sources are registered again only when edited (a stat per file and mount, no reads)
     mount = _component(*_sources(tuple((HERE / name).stat().st_mtime_ns for name in SOURCES)))
-    return mount(key=key, data=payload, **callbacks)
+    # As JSON bytes, which Streamlit forwards as they are: a dict's values, or a string, it first
+    # checks for being a dataframe, importing pandas and pyarrow (0.5 s of a server's first page).
+    return mount(key=key, data=json.dumps(payload).encode(), **callbacks)
 
 
 def parse_pick(value, z_mean) -> dict | None:

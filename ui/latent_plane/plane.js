@@ -1049,7 +1049,8 @@ class View {
 const views = new WeakMap();
 
 export default function (component) {
-  const { data, parentElement, setTriggerValue } = component;
+  const { parentElement, setTriggerValue } = component;
+  const data = JSON.parse(new TextDecoder().decode(component.data));  // JSON bytes (see latent_plane())
   let view = views.get(parentElement);
   if (!view) { view = new View(parentElement, setTriggerValue); views.set(parentElement, view); }
   view.send = setTriggerValue;
