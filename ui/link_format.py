@@ -47,7 +47,7 @@ def parse_point(text: str, z_mean: np.ndarray) -> Point | None:
     """The point a URL value names (None if it names none): an index into ``z_mean``
     (the test codes) or two finite coordinates."""
     text = text.strip()
-    if text.isdigit() and len(text) < 10:
+    if text.isascii() and text.isdigit() and len(text) < 10:  # ("¹" is a digit to isdigit, not to int)
         index = int(text)
         return {"index": index, "z": [float(v) for v in z_mean[index]]} if index < len(z_mean) else None
     parts = text.split(",")

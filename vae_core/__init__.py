@@ -10,6 +10,8 @@ app draws its first screen in well under the 2 s torch takes to import.
 """
 
 import importlib
+import sys
+import types
 
 # each public name and its module
 _MODULES = {
@@ -31,6 +33,20 @@ _MODULES = {
     "train": ("TrainConfig", "TrainEvent", "TrainResult", "resolve_device", "train"),
 }
 _EXPORTS = {name: module for module, names in _MODULES.items() for name in names}
+
+
+class _Package(types.ModuleType):
+    """The import system binds a submodule to its package's attribute when it is first imported.
+    Two modules are named like the function they hold (train, evaluate): there the name stays
+    the function, as ``from .train import train`` made it when everything was imported at once."""
+
+    def __setattr__(self, name: str, value) -> None:
+        if isinstance(value, types.ModuleType) and _EXPORTS.get(name) == name:
+            return
+        super().__setattr__(name, value)
+
+
+sys.modules[__name__].__class__ = _Package
 
 
 def __getattr__(name: str):

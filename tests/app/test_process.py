@@ -61,10 +61,13 @@ def test_settle_process_freezes_the_imports_so_a_collection_is_cheap():
 
 
 def test_pandas_is_whole_before_any_figure_is_built():
-    """Plotly checks sys.modules for pandas without the import lock; the app imports it first."""
+    """Plotly checks sys.modules for pandas without the import lock. ui.figures, which builds the
+    figures, imports it first: an import waits for another thread's import of it (here, racing,
+    as ui.warmup's does) to finish."""
     out = run("""
-        import sys
-        import ui.process
+        import sys, threading
+        threading.Thread(target=lambda: __import__("pandas")).start()
+        import ui.figures
         print(hasattr(sys.modules.get("pandas"), "Series"))
     """)
     assert out.split() == ["True"]
