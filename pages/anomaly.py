@@ -7,6 +7,7 @@ import streamlit as st
 import vae_core as vc
 from ui.figures import add_pick, pick_from_points, score_histogram, score_scatter_figure
 from ui.scores import missing_scores, score_label, test_images, test_scores
+from ui.session_keys import ANOMALY_DETAILS
 from ui.state import keep_across_pages, model_state
 from ui.widgets import image_grid, pixel_image, png_download, require_model, require_view, selected_points
 from vae_core.typicality import SCORE_KINDS, above, default_threshold, least_typical, percentile, rank
@@ -36,14 +37,33 @@ ranked = least_typical(s, GALLERY)
 images = test_images(entry, view)
 
 
-def select(index: int) -> None:
+def select(index: int, where: str) -> None:
+    """Select a test image; its details show ``where`` it was chosen (beside the scatter, or under
+    the gallery), in view of the click."""
     state["anomaly_pick"] = int(index)
+    st.session_state[ANOMALY_DETAILS] = where
 
 
 def on_scatter_pick() -> None:
     pick = pick_from_points(selected_points("anomaly_scatter"))
     if pick is not None and pick["index"] is not None:
-        select(pick["index"])
+        select(pick["index"], "scatter")
+
+
+def details(pick: int) -> None:
+    """The selected image: original, decode, its scores and rank."""
+    cls = ckpt.classes[int(view.labels[pick])]
+    st.subheader(f"Test image #{pick} · class {cls}")
+    cols = st.columns([1, 1, 2], gap="medium")
+    if images is not None:
+        pixel_image(cols[0], images[pick], "Original", scale=4)
+    else:
+        cols[0].caption("Original: the dataset is not on disk.")
+    pixel_image(cols[1], vc.decode(ckpt.model, view.z_mean[pick])[0], "Decode of z_mean", scale=4)
+    cols[2].markdown("\n".join(
+        f"- {score_label(entry, k)}: **{scores[k][pick]:.1f}** nats "
+        f"(percentile {percentile(scores[k], scores[k][pick]):.1f})" for k in SCORE_KINDS)
+        + f"\n- rank **{rank(s, pick):,}** of {len(s):,} by {label}")
 
 
 def on_threshold(key: str, kind: str) -> None:
@@ -58,26 +78,17 @@ with side_col:
     threshold = st.slider(f"Threshold ({label}, nats)", float(lo), float(hi), float(min(max(start, lo), hi)),
                           step=0.5, key=key, on_change=on_threshold, args=(key, kind))
     flagged = above(s, threshold)
-    st.plotly_chart(score_histogram(s, label, threshold=threshold), key="anomaly_histogram",
+    st.plotly_chart(score_histogram(s, label, threshold=threshold, colored=True), key="anomaly_histogram",
                     config={"displayModeBar": False})
     st.markdown(f"**{len(flagged):,}** of {len(s):,} test images ({100 * len(flagged) / len(s):.1f} %) score above "
-                f"{threshold:.1f} nats; they are ringed on the scatter.")
+                f"{threshold:.1f} nats; they stand out on the scatter, drawn larger (the others are faded). The "
+                "bars' colours are the points' colours.")
 
     pick = state.get("anomaly_pick")
-    if pick is not None and pick < len(s):
-        cls = ckpt.classes[int(view.labels[pick])]
-        st.subheader(f"Test image #{pick} · class {cls}")
-        cols = st.columns([1, 1, 2], gap="medium")
-        if images is not None:
-            pixel_image(cols[0], images[pick], "Original", scale=4)
-        else:
-            cols[0].caption("Original: the dataset is not on disk.")
-        pixel_image(cols[1], vc.decode(ckpt.model, view.z_mean[pick])[0], "Decode of z_mean", scale=4)
-        cols[2].markdown("\n".join(
-            f"- {score_label(entry, k)}: **{scores[k][pick]:.1f}** nats "
-            f"(percentile {percentile(scores[k], scores[k][pick]):.1f})" for k in SCORE_KINDS)
-            + f"\n- rank **{rank(s, pick):,}** of {len(s):,} by {label}")
-    else:
+    picked = pick is not None and pick < len(s)
+    if picked and st.session_state.get(ANOMALY_DETAILS) != "gallery":
+        details(pick)
+    elif not picked:
         st.info("Click a point on the scatter, or **Select** an image in the gallery below.")
 
 with plot_col:
@@ -100,7 +111,9 @@ for row in range(0, len(ranked), PER_ROW):
         with col:
             pixel_image(st, picture, f"#{index} · {ckpt.classes[int(view.labels[index])]} · {s[index]:.0f} nats",
                         scale=3)
-            st.button("Select", key=f"anomaly_select_{place}", on_click=select, args=(int(index),),
+            st.button("Select", key=f"anomaly_select_{place}", on_click=select, args=(int(index), "gallery"),
                       type="primary" if index == pick else "secondary", width="stretch")
 png_download(st, image_grid(pictures, PER_ROW), f"{ckpt.dataset}-least-typical.png",
              label="Download the gallery (PNG)", scale=3, key="anomaly_png")
+if picked and st.session_state.get(ANOMALY_DETAILS) == "gallery":
+    details(pick)  # under the gallery, where its Select button was pressed

@@ -34,13 +34,16 @@ with source_col:
     mode = st.radio("Input", ["Draw", "Upload"], key="enc_source", horizontal=True, label_visibility="collapsed",
                     on_change=remember_drawing)
     if mode == "Draw":
-        st.space("medium")  # room for the canvas's toolbar, which floats above it
+        # The caption's row is where the canvas's toolbar (undo, redo, clear) appears, on its right,
+        # while the pointer or a finger is on the canvas.
+        st.caption("Draw one digit, large:")
         drawing = st_canvas(stroke_width=22, stroke_color="#FFFFFF", background_color="#000000", height=CANVAS_PX,
                             width=CANVAS_PX, drawing_mode="freedraw", return_image_data=True, key="enc_canvas",
                             initial_drawing=st.session_state.get(keys.ENC_RESTORE))
         if drawing.json_data is not None:
             st.session_state[keys.ENC_DRAWING] = drawing.json_data
-        st.caption("Draw one digit, large, with the mouse or a finger; the toolbar undoes or clears.")
+        st.caption("With the mouse or a finger. On the square, its toolbar appears above it, top right: undo, "
+                   "redo, clear.")
         png = canvas_png(drawing)
         source = ("Your drawing", png) if png else None
         prompt = "Draw a digit on the black square, or switch to **Upload** for a photo or a scan."

@@ -8,7 +8,7 @@ from ui.latent_plane import latent_plane, plane_model
 from ui.session_keys import TOY_TRAIN_REQUESTED
 from ui.state import keep_across_pages, keep_toy_fit, toy_fit
 from ui.widgets import ensure_shell, plane_points
-from vae_core.toy import TOY_DATASETS, component_names, fit_toy, make_toy
+from vae_core.toy import NEAR_NOISE, TOY_DATASETS, component_names, fit_toy, make_toy
 
 GENERATED_COLOR = "#D55E00"
 
@@ -82,8 +82,13 @@ else:
                   help="The mean of p(x|z) for each z: the curve or sheet the decoder has learned, without the "
                        "Gaussian noise it adds around it")
     st.success(f"Trained {steps:,} steps in {fit.training.seconds:.1f} s · final loss {fit.loss:.2f} nats per "
-               f"point · a generated point lies on average {fit.generated_distance:.3f} from the nearest data "
-               f"point (for a fresh sample of real data: {fit.data_distance:.3f}).")
+               f"point · {100 * fit.near_share:.0f} % of the generated points lie on the data (within "
+               f"{NEAR_NOISE} noise σ of a data point); on average a generated point lies {fit.generated_distance:.3f} "
+               f"from the nearest data point (a fresh sample of real data: {fit.data_distance:.3f}).")
     if name == "ring":
-        st.caption("Between separate clusters the decoder must still send the prior's mass somewhere: a VAE with a "
-                   "continuous latent space draws thin bridges from one cluster to the next.")
+        st.info("Why the ring's generated points also lie between the clusters: z ~ N(0, I) covers the whole "
+                "latent plane, while the codes of the eight clusters (middle plane) leave gaps between them and "
+                "around the origin. The decoder is continuous, so it sends those gaps to thin bridges from one "
+                "cluster to the next, and the prior's centre, where no code lies, to a sparse cloud inside the ring. "
+                "Point at a gap in the latent plane to see where it goes. One Gaussian prior cannot avoid it; a "
+                "mixture prior with a component per cluster would.")

@@ -173,62 +173,79 @@ def add_neighbours(fig: go.Figure, z, name: str = "nearest test images") -> go.F
 
 SCORE_COLORSCALE = "Viridis"  # perceptually uniform and readable with colour-vision deficiencies
 ABOVE_TRACE = "above threshold"
-ABOVE_COLOR = "#000000"  # rings and bars over the threshold (the picked image keeps PICK_COLOR)
+ABOVE_COLOR = "#000000"  # outlines and bars over the threshold (the picked image keeps PICK_COLOR)
+
+
+def score_color_range(scores) -> tuple[float, float]:
+    """The colour scale's span for a per-image score: the 1st to 99th percentile, so a few extreme
+    images do not wash out the rest."""
+    s = np.asarray(scores, np.float64)
+    lo, hi = np.percentile(s, [1, 99]) if len(s) else (0.0, 1.0)
+    return float(lo), float(max(hi, lo + 1e-6))
 
 
 def score_scatter_figure(z_mean, scores, label: str, threshold: float | None = None, extent: float | None = None,
-                         height: int = 640) -> go.Figure:
-    """The test codes coloured by a per-image score (bright = less typical); codes scoring above
-    ``threshold`` are ringed. Each point's customdata is its test index, so clicks select images.
-
-    The colour scale spans the 1st to 99th percentile, so a few extreme images do not wash
-    out the rest; the least typical points are drawn last, on top.
+                         height: int = 560) -> go.Figure:
+    """The test codes coloured by a per-image score (bright = less typical; the histogram beside
+    it, score_histogram with the same colours, is its colour scale). With a ``threshold`` the codes
+    below it are faded and those above drawn on top, larger and outlined: however many there are,
+    each stays visible (rings of their own merged into a dark blob). Each point's customdata is its
+    test index, so clicks select images.
     """
     z, s = np.asarray(z_mean, np.float32), np.asarray(scores, np.float64)
     extent = extent or latent_extent(z)
-    order = np.argsort(s, kind="stable")
-    lo, hi = np.percentile(s, [1, 99]) if len(s) else (0.0, 1.0)
+    order = np.argsort(s, kind="stable")  # the least typical drawn last, on top
+    lo, hi = score_color_range(s)
+    colors = dict(colorscale=SCORE_COLORSCALE, cmin=lo, cmax=hi)
     fig = go.Figure(go.Scattergl(
         x=z[order, 0].round(4), y=z[order, 1].round(4), customdata=order, mode="markers", name="test images",
-        marker=dict(size=4, color=s[order].round(2), colorscale=SCORE_COLORSCALE, cmin=lo, cmax=max(hi, lo + 1e-6),
-                    colorbar=dict(title=dict(text="nats", side="top"), thickness=14)),
-        selected=dict(marker=dict(size=12, color="#000000", opacity=1.0)), unselected=dict(marker=dict(opacity=0.8)),
+        marker=dict(size=4, color=s[order].round(2), opacity=0.25 if threshold is not None else 0.85, **colors),
+        selected=dict(marker=dict(size=12, color="#000000", opacity=1.0)),
         hovertemplate=f"test image #%{{customdata}}<br>{label} %{{marker.color:.1f}}<extra></extra>",
         showlegend=False))
     if threshold is not None:
         hot = order[s[order] > threshold]
         fig.add_trace(go.Scattergl(
             x=z[hot, 0].round(4), y=z[hot, 1].round(4), customdata=hot, mode="markers", name=ABOVE_TRACE,
-            marker=dict(symbol="circle-open", size=9, color=ABOVE_COLOR, line=dict(width=1.5, color=ABOVE_COLOR)),
+            marker=dict(size=7, color=s[hot].round(2), line=dict(width=0.8, color=ABOVE_COLOR), **colors),
             selected=dict(marker=dict(color="#000000")), unselected=dict(marker=dict(opacity=1.0)),
-            hovertemplate="test image #%{customdata}: above the threshold<extra></extra>", showlegend=False))
+            hovertemplate=f"test image #%{{customdata}}: {label} %{{marker.color:.1f}}, above the threshold"
+                          "<extra></extra>", showlegend=False))
     _latent_scatter_layout(fig, extent, height)
     return fig
 
 
 def score_histogram(scores, label: str, threshold: float | None = None, value: float | None = None,
-                    value_label: str = "your digit", bins: int = 60, height: int = 260) -> go.Figure:
-    """The distribution of a per-image score over the test set, with a threshold line (bars
-    above it highlighted) and/or one image's score marked."""
+                    value_label: str = "your digit", bins: int = 60, height: int = 260,
+                    colored: bool = False) -> go.Figure:
+    """The distribution of a per-image score over the test set, with a threshold line (bars above
+    it highlighted) and/or one image's score marked. ``colored``: each bar in the colour its images
+    have on score_scatter_figure, faded below the threshold as there: the scatter's colour scale."""
     s = np.asarray(scores, np.float64)
     shown = np.append(s, [] if value is None else [value])  # the range holds every bar and the mark
     lo, hi = float(shown.min()), float(shown.max())
     size = max((hi - lo) / bins, 1e-6)
-    edges = dict(start=lo, end=hi + size, size=size)
+    edges = lo + size * np.arange(bins + 2)
+    centres = (edges[:-1] + edges[1:]) / 2
+    c_lo, c_hi = score_color_range(s)
     fig = go.Figure()
-    fig.add_trace(go.Histogram(x=s if threshold is None else s[s <= threshold], xbins=edges, name="test images",
-                               marker_color="#88CCEE", showlegend=False,
-                               hovertemplate="%{x}: %{y} images<extra></extra>"))
+    groups = [("test images", s if threshold is None else s[s <= threshold], "#88CCEE", 1.0 if threshold is None else 0.45)]
     if threshold is not None:
-        fig.add_trace(go.Histogram(x=s[s > threshold], xbins=edges, name=ABOVE_TRACE,
-                                   marker_color=ABOVE_COLOR, showlegend=False,
-                                   hovertemplate="%{x}: %{y} images above the threshold<extra></extra>"))
+        groups.append((ABOVE_TRACE, s[s > threshold], ABOVE_COLOR, 1.0))
+    for name, values, color, opacity in groups:
+        counts = np.histogram(values, edges)[0]
+        marker = (dict(color=centres, colorscale=SCORE_COLORSCALE, cmin=c_lo, cmax=c_hi, opacity=opacity)
+                  if colored else dict(color=color))
+        fig.add_trace(go.Bar(x=centres, y=counts, width=size * 0.95, name=name, marker=marker, showlegend=False,
+                             hovertemplate="%{x:.0f} nats: %{y} images" + (" above the threshold" if name == ABOVE_TRACE
+                                                                            else "") + "<extra></extra>"))
+    if threshold is not None:
         fig.add_vline(x=threshold, line=dict(color=ABOVE_COLOR, width=2, dash="dash"),
                       annotation=dict(text="threshold"), annotation_position="top")
     if value is not None:
         fig.add_vline(x=value, line=dict(color=PICK_COLOR, width=3),
                       annotation=dict(text=value_label, font=dict(color=PICK_COLOR)), annotation_position="top")
-    fig.update_layout(height=height, margin=dict(l=10, r=10, t=30, b=10), barmode="overlay", bargap=0.05,
+    fig.update_layout(height=height, margin=dict(l=10, r=10, t=30, b=10), barmode="overlay",
                       plot_bgcolor="white", xaxis=dict(title=f"{label} (nats)", range=[lo, hi + size]),
                       yaxis=dict(title="test images", gridcolor="#f0f0f0"))
     return fig

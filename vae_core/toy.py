@@ -27,6 +27,7 @@ from .model import kl_divergence, reparameterize
 TOY_DATASETS = {"moons": "Two moons", "ring": "Ring of Gaussians", "pinwheel": "Pinwheel"}
 COMPONENT_NAMES = {"moons": "moon", "ring": "Gaussian", "pinwheel": "arm"}  # what one component is called
 MAX_POINTS = 100_000
+NEAR_NOISE = 3  # a new point "on the data" lies within this many noise sigmas of a data point
 
 
 @dataclass(frozen=True)
@@ -209,6 +210,7 @@ class ToyFit:
     means: np.ndarray  # the decoder's means of the same z (no noise): float32 [n, 2]
     generated_distance: float  # mean distance from a new point to its nearest data point
     data_distance: float  # the same for a fresh sample of the dataset: what a perfect model would score
+    near_share: float  # the share of new points within NEAR_NOISE noise sigmas of a data point
 
     @property
     def loss(self) -> float:
@@ -228,7 +230,9 @@ def fit_toy(dataset: str, n: int = 2000, noise: float = 0.1, seed: int = 0, step
     model = build_toy_model(seed)
     training = train_toy(model, data.x, steps=steps, beta=beta, seed=seed, callback=callback)
     samples = toy_generate(model, n, seed=seed + 1, noise=True)
+    near = nearest_distances(samples, data.x)
     return ToyFit(data, model, training, latents=toy_encode(model, data.x)[0], samples=samples,
                   means=toy_generate(model, n, seed=seed + 1, noise=False),
-                  generated_distance=mean_nn_distance(samples, data.x),
-                  data_distance=mean_nn_distance(make_toy(dataset, n, noise, seed + 1).x, data.x))
+                  generated_distance=float(near.mean()),
+                  data_distance=mean_nn_distance(make_toy(dataset, n, noise, seed + 1).x, data.x),
+                  near_share=float((near <= NEAR_NOISE * max(noise, 0.05)).mean()))

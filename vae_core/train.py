@@ -267,7 +267,7 @@ class Run:
     the divergence guard, the step count, and the events sent to the callback."""
 
     def __init__(self, model: VAE, config: TrainConfig, device: torch.device, n: int,
-                 callback: Callback | None) -> None:
+                 callback: Callback | None, n_test: int = 0) -> None:
         self.model, self.config, self.callback = model, config, callback
         self.shuffle_gen = torch.Generator().manual_seed(config.seed)
         self.noise_gen = torch.Generator(device=device).manual_seed(config.seed + 1)
@@ -282,6 +282,25 @@ class Run:
         self.guard = DivergenceGuard([model, self.ema.model] if self.ema else [model])
         self.step, self.lr, self.values = 0, 0.0, []  # lr and (loss, recon, kl) of the latest batch
         self.start = time.perf_counter()
+        # for the ETA: the epochs' test evaluations, timed apart from the training steps
+        self.n, self.n_test, self.eval_seconds = n, n_test, []
+
+    def evaluated(self, seconds: float) -> None:
+        """An epoch's test evaluation took ``seconds``."""
+        self.eval_seconds.append(seconds)
+
+    def eta(self) -> float:
+        """Seconds left: the steps left at the pace of the steps so far, and the test evaluations
+        left (each after an epoch) at the pace of those so far. Before the first one an evaluation
+        is taken to cost a third of a training step per image (a forward pass without backward)."""
+        if not self.step:
+            return 0.0
+        train_seconds = time.perf_counter() - self.start - sum(self.eval_seconds)
+        per_step = train_seconds / self.step
+        per_eval = (sum(self.eval_seconds) / len(self.eval_seconds) if self.eval_seconds
+                    else per_step * self.n_test / self.config.batch_size / 3)
+        evals_left = (self.config.epochs - len(self.eval_seconds)) if self.n_test else 0
+        return per_step * (self.total - self.step) + per_eval * evals_left
 
     def schedule(self) -> float:
         """Set this step's learning rate on the optimizer; returns its KL weight beta."""
@@ -295,7 +314,7 @@ class Run:
              record: dict | None = None) -> bool:
         """Send an event to the callback; True when it asks to stop."""
         elapsed = time.perf_counter() - self.start
-        eta = elapsed / self.step * (self.total - self.step) if self.step else 0.0
+        eta = self.eta() if kind in ("step", "epoch") else 0.0
         event = TrainEvent(kind, epoch, self.config.epochs, self.step, self.total, *terms, self.lr, elapsed, eta,
                            test, message, record)
         return bool(self.callback(event)) if self.callback else False
@@ -355,7 +374,7 @@ def train(model: VAE, train_images, test_images=None, config: TrainConfig | None
         labels = as_labels(train_labels, len(data), device)
         test_y = as_labels(test_labels, len(test), device) if test is not None else None
     model.to(device)
-    run = Run(model, config, device, len(data), callback)
+    run = Run(model, config, device, len(data), callback, len(test) if test is not None else 0)
     history: list[dict] = []
     status, message = "done", ""
     for epoch in range(1, config.epochs + 1):
@@ -370,8 +389,10 @@ def train(model: VAE, train_images, test_images=None, config: TrainConfig | None
             break
         test_terms = None
         if test is not None:
+            start = time.perf_counter()
             test_terms = negative_elbo(run.ema.model if run.ema else model, test, batch_size=config.eval_batch_size,
                                        seed=config.seed, labels=test_y)
+            run.evaluated(time.perf_counter() - start)
             record.update({f"test_{k}": v for k, v in test_terms.items()})
         history.append(record)
         run.guard.epoch_done(epoch)

@@ -99,30 +99,46 @@ def test_history_figure_plots_train_and_test_curves():
 
 # --- the anomaly view ---
 
-def test_score_scatter_colours_by_score_and_rings_points_above_the_threshold():
+def test_score_scatter_colours_by_score_and_brings_out_points_above_the_threshold():
     rng = np.random.default_rng(0)
     z, s = rng.normal(size=(300, 2)).astype(np.float32), rng.gamma(5, 20, 300)
     fig = score_scatter_figure(z, s, "negative ELBO", threshold=150.0)
-    points, ringed = fig.data
+    points, hot = fig.data
     assert sorted(points.customdata.tolist()) == list(range(300))
     assert np.allclose(points.marker.color, s[points.customdata].round(2))
     assert list(points.marker.color) == sorted(points.marker.color)  # the least typical drawn last, on top
     assert np.allclose(points.x, z[points.customdata, 0], atol=1e-4)
-    assert ringed.name == ABOVE_TRACE and sorted(ringed.customdata.tolist()) == above(s, 150.0).tolist()
-    assert points.marker.cmin == pytest.approx(np.percentile(s, 1))
-    assert points.marker.cmax == pytest.approx(np.percentile(s, 99))
-    assert len(score_scatter_figure(z, s, "x").data) == 1  # no threshold, no rings
+    assert hot.name == ABOVE_TRACE and sorted(hot.customdata.tolist()) == above(s, 150.0).tolist()
+    assert points.marker.cmin == hot.marker.cmin == pytest.approx(np.percentile(s, 1))
+    assert points.marker.cmax == hot.marker.cmax == pytest.approx(np.percentile(s, 99))
+    # the others faded; those above in their own colours, larger, outlined (not open rings, which merged)
+    assert points.marker.opacity < 0.5 and hot.marker.size > points.marker.size and hot.marker.line.width > 0
+    assert np.allclose(hot.marker.color, s[hot.customdata].round(2))
+    assert not points.marker.showscale  # the histogram beside it is its colour scale
+    assert len(score_scatter_figure(z, s, "x").data) == 1  # no threshold, nothing brought out
 
 
 def test_score_histogram_splits_at_the_threshold_and_marks_a_value():
     s = np.random.default_rng(1).gamma(5, 20, 500)
     fig = score_histogram(s, "negative ELBO", threshold=150.0, value=900.0)
     below, over = fig.data
-    assert len(below.x) + len(over.x) == 500 and (np.asarray(over.x) > 150).all()
+    assert sum(below.y) + sum(over.y) == 500 and sum(over.y) == (s > 150).sum()
+    assert all(x + below.width >= 150 for x, n in zip(over.x, over.y) if n)  # no bar of them wholly below it
     lines = [shape.x0 for shape in fig.layout.shapes]
     assert 150.0 in lines and 900.0 in lines
     assert fig.layout.xaxis.range[1] > 900.0  # the mark is in view, however far out
     assert [a.text for a in fig.layout.annotations] == ["threshold", "your digit"]
+
+
+def test_a_colored_histogram_is_the_score_scatters_colour_scale():
+    s = np.random.default_rng(2).gamma(5, 20, 500)
+    scatter, bars = score_scatter_figure(np.zeros((500, 2)), s, "x", threshold=150.0), score_histogram(
+        s, "x", threshold=150.0, colored=True)
+    for trace in bars.data:
+        assert list(trace.marker.color) == list(trace.x)  # each bar coloured by its own score
+        assert (trace.marker.colorscale, trace.marker.cmin, trace.marker.cmax) == (
+            scatter.data[0].marker.colorscale, scatter.data[0].marker.cmin, scatter.data[0].marker.cmax)
+    assert bars.data[0].marker.opacity < bars.data[1].marker.opacity  # faded below the threshold, as the points
     assert len(score_histogram(s, "x").data) == 1 and not score_histogram(s, "x").layout.shapes
 
 

@@ -86,6 +86,39 @@ def test_the_drawing_survives_a_visit_to_upload(page):
     assert code in main_text(page)
 
 
+def test_the_canvas_toolbar_shows_on_the_canvas_beside_the_caption_and_undoes(page):
+    """The canvas's own toolbar appears in the caption's row (no empty gap above the canvas), clear
+    of the caption's text, while the pointer is on the canvas; its Undo takes back a stroke and Redo
+    brings it back, each encoded again."""
+    seven = re.search(r"z_mean = \((-?\d+\.\d+), (-?\d+\.\d+)\)", main_text(page))[0]
+    canvas = page.locator("[data-testid='stMain'] .canvas-root canvas").last
+    box = canvas.bounding_box()
+    page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    toolbar = page.locator(".st-key-enc_canvas .dc-toolbar-card")
+    page.wait_for_function("e => getComputedStyle(e.closest('.dc-toolbar')).opacity === '1'", arg=toolbar.element_handle())
+    caption = page.get_by_text("Draw one digit, large:").evaluate("""e => { const r = document.createRange();
+        r.selectNodeContents(e); const b = r.getBoundingClientRect();
+        return {x: b.x, y: b.y, width: b.width, height: b.height}; }""")  # the text itself, not its block
+    bar = toolbar.bounding_box()
+    assert bar["x"] >= caption["x"] + caption["width"] or bar["y"] >= caption["y"] + caption["height"]  # apart
+    assert bar["y"] + bar["height"] <= box["y"] + 2 and box["y"] - (caption["y"] + caption["height"]) < 20  # no gap
+    page.mouse.move(box["x"] + 0.35 * box["width"], box["y"] + 0.55 * box["height"])  # a cross bar: a 7 with a bar
+    page.mouse.down()
+    for i in range(1, 11):
+        page.mouse.move(box["x"] + (0.35 + 0.025 * i) * box["width"], box["y"] + 0.55 * box["height"])
+    page.mouse.up()
+    changed = ("seven => { const t = document.querySelector('[data-testid=stMain]').innerText;"
+               " return t.includes('is encoded at z_mean') && !t.includes(seven); }")
+    page.wait_for_function(changed, arg=seven)
+    crossed = re.search(r"z_mean = \((-?\d+\.\d+), (-?\d+\.\d+)\)", main_text(page))[0]
+    toolbar.get_by_role("button", name="Undo").click()
+    page.wait_for_function("seven => document.querySelector('[data-testid=stMain]').innerText.includes(seven)", arg=seven)
+    page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    toolbar.get_by_role("button", name="Redo").click()
+    page.wait_for_function("code => document.querySelector('[data-testid=stMain]').innerText.includes(code)", arg=crossed)
+    wait_idle(page)
+
+
 def test_an_uploaded_digit_and_a_bad_file(page, tmp_path):
     page.locator("[data-testid='stMain'] [data-testid='stRadio']").get_by_text("Upload", exact=True).click()
     uploader = page.locator("[data-testid='stMain'] input[type=file]")
@@ -119,6 +152,8 @@ def test_selecting_an_anomaly_in_the_gallery_marks_it_on_the_scatter(page):
     page.wait_for_selector(f"h3:has-text('Test image #{index}')")
     wait_for_trace(page, "selected")
     wait_idle(page)
+    heading = page.locator(f"h3:has-text('Test image #{index}')").bounding_box()  # where the click was: in view
+    assert 0 <= heading["y"] and heading["y"] + heading["height"] <= page.viewport_size["height"], heading
     # The ring sits on the chosen image's own point of the scatter.
     point = page.evaluate("""index => {
         for (const gd of document.querySelectorAll('.js-plotly-plot')) {
@@ -156,6 +191,8 @@ def test_clicking_a_point_of_the_anomaly_scatter_selects_it(page):
     }""")
     page.mouse.click(target["x"], target["y"])
     page.wait_for_selector(f"h3:has-text('Test image #{target['index']} ')")
+    heading = page.locator(f"h3:has-text('Test image #{target['index']} ')").bounding_box()  # beside the scatter
+    assert 0 <= heading["y"] and heading["y"] + heading["height"] <= page.viewport_size["height"], heading
     page.wait_for_function("z => { const gd = document.querySelector('.js-plotly-plot');"
                            " const t = gd._fullData.find(t => t.name === 'selected');"
                            " return t && Math.abs(t.x[0] - z[0]) < 1e-3 && Math.abs(t.y[0] - z[1]) < 1e-3; }",

@@ -66,4 +66,22 @@ def test_toy_world_trains_and_shows_generated_points_over_the_data(page):
     data = next(t for t in traces(page, ".st-key-toy_generated .js-plotly-plot") if t["name"] == "data")
     assert len(generated["x"]) == len(data["x"]) == 2000
     assert planes(page, "toy")[0]["chips"] == ["moon 1", "moon 2"]
+    assert "% of the generated points lie on the data" in page.inner_text("[data-testid='stMain']")
     shoot_tall(page, "toy", 1100)
+
+
+def test_the_toy_planes_sit_side_by_side_with_their_angle_scale_in_view(page):
+    """Coloured by angle, the latent plane's legend (12 named hues: the colour scale) wraps under it
+    instead of widening it, so the data and latent planes stay side by side."""
+    page.locator(".st-key-toy_colour").get_by_text("angle", exact=True).click()
+    page.wait_for_function("() => [...window.__latentPlane.views].some(v => v.data.mode === 'toy' && "
+                           "v.main && v.main.ready && v.main.opts.classes[0].includes('°'))")
+    wait_idle(page)
+    boxes = page.evaluate("""() => [...document.querySelectorAll('.lp-mode-toy .lp-plane')].map(e => {
+        const b = e.getBoundingClientRect(); return [b.left, b.top, b.width, b.bottom]; })""")
+    (data_left, data_top, data_width, _), (latent_left, latent_top, _, _) = boxes
+    assert latent_top == data_top and latent_left >= data_left + data_width  # side by side
+    chips = planes(page, "toy")[0]["chips"]
+    assert len(chips) == 12 and chips[0] == "-180°…-150°"
+    page.locator(".st-key-toy_colour").get_by_text("component", exact=True).click()
+    wait_idle(page)

@@ -7,7 +7,7 @@ import torch
 
 from vae_core.compare import nearest_distances
 from vae_core.errors import ConfigError
-from vae_core.toy import (TOY_DATASETS, build_toy_model, component_names, fit_toy, make_toy, mean_nn_distance,
+from vae_core.toy import (NEAR_NOISE, TOY_DATASETS, build_toy_model, component_names, fit_toy, make_toy, mean_nn_distance,
                           toy_encode, toy_generate, toy_loss, train_toy)
 
 
@@ -183,6 +183,8 @@ def test_fit_toy_holds_the_data_its_codes_and_new_points():
     fresh = make_toy("ring", 300, 0.1, 3).x  # another sample of the same data: the yardstick
     assert fit.data_distance == pytest.approx(mean_nn_distance(fresh, fit.data.x))
     assert 0 < fit.data_distance < 0.2
+    near = nearest_distances(fit.samples, fit.data.x) <= NEAR_NOISE * 0.1  # within 3 noise sigmas
+    assert fit.near_share == pytest.approx(near.mean()) and 0 < fit.near_share < 1
 
 
 def test_fit_toy_is_determined_by_its_seed_and_reports_progress():

@@ -57,11 +57,38 @@ def test_events_carry_progress_losses_lr_and_eta(digits):
     assert all(e.total_steps == 24 and e.epochs == 2 for e in events)
     assert steps[0].epoch == 1 and steps[-1].epoch == 2
     assert all(math.isfinite(e.loss) and e.loss == pytest.approx(e.recon + e.kl, rel=1e-5) for e in steps)
-    assert steps[-1].eta == 0 and steps[5].eta > 0
+    assert steps[5].eta > steps[-1].eta > 0 and epochs[-1].eta == 0  # the last step: its evaluation is left
     assert all(b.elapsed >= a.elapsed for a, b in zip(events, events[1:]))
     assert epochs[0].test is not None and set(epochs[0].test) == {"loss", "recon", "kl"}
     peak = max(e.lr for e in steps)
     assert peak == pytest.approx(3e-3, rel=0.05) and steps[-1].lr < peak / 10
+
+
+def test_the_eta_counts_the_test_evaluations_left(digits, monkeypatch):
+    """On a clock where a step takes 1 s and an epoch's test evaluation 4 s, every ETA from the
+    first evaluation on is the time that is really left, and those before it count evaluations too."""
+    train_module = importlib.import_module("vae_core.train")  # (vae_core.train is the function)
+
+    clock = [0.0]
+    monkeypatch.setattr(train_module.time, "perf_counter", lambda: clock[0])
+
+    def timed(function, seconds):
+        def run(*args, **kwargs):
+            clock[0] += seconds
+            return function(*args, **kwargs)
+        return run
+
+    monkeypatch.setattr(train_module, "vae_loss", timed(train_module.vae_loss, 1.0))
+    monkeypatch.setattr(train_module, "negative_elbo", timed(train_module.negative_elbo, 4.0))
+    events = []
+    _train(digits, callback=events.append)
+    done = events[-1].elapsed
+    assert done == 24 * 1.0 + 2 * 4.0  # 24 steps, 2 evaluations
+    progress = [e for e in events if e.kind in ("step", "epoch")]
+    first_eval = next(i for i, e in enumerate(progress) if e.kind == "epoch")
+    for e in progress[first_eval:]:
+        assert e.eta == pytest.approx(done - e.elapsed)
+    assert all(e.eta > 24 - e.step for e in progress[:first_eval])  # more than the steps alone
 
 
 def test_stop_keeps_the_weights_of_the_last_completed_step(digits):

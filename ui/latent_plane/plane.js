@@ -150,6 +150,7 @@ class Plane {
     this.points = null;
     this.ready = false;  // Plotly has drawn it
     this.painted = false;  // on screen: first paint, then Plotly
+    this.moments = {};  // performance.now() of the first paint and of Plotly's drawing (for the bench)
   }
 
   // The points' indices by class; traceOf[c] is class c's trace (classes without points have none).
@@ -173,13 +174,14 @@ class Plane {
     const size = opts.size, e = opts.extent, side = size - MARGIN.l - MARGIN.r;
     const axis = (offset) => ({ range: [-e, e], _offset: offset, _length: side });
     this.firstAxes = [axis(MARGIN.l), axis(MARGIN.t + (size - MARGIN.t - MARGIN.b - side) / 2)];
-    this.stage.style.width = `${size}px`;
+    this.stage.style.width = this.root.style.width = `${size}px`;  // (its legend wraps within that width)
     this.stage.style.height = `${size}px`;
     if (!this.first) this.first = el("canvas", "lp-first", this.stage);
     this.stage.insertBefore(this.first, this.over);
     this.sizeCanvases();
     this.paintPoints();
     this.painted = true;
+    this.moments.painted = performance.now();
     this.drawLegend();
   }
 
@@ -249,11 +251,12 @@ class Plane {
     const config = { displaylogo: false, scrollZoom: opts.scrollZoom, doubleClick: false, responsive: false,
                      displayModeBar: opts.modeBar, modeBarButtonsToRemove: ["select2d", "lasso2d", "autoScale2d"],
                      toImageButtonOptions: { filename: opts.filename || "latent-plane", scale: 2 } };
-    this.stage.style.width = `${opts.size}px`;
+    this.stage.style.width = this.root.style.width = `${opts.size}px`;
     this.stage.style.height = `${opts.size}px`;
     await Plotly.react(this.plot, traces, layout, config);
     this.Plotly = Plotly;
     this.ready = this.painted = true;
+    this.moments.plotly = performance.now();
     if (this.first) { this.first.remove(); this.first = null; }
     this.sizeCanvases();
     this.drawLegend();
@@ -262,7 +265,7 @@ class Plane {
   resize(size) {
     if (!this.ready || Math.abs(size - this.opts.size) < 2) return;
     this.opts.size = size;
-    this.stage.style.width = `${size}px`;
+    this.stage.style.width = this.root.style.width = `${size}px`;
     this.stage.style.height = `${size}px`;
     this.Plotly.relayout(this.plot, { width: size, height: size });
   }
@@ -388,6 +391,7 @@ class View {
     this.root = el("div", "lp", parent);
     this.data = null;
     this.key = null;
+    this.moments = {};  // performance.now() when its decoder was ready (for the bench)
     this.pending = null;
     this.t = 0.5;
     this.cursor = null;  // the spot shown: [z1, z2], or null
@@ -489,6 +493,7 @@ class View {
     const decoded = decoder && decoder.then((dec) => {
       if (key !== this.key) return;
       this.decoder = dec;
+      this.moments.decoder = performance.now();
       this.main.note.textContent = this.fallback || "";
       this.computeManifold();
       this.refresh();
