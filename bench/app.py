@@ -125,7 +125,8 @@ FIRST_SCREEN_JS = """async () => {
     while (!(plane() && plane().main && plane().main.moments.plotly && plane().moments.decoder))
         await new Promise(r => setTimeout(r, 20));
     const v = plane(), nav = performance.getEntriesByType('navigation')[0], ws = window.__wsLog || [];
-    const points = performance.getEntriesByType('resource').find(e => e.name.includes('latent_plane_data'));
+    const points = performance.getEntriesByType('resource').filter(e => e.name.includes('latent_plane_data'))
+        .sort((a, b) => a.transferSize - b.transferSize)[0];  // the points (150 KB), not the decoder (2 MB)
     return {origin: performance.timeOrigin, dom_ready: nav.domContentLoadedEventEnd, first_message: ws.length ? ws[0][0] : null,
             points_loaded: points ? points.responseEnd : null, scatter_drawn: v.main.moments.painted,
             decoder_ready: v.moments.decoder, plotly_drawn: v.main.moments.plotly}; }"""
