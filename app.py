@@ -4,6 +4,8 @@ from pathlib import Path
 
 import streamlit as st
 
+from ui.navigation import app_navigation
+
 # a local icon: a Material icon as the page icon makes the browser fetch it from a font server
 st.set_page_config(page_title="VAE Latent Explorer", page_icon=str(Path(__file__).parent / "ui" / "icon.png"),
                    layout="wide")
@@ -22,10 +24,7 @@ PAGES = [
     st.Page("pages/train.py", title="Train", icon=":material/model_training:"),
 ]
 page = st.navigation(PAGES, position="hidden")
-with st.sidebar.container(key="app_navigation"):
-    for entry in PAGES:
-        st.page_link(entry)
-    st.divider()
+app_navigation(PAGES)
 
 from ui.links import apply_link, update_link  # noqa: E402  (page config must come first)
 from ui.session_keys import CURRENT_ENTRY  # noqa: E402
