@@ -52,14 +52,17 @@ class Trainer:
         await self.session.wait_idle(300)
         if self.kept is None:
             self.kept = models_kept(await page.locator("[data-testid='stMain']").inner_text())
-        await page.get_by_role("button", name="Start training").click()
-        await page.wait_for_selector("text=/epoch \\d+\\/\\d+|Finished/", timeout=120_000)
+        await page.locator(".st-key-train_start button").click()
+        # running: its Stop button is on (a "Finished:" line may still be the last run's)
+        await page.wait_for_selector(".st-key-train_stop button:not([disabled])", timeout=120_000)
         self.started, self.finished = time.time(), None
         self.runs += 1
         self.starts.append(self.started)
 
     async def running(self) -> bool:
-        if self.finished is None and await self.session.page.get_by_text("Finished:").count():
+        page = self.session.page
+        if self.finished is None and await page.get_by_text("Finished:").count() \
+                and await page.locator(".st-key-train_stop button[disabled]").count():
             self.finished = time.time()
         return self.finished is None
 
