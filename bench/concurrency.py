@@ -210,7 +210,8 @@ async def visitor(session: Session, until: float, stats: dict, rng: random.Rando
         await _slider_step(session, rng, stats)
         await session.goto("Generate")
         label = rng.randrange(10)
-        await timed("generate class", f"() => window.__bench.armText('class {label}', 1)",
+        # its caption ("16 new 4s"), with new images (a press always draws new ones)
+        await timed("generate class", f"() => window.__bench.armText('new {label}s', 1)",
                     lambda label=label: page.get_by_role("button", name=str(label), exact=True).click())
         await timed("generate prior", "() => window.__bench.armText('samples', 1)",
                     lambda: page.get_by_role("button", name="New samples").click())
