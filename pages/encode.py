@@ -4,11 +4,12 @@ import streamlit as st
 from streamlit_drawable_canvas import st_canvas
 
 import vae_core as vc
-from ui.figures import add_neighbours, add_pick, score_histogram, zoom_figure
+from ui.figures import add_neighbours, score_histogram, zoom_figure
 from ui.scores import missing_scores, score_label, test_images, test_scores
 from ui import session_keys as keys
 from ui.state import keep_across_pages, latent_view
-from ui.widgets import base_scatter, canvas_png, pixel_image, png_download, require_model
+from ui.latent_plane import latent_plane
+from ui.widgets import canvas_png, pixel_image, plane_model_of, png_download, require_model
 from vae_core.typicality import verdict
 
 UPLOAD_TYPES = ["png", "jpg", "jpeg", "gif", "bmp", "webp", "tif", "tiff"]
@@ -94,14 +95,14 @@ with plot_col:
         st.warning("This checkpoint carries no test-set latents and the dataset is not on disk, so there is no "
                    "scatter to place your digit on. The Train page can download the data.")
     else:
-        fig = base_scatter(entry, view)
-        if result is not None:
-            add_pick(fig, result.mu, result.sigma, label="your digit", gl=True)
-        fig.update_layout(height=560)
-        st.plotly_chart(fig, key="enc_scatter", config={"scrollZoom": True, "displaylogo": False})
-        st.caption("Your digit is the ring. Its σ ellipses are too small to see at this scale: the close-up "
+        # the live latent plane: its points are drawn (and hovering decoded) in the browser, so a new
+        # stroke only moves the cross; a Plotly scatter rebuilt per stroke cost every busy visitor seconds
+        latent_plane("enc_plane", "compare", plane_model_of(entry, view), group="encode", height=560,
+                     marks=[[round(float(v), 4) for v in result.mu[:2]]] if result is not None else [],
+                     hint="Point at the plane to decode any spot." + (" The cross is your digit." if result else ""))
+        st.caption("Your digit is the cross. Its σ ellipses are too small to see at this scale: the close-up "
                    "below shows them, with its nearest test images." if result is not None else
-                   "The test images' codes, coloured by class; your digit will appear among them as a ring.")
+                   "The test images' codes, coloured by class; your digit will appear among them as a cross.")
 
 if result is None or view is None:
     st.stop()

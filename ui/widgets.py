@@ -6,7 +6,6 @@ import re
 import sys
 
 import numpy as np
-import plotly.graph_objects as go
 import streamlit as st
 
 import vae_core as vc
@@ -33,18 +32,6 @@ def require_view(entry: ModelEntry, warning: str) -> LatentView:
         st.warning(warning)
         st.stop()
     return view
-
-
-@st.cache_resource(show_spinner=False, max_entries=32)
-def _scatter_json(_entry: ModelEntry, _view: LatentView, entry_id: str) -> dict:
-    from ui.figures import scatter_figure  # (pandas: not on Explore's first screen)
-
-    return scatter_figure(_view.z_mean, _view.labels, _entry.ckpt.classes, _view.extent).to_dict()
-
-
-def base_scatter(entry: ModelEntry, view: LatentView) -> go.Figure:
-    """The model's scatter (built once per model and cached), as a fresh figure to draw on."""
-    return go.Figure(_scatter_json(entry, view, entry.id))
 
 
 def plane_model_of(entry: ModelEntry, view: LatentView, extent: float | None = None) -> PlaneModel:

@@ -27,6 +27,13 @@ def wait_for_trace(page, name: str) -> None:
         .some(gd => (gd._fullData || []).some(t => t.name === name))""", arg=name)
 
 
+def your_digit(page):
+    """Where the Your digit plane marks the digit (its one cross), or None."""
+    marks = page.evaluate("""() => { const v = [...window.__latentPlane.views].find(v => v.data.group === 'encode' &&
+        v.data.mode === 'compare'); return v ? v.data.marks : null; }""")
+    return tuple(marks[0]) if marks else None
+
+
 def main_text(page) -> str:
     return page.inner_text("[data-testid='stMain']")
 
@@ -51,16 +58,16 @@ def draw_seven(page) -> None:
 
 def test_a_drawn_digit_lands_on_the_scatter(page):
     goto(page, "Your digit")
-    assert trace_xy(page, "your digit") is None
+    page.wait_for_selector(".lp-mode-compare[data-ready='1']")  # the live plane, drawn in the browser
+    assert your_digit(page) is None
     draw_seven(page)
     page.wait_for_selector("text=The model's view")
-    wait_for_trace(page, "your digit")
     wait_idle(page)
     text = main_text(page)
     assert "Its reconstruction" in text and "Your drawing is encoded at z_mean = (" in text
     z = re.search(r"z_mean = \((-?\d+\.\d+), (-?\d+\.\d+)\)", text)
-    x, y = trace_xy(page, "your digit")
-    assert abs(x - float(z[1])) < 0.01 and abs(y - float(z[2])) < 0.01  # the ring sits at the code shown
+    x, y = your_digit(page)
+    assert abs(x - float(z[1])) < 0.01 and abs(y - float(z[2])) < 0.01  # the cross sits at the code shown
     assert "Percentile" in text and "typical" in text and "Nearest first: #" in text
     assert len(set(images(page))) == 3  # what the model sees, the reconstruction, the five nearest
     # what a drawing gets is in view without scrolling, and the score is not cut off
@@ -79,7 +86,7 @@ def test_the_drawing_survives_a_visit_to_upload(page):
     radio.get_by_text("Upload", exact=True).click()
     page.wait_for_selector("text=Upload a photo or a scan of one digit")  # the prompt of this mode, not Draw's
     wait_idle(page)  # until the run ends: the last one's elements stay on screen while it runs
-    assert "black square" not in main_text(page) and "Your digit is the ring" not in main_text(page)
+    assert "black square" not in main_text(page) and "Your digit is the cross" not in main_text(page)
     radio.get_by_text("Draw", exact=True).click()
     page.wait_for_selector("text=The model's view")  # the strokes were redrawn and encoded again
     wait_idle(page)
@@ -127,15 +134,15 @@ def test_an_uploaded_digit_and_a_bad_file(page, tmp_path):
     bad.write_bytes(b"these are my notes, not a picture")
     uploader.set_input_files(str(bad))
     page.wait_for_selector("[data-testid='stMain'] [data-testid='stAlert'] >> text=not an image Pillow can read")
-    assert trace_xy(page, "your digit") is None
+    assert your_digit(page) is None
     digit = Image.new("RGB", (400, 300), (250, 248, 240))  # a photo-like page: dark ink on paper
     ImageDraw.Draw(digit).line([(150, 60), (250, 60), (170, 250)], fill=(30, 30, 60), width=18)
     path = tmp_path / "seven.png"
     digit.save(path)
     uploader.set_input_files(str(path))
     page.wait_for_selector("text=seven.png is encoded at")
-    wait_for_trace(page, "your digit")
     wait_idle(page)
+    assert your_digit(page) is not None
     assert "not an image" not in main_text(page)
     shoot(page, "encode-upload")
 

@@ -643,6 +643,7 @@ class View {
 
   hintText() {
     const d = this.data, touch = this.touch;
+    if (d.hint) return d.hint;  // a page's own words for the plane
     if (d.mode === "explore") return touch ? "Drag a finger over the plane to decode any spot; tap to pin it. Two fingers pan and zoom."
       : "Move the mouse over the plane to decode any spot; click to pin it (a point, or empty space). Drag to pan, scroll to zoom; arrow keys move the cursor, Enter pins.";
     if (d.mode === "interpolate") return (touch ? "Tap" : "Click") + ` the plane to place the ${this.next === "a" ? "start A" : "end B"}, or drag A or B. Move t to walk the path.`;
