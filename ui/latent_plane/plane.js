@@ -153,7 +153,8 @@ class Plane {
     this.moments = {};  // performance.now() of the first paint and of Plotly's drawing (for the bench)
   }
 
-  // The points' indices by class; traceOf[c] is class c's trace (classes without points have none).
+  // The points' indices by class (kept as byClass); traceOf[c] is class c's trace (classes
+  // without points have none).
   groupPoints() {
     const p = this.points, groups = this.opts.classes.length;
     const byClass = Array.from({ length: groups }, () => []);
@@ -161,7 +162,7 @@ class Plane {
     this.traceOf = [];
     let t = 0;
     byClass.forEach((idx, c) => { if (idx.length) this.traceOf[c] = t++; });
-    return byClass;
+    return (this.byClass = byClass);
   }
 
   // The first paint, before Plotly has loaded (it takes a second or two to compile): the same
@@ -216,7 +217,7 @@ class Plane {
     const p = this.points, r = o.markerSize / 2;
     c.save(); c.beginPath(); c.rect(a.x, a.y, a.w, a.h); c.clip();
     c.globalAlpha = 0.75;
-    this.groupPoints().forEach((idx, g) => {  // in class order, as Plotly stacks its traces
+    this.byClass.forEach((idx, g) => {  // in class order, as Plotly stacks its traces
       if (this.hidden.has(g)) return;
       c.fillStyle = o.colors[g % o.colors.length];
       for (const i of idx) {  // one by one: overlapping points darken, as in Plotly
