@@ -233,23 +233,50 @@ async def _expect(session: Session, what: str, selector: str, timeout_ms: float 
         session.log.timeouts.append(f"{what}: {type(e).__name__}")
 
 
+# Why a drawn digit's encoding never came: whether the strokes reached the canvas (ink on it),
+# whether it moved since the strokes were aimed at it, whether its value went to the server, and
+# what came back.
+INK_JS = """cs => cs.map(c => { try { const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+    let n = 0; for (let i = 0; i < d.length; i += 4) n += d[i] > 128; return n; } catch (e) { return -1; } })"""
+WS_SINCE_JS = """(tUp) => { const log = (window.__wsLog || []).filter(e => e[0] >= tUp);
+    const out = log.filter(e => e[1] === 'out'), ins = log.filter(e => e[1] === 'in');
+    return `${out.length} messages out, first at ${out.length ? Math.round(out[0][0] - tUp) : '-'} ms; ` +
+           `${ins.length} in, last at ${ins.length ? Math.round(ins[ins.length - 1][0] - tUp) : '-'} ms`; }"""
+
+
+async def _drawing_diagnosis(session: Session, canvases, box: dict, t_up: float) -> str:
+    now = await canvases.last.bounding_box() if await canvases.count() else None
+    moved = "gone" if now is None else f"moved by ({now['x'] - box['x']:.0f}, {now['y'] - box['y']:.0f}) px"
+    ink = await canvases.evaluate_all(INK_JS)
+    sent = await session.page.evaluate(WS_SINCE_JS, t_up)
+    return f"(canvas {moved}; ink pixels per canvas {ink}; {sent})"
+
+
 async def _newer_pages(session: Session, rng: random.Random) -> None:
     """Your digit (a 7 drawn in two strokes), Anomalies (a gallery image selected), AE vs VAE
     (new points) and Toy world (its latent plane, after this session's own toy training)."""
     page = session.page
     await session.goto("Your digit")
-    canvas = page.locator("[data-testid='stMain'] .canvas-root canvas").last  # fabric's event layer
+    canvases = page.locator("[data-testid='stMain'] .canvas-root canvas")
+    canvas = canvases.last  # fabric's event layer
     await canvas.wait_for()
-    box = await canvas.bounding_box()
-    x0, y0, w = box["x"], box["y"], box["width"]
+    # Aim where the canvas is once the page has settled, and again before each stroke, as a
+    # person does: while the script still runs, the last page's leftovers above it (288 px
+    # under load) push it down, and strokes aimed there select text instead.
+    await session.wait_idle(100)
     session.action = "drawing a digit"
     for (ax, ay), (bx, by) in [((0.3, 0.2), (0.72, 0.2)), ((0.72, 0.2), (0.42 + rng.uniform(-0.1, 0.1), 0.85))]:
+        box = await canvas.bounding_box()
+        x0, y0, w = box["x"], box["y"], box["width"]
         await page.mouse.move(x0 + ax * w, y0 + ay * w)
         await page.mouse.down()
         for i in range(1, 11):
             await page.mouse.move(x0 + (ax + i / 10 * (bx - ax)) * w, y0 + (ay + i / 10 * (by - ay)) * w)
         await page.mouse.up()
+    t_up = await page.evaluate("() => performance.now()")
     await _expect(session, "drawn digit encoded", "text=Your drawing is encoded at")
+    if session.log.timeouts and session.log.timeouts[-1].startswith("drawn digit encoded"):
+        session.log.timeouts[-1] += " " + await _drawing_diagnosis(session, canvases, box, t_up)
     await session.goto("Anomalies")
     select = page.get_by_role("button", name="Select", exact=True)
     await select.first.wait_for()

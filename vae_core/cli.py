@@ -99,6 +99,9 @@ def build_parser() -> Parser:
                    help="augmentation: random translation of training images by up to this many pixels")
     t.add_argument("--ema", type=float, default=DEFAULTS_TRAIN.ema, metavar="DECAY",
                    help="keep an exponential moving average of the weights (e.g. 0.999); 0 = off")
+    t.add_argument("--iwae-train", type=_positive_int, default=DEFAULTS_TRAIN.iwae_samples, metavar="K",
+                   help="importance samples per image in the training objective: 1 = the ELBO, K > 1 = the "
+                        "tighter importance-weighted bound (K decodes per image)")
     t.add_argument("--arch", choices=ARCHITECTURES, default=DEFAULTS_MODEL.arch, help="encoder/decoder type")
     t.add_argument("--hidden", type=_layer_sizes, default=DEFAULTS_MODEL.hidden, metavar="SIZES",
                    help="mlp: encoder layer widths (decoder mirrors); conv: ch1,ch2,dense")
@@ -281,7 +284,7 @@ def cmd_train(args) -> int:
                                optimizer=args.optimizer, weight_decay=args.weight_decay,
                                warmup_epochs=args.warmup, beta=args.beta, kl_warmup_epochs=args.kl_warmup,
                                shift=args.shift, ema=args.ema, seed=args.seed, device=args.device,
-                               threads=args.threads, precision=args.precision)
+                               threads=args.threads, precision=args.precision, iwae_samples=args.iwae_train)
     train_set, test_set = _load_splits(args, args.dataset, args.limit)
     printer = ProgressPrinter()
 

@@ -16,9 +16,7 @@ import numpy as np
 import torch
 
 from .errors import ConfigError
-from .model import VAE, posterior_sample, reconstruction_nll, to_input
-
-LOG_2PI = math.log(2 * math.pi)
+from .model import VAE, log_importance_weights, posterior_sample, reconstruction_nll, to_input
 
 
 def _device(model: VAE) -> torch.device:
@@ -73,13 +71,8 @@ def iwae_nll(model: VAE, images, k: int = 100, max_rows: int = 5_000, seed: int 
     total, n = 0.0, 0
     for x, y in _batches(images, per_chunk, device, labels):
         mu, logvar = model.encode(x, y)  # [B, d]
-        eps = noise[n:n + len(x)].transpose(0, 1)  # [K, B, d]
-        z = mu + torch.exp(0.5 * logvar) * eps  # [K, B, d]
-        log_q = (-0.5 * (eps.pow(2) + logvar + LOG_2PI)).sum(-1)
-        log_prior = (-0.5 * (z.pow(2) + LOG_2PI)).sum(-1)
-        logits = model.decode(z.reshape(-1, mu.shape[1]), None if y is None else y.repeat(k)).reshape(k, len(x), -1)
-        log_px_z = -reconstruction_nll(logits, x.expand(k, -1, -1))
-        log_px = torch.logsumexp(log_px_z + log_prior - log_q, dim=0) - math.log(k)
+        log_w, _ = log_importance_weights(model, x, mu, logvar, noise[n:n + len(x)].transpose(0, 1), y)
+        log_px = torch.logsumexp(log_w, dim=0) - math.log(k)
         total += -log_px.double().sum().item()
         n += len(x)
     return total / max(n, 1)

@@ -16,6 +16,7 @@ label K then draws a K in that style: class-true generation (``generate.generate
 
 from __future__ import annotations
 
+import math
 from typing import NamedTuple
 
 import torch
@@ -141,6 +142,39 @@ def vae_loss(logits: torch.Tensor, x: torch.Tensor, mu: torch.Tensor, logvar: to
     recon = reconstruction_nll(logits, x).mean()
     kl = kl_divergence(mu, logvar).mean()
     return LossTerms(recon + beta * kl, recon, kl)
+
+
+LOG_2PI = math.log(2 * math.pi)
+
+
+def log_importance_weights(model: "VAE", x: torch.Tensor, mu: torch.Tensor, logvar: torch.Tensor, eps: torch.Tensor,
+                           y: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+    """log w_k = log p(x|z_k) + log p(z_k) - log q(z_k|x) for z_k = mu + sigma * eps_k, and
+    -log p(x|z_k): each [K, B] for ``eps`` [K, B, d] (x [B, 784], mu and logvar [B, d])."""
+    k = len(eps)
+    z = mu + torch.exp(0.5 * logvar) * eps
+    log_q = (-0.5 * (eps.pow(2) + logvar + LOG_2PI)).sum(-1)
+    log_prior = (-0.5 * (z.pow(2) + LOG_2PI)).sum(-1)
+    logits = model.decode(z.reshape(-1, mu.shape[1]), None if y is None else y.repeat(k)).reshape(k, len(x), -1)
+    recon = reconstruction_nll(logits.float(), x.expand(k, -1, -1))
+    return -recon + log_prior - log_q, recon
+
+
+def iwae_loss(model: "VAE", x: torch.Tensor, k: int, generator: torch.Generator | None = None,
+              y: torch.Tensor | None = None) -> LossTerms:
+    """The importance-weighted bound with K samples (Burda et al., 2016), negated and averaged
+    over the batch, as ``loss``: -log (1/K) sum_k w_k, tighter than the ELBO for K > 1 (and equal
+    to it for K = 1). ``recon`` and ``kl`` are the ELBO's two parts at the same samples, for the log.
+
+    Training on it optimises -log p(x) more directly; q(z|x) no longer has to be the posterior's
+    best single-Gaussian fit, only a good proposal for it.
+    """
+    mu, logvar = model.encode(x, y)
+    mu, logvar = mu.float(), logvar.float()
+    eps = torch.randn((k, *mu.shape), generator=generator, device=mu.device, dtype=mu.dtype)
+    log_w, recon = log_importance_weights(model, x, mu, logvar, eps, y)
+    loss = -(torch.logsumexp(log_w, dim=0) - math.log(k)).mean()
+    return LossTerms(loss, recon.mean(), kl_divergence(mu, logvar).mean())
 
 
 def posterior_sample(model: "VAE", mu: torch.Tensor, logvar: torch.Tensor,

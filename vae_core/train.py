@@ -19,7 +19,7 @@ import torch
 from .errors import ConfigError
 from .evaluate import negative_elbo
 from .config import IMAGE_SIZE, PIXELS
-from .model import VAE, to_input, vae_loss
+from .model import VAE, iwae_loss, to_input, vae_loss
 
 
 PRECISIONS = ("auto", "fp32", "bf16")
@@ -40,6 +40,9 @@ class TrainConfig:
     kl_warmup_epochs: float = 0.0  # ramp beta from 0 over this many epochs
     shift: int = 0  # augmentation: translate each training image by up to this many pixels
     ema: float = 0.0  # decay of an exponential moving average of the weights (0 = off), e.g. 0.999
+    # importance samples per image in the objective: 1 is the ELBO, K > 1 the tighter IWAE bound
+    # (Burda et al., 2016), at K decodes per image
+    iwae_samples: int = 1
     seed: int = 0
     device: str = "auto"  # "auto", "cpu", "cuda", "mps"
     threads: int | None = None  # CPU threads for torch; None leaves torch's default
@@ -63,6 +66,10 @@ class TrainConfig:
             (isinstance(self.shift, int) and 0 <= self.shift <= 8, "shift must be a whole number from 0 to 8"),
             (0 <= self.ema < 1, "ema must be in [0, 1)"),
             (self.precision in PRECISIONS, f"precision must be one of: {', '.join(PRECISIONS)}"),
+            (isinstance(self.iwae_samples, int) and 1 <= self.iwae_samples <= 1000,
+             "importance samples in the objective must be a whole number from 1 to 1000"),
+            (self.iwae_samples == 1 or (self.beta == 1 and not self.kl_warmup_epochs),
+             "the importance-weighted objective is a bound on log p(x): it takes no beta and no KL warm-up"),
         ]
         for ok, message in checks:
             if not ok:
@@ -330,8 +337,12 @@ def train_epoch(run: Run, data: torch.Tensor, labels: torch.Tensor | None, epoch
     for x, y in batches(data, labels, config.batch_size, config.shift, run.shuffle_gen):
         beta = run.schedule()
         with run.autocast:
-            logits, mu, logvar = model(x, run.noise_gen, y)
-        terms = vae_loss(logits.float(), x, mu.float(), logvar.float(), beta)
+            if config.iwae_samples > 1:
+                terms = iwae_loss(model, x, config.iwae_samples, run.noise_gen, y)
+            else:
+                logits, mu, logvar = model(x, run.noise_gen, y)
+        if config.iwae_samples == 1:
+            terms = vae_loss(logits.float(), x, mu.float(), logvar.float(), beta)
         run.values = torch.stack([t.detach() for t in terms]).cpu().tolist()  # one device sync per step
         if run.guard.wild(run.values, epoch, run.step):
             skipped += 1
@@ -369,6 +380,8 @@ def train(model: VAE, train_images, test_images=None, config: TrainConfig | None
     test = as_images(test_images).to(device) if test_images is not None else None
     if len(data) == 0:
         raise ConfigError("no training images")
+    if config.iwae_samples > 1 and not model.config.variational:
+        raise ConfigError("an autoencoder has no posterior to draw importance samples from: train it with 1 sample")
     labels = test_y = None  # the classes matter to a conditional model only
     if model.config.num_classes:
         labels = as_labels(train_labels, len(data), device)

@@ -6,7 +6,7 @@ import torch
 
 from vae_core.data import Dataset
 from vae_core.evaluate import evaluate, image_scores, iwae_nll, knn_accuracy, negative_elbo
-from vae_core.model import VAEConfig, build_model, kl_divergence, reconstruction_nll, to_input
+from vae_core.model import VAEConfig, build_model, iwae_loss, kl_divergence, reconstruction_nll, to_input
 from vae_core.pipeline import package
 from vae_core.train import TrainConfig, train
 
@@ -104,3 +104,16 @@ def test_evaluation_reports_its_stages_in_order(trained, digits):
     fractions = [f for _, f in heard]
     assert fractions == sorted(fractions) and fractions[0] == 0.0 and fractions[-1] < 1.0
     assert {"neg_elbo", "iwae_nll", "knn_accuracy"} <= set(ckpt.metrics)
+
+
+def test_the_iwae_objective_is_the_bound_that_iwae_nll_estimates(trained, digits):
+    x = to_input(torch.from_numpy(digits["test_x"][:100]))
+    with torch.no_grad():
+        one = np.mean([iwae_loss(trained, x, 1, torch.Generator().manual_seed(s)).loss.item() for s in range(20)])
+        fifty = iwae_loss(trained, x, 50, torch.Generator().manual_seed(0))
+    elbo = np.mean([negative_elbo(trained, digits["test_x"][:100], seed=s)["loss"] for s in range(20)])
+    assert one == pytest.approx(elbo, rel=0.01)  # K = 1: the ELBO, its KL sampled instead of exact
+    assert fifty.loss.item() == pytest.approx(iwae_nll(trained, digits["test_x"][:100], k=50, seed=3), abs=0.5)
+    assert fifty.loss.item() < one - 0.5  # tighter
+    # the logged parts are the ELBO's, at the same samples
+    assert fifty.recon.item() + fifty.kl.item() == pytest.approx(elbo, rel=0.01)

@@ -269,3 +269,21 @@ def test_a_streak_across_an_epoch_end_rolls_back_past_that_epoch(digits):
     assert result.status == "diverged" and "rolled back to the end of epoch 1" in result.message
     assert "at epoch 2, step 23" in result.message and len(result.history) == 1
     assert all(torch.equal(v, saved[k]) for k, v in model.state_dict().items())
+
+
+def test_the_importance_weighted_objective_trains_a_tighter_bound(digits):
+    from vae_core.evaluate import iwae_nll
+    elbo = _train(digits, seed=0, epochs=4)
+    iwae = _train(digits, seed=0, epochs=4, iwae_samples=8)
+    assert iwae.status == "done" and iwae.history[-1]["test_loss"] < iwae.history[0]["test_loss"]
+    for h in iwae.history:  # the log keeps the ELBO's parts, whatever the objective
+        assert h["train_loss"] <= h["train_recon"] + h["train_kl"] + 1e-3
+    x = digits["test_x"]
+    assert iwae_nll(iwae.model, x, k=50) < iwae_nll(elbo.model, x, k=50)
+    with pytest.raises(ConfigError, match="no beta"):
+        TrainConfig(iwae_samples=5, beta=0.5)
+    with pytest.raises(ConfigError, match="from 1 to 1000"):
+        TrainConfig(iwae_samples=0)
+    with pytest.raises(ConfigError, match="autoencoder"):
+        train(build_model(VAEConfig(hidden=(8,), variational=False)), digits["train_x"][:10], None,
+              TrainConfig(epochs=1, iwae_samples=2, device="cpu"))
