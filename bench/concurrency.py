@@ -307,6 +307,11 @@ async def _slider_step(session: Session, rng: random.Random, stats: dict) -> Non
     x, y = await page.evaluate("(f) => window.__bench.tPosition(f)", f)
     ms = await session.timed("() => window.__bench.armSlider('mousedown')", lambda x=x, y=y: page.mouse.click(x, y),
                              "slider step")
+    if ms is None:  # say where the press went, against where the slider is now
+        now = await page.evaluate("""() => { const i = document.querySelector('.lp-tslider input');
+            const b = i ? i.getBoundingClientRect() : null;
+            return b && {t: Number(i.value) / 100, x: b.left, y: b.top, w: b.width, h: b.height}; }""")
+        session.log.timeouts[-1] += f" (t {active:.2f} → aimed at {f:.2f}, pressed at ({x:.0f}, {y:.0f}); slider now {now})"
     stats.setdefault("interpolate slider", []).append(ms)
     await session.wait_idle(100)
 

@@ -5,13 +5,15 @@ import streamlit as st
 
 import vae_core as vc
 from ui.latent_plane import latent_plane
-from ui.scores import latent_space_stats, metric
+from ui.scores import latent_space_stats, metric, reach_sentence
 from ui.state import DATASET_TITLES, autoencoder_and_vae, keep_across_pages
 from ui.widgets import (image_grid, pixel_image, plain_markdown, plane_model_of, png_download, require_model,
                         require_view, reseed)
-from vae_core.compare import LatentSource, random_latents
+from vae_core.compare import LatentSource, prior_reach, random_latents
 
 SOURCES: dict[LatentSource, str] = {"prior": "N(0, I): the VAE's prior", "uniform": "Uniform over each plot"}
+
+
 
 keep_across_pages(compare_source="prior", compare_n=16, compare_seed=0, compare_same_scale=False)
 entry = require_model()
@@ -64,6 +66,8 @@ for (side, model_entry), column in zip((("ae", ae), ("vae", vae)), st.columns(2,
                     help="Far: farther from any test code than 99 % of the test codes are from their nearest "
                          "neighbour, so the decoder never saw anything there. Varied: the exponential of the "
                          "entropy of the classes of the points' nearest test codes.")
+        if ckpt.config.latent_dim == 2:
+            st.markdown(reach_sentence(prior_reach(view.z_mean, view.labels, len(ckpt.classes)), ckpt.classes))
 
 st.divider()
 st.markdown("""
@@ -72,12 +76,13 @@ st.markdown("""
 - **Scale.** The autoencoder's codes spread as far as reconstruction happened to push them; the VAE's stay
   within a few units of the origin, where N(0, I) lives, because the KL term charges for straying.
 - **Sampling.** Points from N(0, I) are a fair draw for the VAE: their decodes cover every class. For the
-  autoencoder the same points fall on the few classes that happen to sit near its origin.
+  autoencoder the same points fall only on the classes that happen to sit near its origin, and whole classes
+  may lie beyond their reach (the last line under each plot says which).
 - **Holes.** Points from N(0, I) rarely fall in a hole of the VAE (the share under its plot): the KL term
   packs its codes where the prior puts its mass. Uniform points cover each whole square, corners included,
   and there both models meet places no training image was encoded to and draw smudges or near-blank images:
   the autoencoder in its empty wedges between classes, the VAE beyond the prior's 3σ, where it was never
   asked to draw anything. A VAE is smooth where its prior lives, not everywhere.
 - **The price.** The KL term costs the VAE some reconstruction accuracy, but in two dimensions little:
-  compare the test reconstruction under each title (the shipped VAEs trained 80 epochs, the autoencoders 30).
+  compare the test reconstruction under each title (the shipped VAEs trained 160 epochs, the autoencoders 30).
 """)

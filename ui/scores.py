@@ -81,3 +81,16 @@ def latent_space_stats(entry: ModelEntry, view: LatentView, source: LatentSource
     """How 2,000 random points (seed 0) fall in the model's latent space: the share in holes
     ("holes") and how varied their nearest codes' classes are ("variety"); once per model and source."""
     return _space_stats(entry.id, view, len(entry.ckpt.classes), source)
+
+
+def reach_sentence(reach: dict, classes: list[str]) -> str:
+    """What the prior's draws reach of a model's test codes, and which classes they miss."""
+    missed = [c for c, share in zip(classes, reach["per_class"]) if share < 0.1]
+    text = (f"The disk of radius 3 around the origin, where 99 % of N(0, I)'s draws fall, holds "
+            f"**{100 * reach['all']:.0f} %** of these test codes")
+    if not missed:
+        return text + f", and at least {100 * min(reach['per_class']):.0f} % of every class's."
+    names = ", ".join(missed[:-1]) + " and " + missed[-1] if len(missed) > 1 else missed[0]
+    return text + f", but under 10 % of those of {names}: draws from N(0, I) hardly ever decode to " + \
+        ("it." if len(missed) == 1 else "them.")
+

@@ -160,7 +160,7 @@ def export_decoder(source, max_bytes: int = MAX_EXPORT_BYTES) -> bytes:
     size = sum(t.nbytes for t in tensors.values())
     if size > max_bytes:
         raise ExportError(f"the decoder has {size / 2**20:.1f} MB of weights, more than the "
-                          f"{max_bytes / 2**20:.0f} MB a browser decodes at frame rate")
+                          f"{max_bytes / 2**20:.2g} MB a browser decodes at frame rate")
     spec = {"latent_dim": latent_dim, "output": output, "layers": layers}
     data = canonical_safetensors(np_save(tensors, metadata={"format": FORMAT, "version": FORMAT_VERSION,
                                                  "spec": json.dumps(spec)}))
