@@ -91,6 +91,7 @@ def reach_sentence(reach: dict, classes: list[str]) -> str:
     if not missed:
         return text + f", and at least {100 * min(reach['per_class']):.0f} % of every class's."
     names = ", ".join(missed[:-1]) + " and " + missed[-1] if len(missed) > 1 else missed[0]
-    return text + f", but under 10 % of those of {names}: draws from N(0, I) hardly ever decode to " + \
+    which = f"class {names}" if len(missed) == 1 else f"classes {names}"
+    return text + f", but under 10 % of those of the {which}: draws from N(0, I) hardly ever decode to " + \
         ("it." if len(missed) == 1 else "them.")
 

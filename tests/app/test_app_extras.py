@@ -126,6 +126,13 @@ def test_the_page_says_what_its_figures_show_about_holes(app):
     assert "smooth even at the edges" not in text
     assert "A VAE is smooth where its prior lives, not everywhere" in text
     assert "Uniform points cover each whole square, corners included" in text
+    # under each plot, what N(0, I)'s draws reach of the shipped models' codes
+    reach = [m.value for m in app.markdown if m.value.startswith("The disk of radius 3")]
+    assert reach == ["The disk of radius 3 around the origin, where 99 % of N(0, I)'s draws fall, holds **59 %** of "
+                     "these test codes, but under 10 % of those of the classes 0 and 1: draws from N(0, I) hardly "
+                     "ever decode to them.",
+                     "The disk of radius 3 around the origin, where 99 % of N(0, I)'s draws fall, holds **96 %** of "
+                     "these test codes, and at least 82 % of every class's."]
 
 
 def test_compare_with_an_autoencoder_selected_puts_it_on_its_side(app):
