@@ -13,8 +13,6 @@ from vae_core.compare import LatentSource, prior_reach, random_latents
 
 SOURCES: dict[LatentSource, str] = {"prior": "N(0, I): the VAE's prior", "uniform": "Uniform over each plot"}
 
-
-
 keep_across_pages(compare_source="prior", compare_n=16, compare_seed=0, compare_same_scale=False)
 entry = require_model()
 st.title("Autoencoder vs VAE")

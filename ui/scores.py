@@ -5,6 +5,7 @@ in its latent space."""
 
 from __future__ import annotations
 
+import math
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -86,7 +87,9 @@ def latent_space_stats(entry: ModelEntry, view: LatentView, source: LatentSource
 def reach_sentence(reach: dict, classes: list[str]) -> str:
     """What the prior's draws reach of a model's test codes, and which classes they miss."""
     missed = [c for c, share in zip(classes, reach["per_class"]) if share < 0.1]
-    text = (f"The disk of radius 3 around the origin, where 99 % of N(0, I)'s draws fall, holds "
+    r = reach["radius"]
+    text = (f"The disk of radius {r:g} around the origin, where {100 * (1 - math.exp(-r * r / 2)):.0f} % of N(0, I)'s "
+            f"draws fall, holds "
             f"**{100 * reach['all']:.0f} %** of these test codes")
     if not missed:
         return text + f", and at least {100 * min(reach['per_class']):.0f} % of every class's."
@@ -94,4 +97,3 @@ def reach_sentence(reach: dict, classes: list[str]) -> str:
     which = f"class {names}" if len(missed) == 1 else f"classes {names}"
     return text + f", but under 10 % of those of the {which}: draws from N(0, I) hardly ever decode to " + \
         ("it." if len(missed) == 1 else "them.")
-

@@ -93,10 +93,11 @@ PRIOR_RADIUS = 3.0
 
 def prior_reach(codes, labels, num_classes: int, radius: float = PRIOR_RADIUS) -> dict:
     """Which codes the prior's draws reach: the share of all codes ("all") and of each class's
-    codes ("per_class", [num_classes], 0 for an absent class) within ``radius`` of the origin.
+    codes ("per_class", [num_classes], 0 for an absent class) within ``radius`` (also returned) of
+    the origin.
     A VAE's codes are all there; an autoencoder's sit wherever, and whole classes may be out."""
     codes, labels = np.asarray(codes, np.float32), np.asarray(labels)
     inside = np.linalg.norm(codes, axis=1) <= radius
     totals = np.bincount(labels, minlength=num_classes)
     per_class = np.bincount(labels[inside], minlength=num_classes) / np.maximum(totals, 1)
-    return {"all": float(inside.mean()) if len(codes) else 0.0, "per_class": per_class}
+    return {"all": float(inside.mean()) if len(codes) else 0.0, "per_class": per_class, "radius": radius}

@@ -19,7 +19,7 @@ import torch
 from .errors import ConfigError
 from .evaluate import negative_elbo
 from .config import IMAGE_SIZE, PIXELS
-from .model import VAE, iwae_loss, to_input, vae_loss
+from .model import VAE, LossTerms, iwae_loss, to_input, vae_loss
 
 
 PRECISIONS = ("auto", "fp32", "bf16")
@@ -327,6 +327,17 @@ class Run:
         return bool(self.callback(event)) if self.callback else False
 
 
+def batch_loss(run: Run, x: torch.Tensor, y: torch.Tensor | None, beta: float) -> LossTerms:
+    """A batch's objective: the negative ELBO, or the IWAE bound with K > 1 samples; the matrix
+    products in the run's precision, the loss terms in float32."""
+    k = run.config.iwae_samples
+    with run.autocast:
+        if k > 1:
+            return iwae_loss(run.model, x, k, run.noise_gen, y)
+        logits, mu, logvar = run.model(x, run.noise_gen, y)
+    return vae_loss(logits.float(), x, mu.float(), logvar.float(), beta)
+
+
 def train_epoch(run: Run, data: torch.Tensor, labels: torch.Tensor | None, epoch: int) -> dict | None:
     """One pass over ``data``; returns the epoch's record, or None when the callback asked to
     stop or the weights are broken (``run.guard.broken``)."""
@@ -336,13 +347,7 @@ def train_epoch(run: Run, data: torch.Tensor, labels: torch.Tensor | None, epoch
     sums, seen, skipped = torch.zeros(3, dtype=torch.float64), 0, 0
     for x, y in batches(data, labels, config.batch_size, config.shift, run.shuffle_gen):
         beta = run.schedule()
-        with run.autocast:
-            if config.iwae_samples > 1:
-                terms = iwae_loss(model, x, config.iwae_samples, run.noise_gen, y)
-            else:
-                logits, mu, logvar = model(x, run.noise_gen, y)
-        if config.iwae_samples == 1:
-            terms = vae_loss(logits.float(), x, mu.float(), logvar.float(), beta)
+        terms = batch_loss(run, x, y, beta)
         run.values = torch.stack([t.detach() for t in terms]).cpu().tolist()  # one device sync per step
         if run.guard.wild(run.values, epoch, run.step):
             skipped += 1
