@@ -432,7 +432,13 @@ class Session:
     async def goto(self, name: str) -> None:
         self.action = f"going to {name}"
         await self.page.locator(".st-key-app_navigation").get_by_text(name, exact=True).click()
-        await self.page.wait_for_selector(f"h1:has-text('{PAGE_TITLES[name]}')")
+        try:
+            await self.page.wait_for_selector(f"h1:has-text('{PAGE_TITLES[name]}')")
+        except Exception:  # say what the visitor sees instead, then let the caller give up
+            shown = await self.page.locator("[data-testid='stMain'] h1").all_inner_texts()
+            running = await self.page.locator("[data-testid='stStatusWidget']").count()
+            raise TimeoutError(f"{name}'s page did not open within {self.timeout_ms / 1000:.0f} s: the page shows "
+                               f"{shown or 'no title'}, {'a' if running else 'no'} script running") from None
         await self.helpers()
 
     async def count_exceptions(self) -> int:

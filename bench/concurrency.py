@@ -5,6 +5,7 @@ every page is used while one session trains, with the server's memory sampled ov
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import math
 import random
 import re
@@ -171,7 +172,6 @@ async def visitor(session: Session, until: float, stats: dict, rng: random.Rando
     """Use every page in turn until ``until``: Explore clicks, Interpolate endpoints and
     slider, Generate buttons, a drawn digit, an anomaly, new AE vs VAE points, the toy
     world, a look at Train."""
-    page = session.page
 
     async def timed(kind: str, arm: str, action) -> None:
         ms = await session.timed(arm, action, kind)
@@ -180,47 +180,60 @@ async def visitor(session: Session, until: float, stats: dict, rng: random.Rando
 
     last_pick, recent_ends = None, []
     while time.time() < until:
-        await session.goto("Explore")
-        await session.wait_scatter()
-        # never the point already picked: clicking it again deselects it, and nothing changes
-        candidates = [p for p in await session.isolated_points(40) if p != last_pick]
-        for trace, index in rng.sample(candidates, 2):
-            last_pick = (trace, index)
-            x, y = await page.evaluate("([t, i]) => window.__bench.pointPosition(t, i)", [trace, index])
-            await timed("explore click", "() => window.__bench.armPanel('Test image #', 2)",
-                        lambda x=x, y=y: page.mouse.click(x, y))
-        await session.goto("Interpolate")
-        await _expect(session, "interpolate plane drawn", "[data-testid='stMain'] .lp-mode-interpolate[data-ready='1']")
-        # never a recent endpoint (setting an endpoint to the point it already is changes nothing),
-        # nor a point near either endpoint (a press there starts a drag of that endpoint)
-        ends = await page.evaluate("""() => { const v = window.__bench.plane('interpolate');
-            return [v.ends.a.z, v.ends.b.z].map(z => window.__bench.zPosition(z, 'interpolate')); }""")
-        choices = []
-        for trace, index in await session.isolated_points(40):
-            x, y = await page.evaluate("([t, i]) => window.__bench.pointPosition(t, i)", [trace, index])
-            if (trace, index) not in recent_ends and all(math.hypot(x - ex, y - ey) > 30 for ex, ey in ends):
-                choices.append((trace, index, x, y))
-        trace, index, x, y = rng.choice(choices)
-        recent_ends = [(trace, index)] + recent_ends[:1]
-        # the path and strip follow the new endpoint in the browser; this waits for the server's
-        # "Start A: … End B: …" line, so the next step starts from a page that has caught up
-        await timed("interpolate endpoint", "() => window.__bench.armMarkdown('Start A:')",
+        try:
+            last_pick, recent_ends = await _cycle(session, stats, rng, timed, last_pick, recent_ends)
+        except Exception as e:  # an error, counted; the visitor reloads the page, as a person would, and goes on
+            session.log.timeouts.append(f"{session.action}: {type(e).__name__}: {str(e).splitlines()[0][:300]}")
+            with contextlib.suppress(Exception):  # a reload that fails too is the next round's error
+                await session.page.goto(session.url)
+                await session.helpers()
+
+
+async def _cycle(session: Session, stats: dict, rng: random.Random, timed, last_pick, recent_ends):
+    """One round of every page (see visitor); returns what the next round must avoid."""
+    page = session.page
+    await session.goto("Explore")
+    await session.wait_scatter()
+    # never the point already picked: clicking it again deselects it, and nothing changes
+    candidates = [p for p in await session.isolated_points(40) if p != last_pick]
+    for trace, index in rng.sample(candidates, 2):
+        last_pick = (trace, index)
+        x, y = await page.evaluate("([t, i]) => window.__bench.pointPosition(t, i)", [trace, index])
+        await timed("explore click", "() => window.__bench.armPanel('Test image #', 2)",
                     lambda x=x, y=y: page.mouse.click(x, y))
-        await session.wait_idle(200)
-        await _slider_step(session, rng, stats)
-        await session.goto("Generate")
-        label = rng.randrange(10)
-        # its caption ("16 new 4s"), with new images (a press always draws new ones)
-        await timed("generate class", f"() => window.__bench.armText('new {label}s', 1)",
-                    lambda label=label: page.get_by_role("button", name=str(label), exact=True).click())
-        await timed("generate prior", "() => window.__bench.armText('samples', 1)",
-                    lambda: page.get_by_role("button", name="New samples").click())
-        await _newer_pages(session, rng)
-        await session.goto("Train")
-        session.action = "looking at Train"
-        await session.wait_idle(500)
-        await session.count_exceptions()
-        await asyncio.sleep(rng.uniform(0.2, 1.0))
+    await session.goto("Interpolate")
+    await _expect(session, "interpolate plane drawn", "[data-testid='stMain'] .lp-mode-interpolate[data-ready='1']")
+    # never a recent endpoint (setting an endpoint to the point it already is changes nothing),
+    # nor a point near either endpoint (a press there starts a drag of that endpoint)
+    ends = await page.evaluate("""() => { const v = window.__bench.plane('interpolate');
+        return [v.ends.a.z, v.ends.b.z].map(z => window.__bench.zPosition(z, 'interpolate')); }""")
+    choices = []
+    for trace, index in await session.isolated_points(40):
+        x, y = await page.evaluate("([t, i]) => window.__bench.pointPosition(t, i)", [trace, index])
+        if (trace, index) not in recent_ends and all(math.hypot(x - ex, y - ey) > 30 for ex, ey in ends):
+            choices.append((trace, index, x, y))
+    trace, index, x, y = rng.choice(choices)
+    recent_ends = [(trace, index)] + recent_ends[:1]
+    # the path and strip follow the new endpoint in the browser; this waits for the server's
+    # "Start A: … End B: …" line, so the next step starts from a page that has caught up
+    await timed("interpolate endpoint", "() => window.__bench.armMarkdown('Start A:')",
+                lambda x=x, y=y: page.mouse.click(x, y))
+    await session.wait_idle(200)
+    await _slider_step(session, rng, stats)
+    await session.goto("Generate")
+    label = rng.randrange(10)
+    # its caption ("16 new 4s"), with new images (a press always draws new ones)
+    await timed("generate class", f"() => window.__bench.armText('new {label}s', 1)",
+                lambda label=label: page.get_by_role("button", name=str(label), exact=True).click())
+    await timed("generate prior", "() => window.__bench.armText('samples', 1)",
+                lambda: page.get_by_role("button", name="New samples").click())
+    await _newer_pages(session, rng)
+    await session.goto("Train")
+    session.action = "looking at Train"
+    await session.wait_idle(500)
+    await session.count_exceptions()
+    await asyncio.sleep(rng.uniform(0.2, 1.0))
+    return last_pick, recent_ends
 
 
 async def _expect(session: Session, what: str, selector: str, timeout_ms: float = 60_000) -> None:
