@@ -1,9 +1,9 @@
 """Your digit: draw or upload one, see it as the model sees it, where it lands and how typical it is."""
 
 import streamlit as st
-from streamlit_drawable_canvas import st_canvas
 
 import vae_core as vc
+from ui.canvas import st_canvas
 from ui.figures import add_neighbours, score_histogram, zoom_figure
 from ui.scores import missing_scores, score_label, test_images, test_scores
 from ui import session_keys as keys

@@ -126,6 +126,38 @@ def test_the_canvas_toolbar_shows_on_the_canvas_beside_the_caption_and_undoes(pa
     wait_idle(page)
 
 
+# The canvas's layers where they are the first frame they exist: [black square's top, drawing surface's top].
+CANVAS_LAYERS_JS = """() => { const find = (root) => { for (const el of root.querySelectorAll('*')) if (el.shadowRoot) {
+        const square = el.shadowRoot.querySelector('.dc-background-canvas'), surface = el.shadowRoot.querySelector('.upper-canvas');
+        if (square && surface) return [square, surface]; const inner = find(el.shadowRoot); if (inner) return inner; }
+      return null; };
+    const layers = find(document); return layers && layers.map(e => e.getBoundingClientRect().top); }"""
+
+
+def test_the_canvas_takes_strokes_before_any_stylesheet_from_the_server(page):
+    """The canvas's stylesheet comes with its element. The library's own is fetched on every mount,
+    and until it arrived (seconds, on a busy server) the drawing surface lay clipped below the black
+    square: strokes fell on a dead square. Here stylesheet requests are refused, and none is made."""
+    asked = []
+
+    def refuse(route):
+        asked.append(route.request.url)
+        route.abort()
+
+    page.route(re.compile(r".*/_stcore/bidi-components/.*\.css"), refuse)
+    try:
+        page.reload()  # a new visit: the canvas mounts afresh
+        page.wait_for_selector("h1:has-text('Encode your own digit')")
+        square, surface = page.wait_for_function(CANVAS_LAYERS_JS).json_value()  # polled every frame
+        assert abs(square - surface) < 1  # the drawing surface lies on the square from the start
+        draw_seven(page)
+        page.wait_for_selector("text=Your drawing is encoded at")
+        wait_idle(page)
+    finally:
+        page.unroute(re.compile(r".*/_stcore/bidi-components/.*\.css"))
+    assert asked == []
+
+
 def test_an_uploaded_digit_and_a_bad_file(page, tmp_path):
     page.locator("[data-testid='stMain'] [data-testid='stRadio']").get_by_text("Upload", exact=True).click()
     uploader = page.locator("[data-testid='stMain'] input[type=file]")
