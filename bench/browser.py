@@ -349,6 +349,14 @@ WS_TRACE_JS = r"""
 """
 
 
+# The WebSocket traffic since ``t`` (the page's clock, ms), in words: each message out (ms after
+# t, bytes), how many came in and when the last did.
+WS_SINCE_JS = """(t) => { const log = (window.__wsLog || []).filter(e => e[0] >= t);
+    const out = log.filter(e => e[1] === 'out'), ins = log.filter(e => e[1] === 'in');
+    return `${out.length} messages out (${out.slice(0, 6).map(e => `at ${Math.round(e[0] - t)} ms, ${e[2]} B`).join('; ')}); ` +
+           `${ins.length} in, last at ${ins.length ? Math.round(ins[ins.length - 1][0] - t) : '-'} ms`; }"""
+
+
 @dataclass
 class SessionLog:
     """Problems one browser session saw."""
@@ -431,14 +439,18 @@ class Session:
 
     async def goto(self, name: str) -> None:
         self.action = f"going to {name}"
+        t_click = await self.page.evaluate("() => performance.now()")
         await self.page.locator(".st-key-app_navigation").get_by_text(name, exact=True).click()
         try:
             await self.page.wait_for_selector(f"h1:has-text('{PAGE_TITLES[name]}')")
         except Exception:  # say what the visitor sees instead, then let the caller give up
             shown = await self.page.locator("[data-testid='stMain'] h1").all_inner_texts()
             running = await self.page.locator("[data-testid='stStatusWidget']").count()
+            path = await self.page.evaluate("() => location.pathname")
+            traffic = await self.page.evaluate(WS_SINCE_JS, t_click)
             raise TimeoutError(f"{name}'s page did not open within {self.timeout_ms / 1000:.0f} s: the page shows "
-                               f"{shown or 'no title'}, {'a' if running else 'no'} script running") from None
+                               f"{shown or 'no title'} at {path}, {'a' if running else 'no'} script running; "
+                               f"since the click: {traffic}") from None
         await self.helpers()
 
     async def count_exceptions(self) -> int:

@@ -12,7 +12,7 @@ import re
 import time
 
 from bench.app import split
-from bench.browser import AppServer, CpuMeter, Session, chromium, percentile
+from bench.browser import WS_SINCE_JS, AppServer, CpuMeter, Session, chromium, percentile
 from bench.report import Row
 
 CLICK_P95_GOAL_MS = 500.0
@@ -247,22 +247,34 @@ async def _expect(session: Session, what: str, selector: str, timeout_ms: float 
 
 
 # Why a drawn digit's encoding never came: whether the strokes reached the canvas (ink on it),
-# whether it moved since the strokes were aimed at it, whether its value went to the server, and
-# what came back.
+# whether it moved since the strokes were aimed at it, whether its value went to the server
+# (WS_SINCE_JS), and what came back.
 INK_JS = """cs => cs.map(c => { try { const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
     let n = 0; for (let i = 0; i < d.length; i += 4) n += d[i] > 128; return n; } catch (e) { return -1; } })"""
-WS_SINCE_JS = """(tUp) => { const log = (window.__wsLog || []).filter(e => e[0] >= tUp);
-    const out = log.filter(e => e[1] === 'out'), ins = log.filter(e => e[1] === 'in');
-    return `${out.length} messages out, first at ${out.length ? Math.round(out[0][0] - tUp) : '-'} ms; ` +
-           `${ins.length} in, last at ${ins.length ? Math.round(ins[ins.length - 1][0] - tUp) : '-'} ms`; }"""
+
+# Where the canvas is and what lies above it: the main area's scroll, then each block it sits in
+# (test id, top, height) and that block's earlier children, up to the main area.
+ABOVE_JS = """c => { const main = document.querySelector('[data-testid=stMain]'), y = e => Math.round(e.getBoundingClientRect().top);
+    const scroller = [main, ...document.querySelectorAll('[data-testid=stAppViewContainer], section')]
+        .find(e => e && e.scrollTop > 0);
+    const name = e => `${e.dataset.testid || (e.firstElementChild && e.firstElementChild.dataset.testid) || e.tagName.toLowerCase()}`
+        + `@${y(e)}+${Math.round(e.getBoundingClientRect().height)}${e.dataset.stale === 'true' ? ' stale' : ''}`;
+    const chain = [];
+    for (let e = c.getRootNode().host || c; e && e !== main; e = e.parentElement || (e.getRootNode().host)) {
+      if (!e.dataset || !e.dataset.testid) continue;
+      const before = []; for (let s = e.previousElementSibling; s; s = s.previousElementSibling) before.unshift(name(s));
+      chain.push(`${name(e)} after [${before.join(', ')}]`);
+    }
+    return `canvas at ${y(c)}, scrolled ${scroller ? Math.round(scroller.scrollTop) : 0} px; in ${chain.join(' in ')}`; }"""
 
 
-async def _drawing_diagnosis(session: Session, canvases, box: dict, t_up: float) -> str:
+async def _drawing_diagnosis(session: Session, canvases, box: dict, aimed_at: str, t_up: float) -> str:
     now = await canvases.last.bounding_box() if await canvases.count() else None
     moved = "gone" if now is None else f"moved by ({now['x'] - box['x']:.0f}, {now['y'] - box['y']:.0f}) px"
     ink = await canvases.evaluate_all(INK_JS)
     sent = await session.page.evaluate(WS_SINCE_JS, t_up)
-    return f"(canvas {moved}; ink pixels per canvas {ink}; {sent})"
+    layout = await canvases.last.evaluate(ABOVE_JS) if now is not None else "-"
+    return f"(canvas {moved}; ink pixels per canvas {ink}; {sent}; when aimed: {aimed_at}; now: {layout})"
 
 
 async def _newer_pages(session: Session, rng: random.Random) -> None:
@@ -279,17 +291,17 @@ async def _newer_pages(session: Session, rng: random.Random) -> None:
     await session.wait_idle(100)
     session.action = "drawing a digit"
     for (ax, ay), (bx, by) in [((0.3, 0.2), (0.72, 0.2)), ((0.72, 0.2), (0.42 + rng.uniform(-0.1, 0.1), 0.85))]:
-        box = await canvas.bounding_box()
+        box, aimed_at = await canvas.bounding_box(), await canvas.evaluate(ABOVE_JS)
         x0, y0, w = box["x"], box["y"], box["width"]
         await page.mouse.move(x0 + ax * w, y0 + ay * w)
         await page.mouse.down()
         for i in range(1, 11):
             await page.mouse.move(x0 + (ax + i / 10 * (bx - ax)) * w, y0 + (ay + i / 10 * (by - ay)) * w)
         await page.mouse.up()
-    t_up = await page.evaluate("() => performance.now()")
+    t_up, errors = await page.evaluate("() => performance.now()"), len(session.log.timeouts)
     await _expect(session, "drawn digit encoded", "text=Your drawing is encoded at")
-    if session.log.timeouts and session.log.timeouts[-1].startswith("drawn digit encoded"):
-        session.log.timeouts[-1] += " " + await _drawing_diagnosis(session, canvases, box, t_up)
+    if len(session.log.timeouts) > errors:
+        session.log.timeouts[-1] += " " + await _drawing_diagnosis(session, canvases, box, aimed_at, t_up)
     await session.goto("Anomalies")
     select = page.get_by_role("button", name="Select", exact=True)
     await select.first.wait_for()
