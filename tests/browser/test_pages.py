@@ -3,6 +3,7 @@ through Debian's Chromium by Playwright, with screenshots."""
 
 from __future__ import annotations
 
+import re
 import shutil
 import time
 
@@ -148,3 +149,46 @@ def test_on_a_phone_a_tapped_page_link_closes_the_sidebar(page, server):
     goto(page, "Generate")  # a wide screen: the sidebar stays
     assert page.evaluate(sidebar_right) > 0
     goto(page, "Explore")
+
+
+def test_a_page_switch_the_server_merged_away_is_made_again(page, server):
+    """The race of a busy server, made exact: right behind a page link's request, the page being
+    left asks for a rerun of itself (as a widget's late value does), and the server, which merges
+    requests it has not started, keeps the newer one's page. The link is then clicked again, once
+    the app has settled on the old page. A switch that arrives sends nothing more."""
+    context = page.context.browser.new_context(viewport={"width": 1400, "height": 1000})
+    visitor = context.new_page()
+    visitor.set_default_timeout(60_000)
+    wire = {"last": None, "replay": False, "sent": []}
+
+    def relay(ws):
+        app = ws.connect_to_server()
+
+        def from_page(message):
+            app.send(message)
+            wire["sent"].append(time.monotonic())
+            if wire["replay"]:  # the page being left asks again, right behind the switch
+                wire["replay"] = False
+                app.send(wire["last"])
+            else:
+                wire["last"] = message
+
+        ws.on_message(from_page)
+        app.on_message(ws.send)
+
+    visitor.route_web_socket(re.compile(r".*/_stcore/stream"), relay)
+    visitor.goto(server + "/interpolate")
+    visitor.wait_for_selector("h1:has-text('Interpolate between two images')")
+    wait_idle(visitor)
+    visitor.wait_for_timeout(500)
+    before = len(wire["sent"])
+    goto(visitor, "Generate")  # an ordinary switch
+    wait_idle(visitor)
+    visitor.wait_for_timeout(2500)  # longer than the listener waits before it would click again
+    assert len(wire["sent"]) == before + 1  # the switch alone: nothing clicked again
+    wire["replay"], clicked = True, time.monotonic()
+    goto(visitor, "Anomalies")  # lost at first: the server reruns Generate; then clicked again
+    again = [t for t in wire["sent"] if t > clicked]
+    assert len(again) == 2 and again[1] - again[0] >= 0.9  # the second click waited for the app to settle
+    assert visitor.evaluate("location.pathname") == "/anomaly"
+    context.close()
