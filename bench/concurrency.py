@@ -286,8 +286,8 @@ async def _newer_pages(session: Session, rng: random.Random) -> None:
     canvas = canvases.last  # fabric's event layer
     await canvas.wait_for()
     # Aim where the canvas is once the page has settled, and again before each stroke, as a
-    # person does: while the script still runs, the last page's leftovers above it (288 px
-    # under load) push it down, and strokes aimed there select text instead.
+    # person does. (Its drawing surface once lay 288 px below the black square under load, until
+    # the library's stylesheet came: ui/canvas.py sends it with the element.)
     await session.wait_idle(100)
     session.action = "drawing a digit"
     for (ax, ay), (bx, by) in [((0.3, 0.2), (0.72, 0.2)), ((0.72, 0.2), (0.42 + rng.uniform(-0.1, 0.1), 0.85))]:

@@ -20,24 +20,37 @@ import streamlit as st
 
 # One listener per page load, however often the component is mounted. `clicked` is the last page
 # link clicked, until its page shows; a link clicked again by the listener keeps its count of tries.
+# Streamlit marks its app with the script's state (data-test-script-state). A run that ends while
+# the address is still the old page's was the old page's rerun: the switch was lost. (The address
+# follows a moment after a run starts, hence the half second.) No run at all within 10 s: the
+# request never came through.
 _NAVIGATION_JS = """export default function () {
   if (window.__vxNavigation) return;
   window.__vxNavigation = true;
   let clicked = null;
   const links = () => [...document.querySelectorAll('.st-key-app_navigation a')];
   const pathOf = (a) => new URL(a.href, location.href).pathname;
-  const idle = () => { const app = document.querySelector('[data-testid=stApp]');
-                       return !!app && app.dataset.testScriptState === 'notRunning'; };
   const watch = (mine) => {
-    let settled = 0;
-    const check = () => {
-      if (clicked !== mine || location.pathname === mine.path) return;
-      settled = idle() ? settled + 1 : 0;
-      if (settled < 2) { setTimeout(check, 500); return; }
+    const app = document.querySelector('[data-testid=stApp]');
+    if (!app) return;
+    let ran = false, timer = null;
+    const done = () => clicked !== mine || location.pathname === mine.path;
+    const again = () => {
+      observer.disconnect();
       const link = links().find((a) => pathOf(a) === mine.path);
-      if (link && mine.tries < 2) { clicked = { path: mine.path, tries: mine.tries + 1 }; link.click(); }
+      if (done() || !link || mine.tries >= 2) return;
+      clicked = { path: mine.path, tries: mine.tries + 1 };
+      link.click();
     };
-    setTimeout(check, 500);
+    const observer = new MutationObserver(() => {
+      clearTimeout(timer);
+      if (done()) { observer.disconnect(); return; }
+      const state = app.dataset.testScriptState;
+      if (state === 'running') ran = true;
+      else if (state === 'notRunning' && ran) timer = setTimeout(again, 500);
+    });
+    observer.observe(app, { attributes: true, attributeFilter: ['data-test-script-state'] });
+    timer = setTimeout(again, 10000);
   };
   document.addEventListener('click', (e) => {
     const link = e.target.closest && e.target.closest('.st-key-app_navigation a');
@@ -46,7 +59,7 @@ _NAVIGATION_JS = """export default function () {
       const b = document.querySelector('[data-testid=stSidebarCollapseButton] button'); if (b) b.click(); }, 0);
     const path = pathOf(link);
     clicked = { path, tries: !e.isTrusted && clicked && clicked.path === path ? clicked.tries : 0 };
-    watch(clicked);
+    if (location.pathname !== path) watch(clicked);
   }, true);
 }"""
 
