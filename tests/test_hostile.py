@@ -807,8 +807,10 @@ def test_no_user_string_becomes_a_file_path_in_the_app():
                ("ui/latent_plane/assets.py", 'os.fdopen(fd, "wb")'),
                ("ui/latent_plane/assets.py", "os.replace(tmp, path)"),
                ("ui/latent_plane/assets.py", "old.unlink(missing_ok=True)"),
-               # the drawing canvas's script and stylesheet, read from the installed library's build folder
-               ("ui/canvas.py", 'path.read_text(encoding="utf-8")')}
+               # the drawing canvas's stylesheet, read from the installed library's build folder
+               ("ui/canvas.py", "Path(library.__file__)"),
+               ("ui/canvas.py", '(LIBRARY_DIR / "frontend" / "build").glob("index-*.css")'),
+               ("ui/canvas.py", 'css.read_text(encoding="utf-8")')}
     openers = {"open", "Path", "PurePath", "PurePosixPath", "PosixPath", "mkstemp", "NamedTemporaryFile",
                "mkdtemp", "TemporaryDirectory", "unlink", "rename", "makedirs", "mkdir", "write_bytes", "write_text",
                "read_bytes", "read_text", "glob", "rglob", "listdir", "scandir", "rmtree", "copyfile"}

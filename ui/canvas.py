@@ -3,35 +3,36 @@
 The library's component links its stylesheet from the server on every mount, and Streamlit runs
 the component's script without waiting for that link. Until the sheet arrives, the drawing surface
 lies below the black square, clipped away: on a busy server (8 visitors, one training) a visitor's
-strokes fell on a dead square for seconds. Here the same script and stylesheet, read from the
-installed library, travel inline: a <style> is in place before the script runs. The library's
-own Python (its arguments, its result) is used unchanged; only the component it mounts is this one.
+strokes fell on a dead square for seconds. This component is the library's own, with its
+stylesheet inline (a <style> is in place before the script runs) and its script still served from
+the library's build folder, so the browser loads it once. The library's Python (its arguments, its
+result) is used unchanged; only the component it mounts is this one.
 """
 
 from __future__ import annotations
 
 from functools import lru_cache
-from importlib.resources import files
+from pathlib import Path
 
 import streamlit as st
 import streamlit_drawable_canvas as library
 
-COMPONENT_NAME = "vae_explorer.drawing_canvas"
+from ui.latent_plane.assets import PROJECT, declare_asset_folder
 
-
-def _built(suffix: str) -> str:
-    """The text of the library's one built file ending in ``suffix`` (its name carries a hash)."""
-    (path,) = [p for p in (files(library) / "frontend" / "build").iterdir() if p.name.endswith(suffix)]
-    return path.read_text(encoding="utf-8")
+CANVAS = "drawing_canvas"
+LIBRARY_DIR = Path(library.__file__).resolve().parent
 
 
 @lru_cache(maxsize=1)
-def _component():
-    return st.components.v2.component(COMPONENT_NAME, html='<div class="canvas-root"></div>', css=_built(".css"),
-                                      js=_built(".js"), isolate_styles=True)
+def _mount_through_this_component() -> None:
+    (css,) = (LIBRARY_DIR / "frontend" / "build").glob("index-*.css")  # its name carries a hash
+    library.out = st.components.v2.component(f"{PROJECT}.{CANVAS}", html='<div class="canvas-root"></div>',
+                                             css=css.read_text(encoding="utf-8"), js="index-*.js",
+                                             isolate_styles=True)
 
 
 def st_canvas(**kwargs) -> library.CanvasResult:
     """``streamlit_drawable_canvas.st_canvas``, mounting the inline-styled component."""
-    library.out = _component()  # the library mounts whatever its module's `out` is
+    declare_asset_folder(CANVAS, LIBRARY_DIR, "frontend/build")  # the script's folder, on this runtime
+    _mount_through_this_component()
     return library.st_canvas(**kwargs)

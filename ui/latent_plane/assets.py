@@ -39,16 +39,22 @@ def data_dir() -> Path:
     return Path(root)
 
 
-def register_assets() -> None:
-    """Declare the two asset folders on the running Streamlit runtime (once per runtime)."""
+def declare_asset_folder(component: str, root: Path, asset_dir: str) -> None:
+    """Serve ``root / asset_dir`` as the asset folder of ``vae_explorer.<component>``, on the
+    running Streamlit runtime (once per runtime)."""
     manager = get_bidi_component_manager()
-    if manager.get_component_asset_root(PLANE_NAME) is None:
-        manager.register_from_manifest(
-            ComponentManifest(PROJECT, "1", [ComponentConfig(PLANE, asset_dir="package_data")]), PLOTLY_DIR)
-    if manager.get_component_asset_root(DATA_NAME) is None:
+    if manager.get_component_asset_root(f"{PROJECT}.{component}") is None:
+        manager.register_from_manifest(ComponentManifest(PROJECT, "1", [ComponentConfig(component, asset_dir=asset_dir)]),
+                                       root)
+
+
+def register_assets() -> None:
+    """Declare the plane's two asset folders on the running Streamlit runtime (once per runtime)."""
+    declare_asset_folder(PLANE, PLOTLY_DIR, "package_data")
+    if get_bidi_component_manager().get_component_asset_root(DATA_NAME) is None:
         folder = data_dir()
         folder.mkdir(parents=True, exist_ok=True, mode=0o700)  # Streamlit checks that it exists
-        manager.register_from_manifest(ComponentManifest(PROJECT, "1", [ComponentConfig(DATA, asset_dir=".")]), folder)
+        declare_asset_folder(DATA, folder, ".")
 
 
 def _url(component: str, file: str) -> str:
