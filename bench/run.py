@@ -1,7 +1,8 @@
 """Run the benchmarks: `python -m bench [section ...] [--quick]` or `python bench/run.py`.
 
-Sections: training, inference, generation, app, plane, memory, concurrency (all seven by default) and load
-(issue 6's several-minute load test; only when named). Prints a table and merges the
+Sections: training, inference, generation, app, plane, memory, concurrency (all seven by default); load
+(issue 6's several-minute load test), workshop (issue 25: 8 visitors train at once) and replicas (issue
+25: app processes behind a proxy) only when named. Prints a table and merges the
 results into bench/results.json.
 """
 
@@ -19,7 +20,7 @@ if __package__ in (None, ""):  # `python bench/run.py`: make the repository impo
     sys.path[:] = [str(ROOT)] + [p for p in sys.path if Path(p or ".").resolve() != ROOT / "bench"]
 
 DEFAULT_SECTIONS = ("training", "inference", "generation", "app", "plane", "memory", "concurrency")
-SECTIONS = DEFAULT_SECTIONS + ("load",)
+SECTIONS = DEFAULT_SECTIONS + ("load", "room", "workshop", "replicas")
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -35,6 +36,8 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument("--threads", type=int, default=None, help="torch threads in this process (default: torch's)")
     parser.add_argument("--minutes", type=float, default=5.0, help="load: how long (default 5)")
     parser.add_argument("--sessions", type=int, default=8, help="load: concurrent visitor sessions (default 8)")
+    parser.add_argument("--phones", type=int, default=None,
+                        help="room: phones at once in each storm (default 300; 50 with --quick)")
     parser.add_argument("--out", type=Path, default=None, help="results file (default bench/results.json)")
     args = parser.parse_args(argv)
     unknown = [s for s in args.sections if s not in SECTIONS]
@@ -129,6 +132,15 @@ def run_section(name: str, args: argparse.Namespace, log) -> tuple[list, dict]:
     if name == "load":
         from bench import concurrency
         return concurrency.run_load(args.minutes, args.sessions, log)
+    if name == "room":
+        from bench import room
+        return room.run(args.quick, log, args.phones)
+    if name == "workshop":
+        from bench import workshop
+        return workshop.run(args.quick, log)
+    if name == "replicas":
+        from bench import replicas
+        return replicas.run(args.quick, log)
     raise ValueError(name)
 
 

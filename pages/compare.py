@@ -4,7 +4,7 @@ random points from each, to see why only the VAE's space can be sampled."""
 import streamlit as st
 
 import vae_core as vc
-from ui.latent_plane import latent_plane
+from ui.latent_plane import ComparePayload, latent_plane
 from ui.scores import latent_space_stats, metric, reach_sentence
 from ui.state import DATASET_TITLES, autoencoder_and_vae, keep_across_pages
 from ui.widgets import (image_grid, pixel_image, plain_markdown, plane_model_of, png_download, require_model,
@@ -52,8 +52,8 @@ for (side, model_entry), column in zip((("ae", ae), ("vae", vae)), st.columns(2,
         # The same seed gives the same points (N(0, I)) or the same relative places (uniform) for both.
         z = random_latents(n, ckpt.config.latent_dim, seed, source, view.extent)
         model = plane_model_of(model_entry, view, extent=shared_extent if same_scale else view.extent)
-        latent_plane(f"compare_plane_{side}", "compare", model, group="compare", height=460,
-                     marks=z[:, :2].round(4).tolist())
+        latent_plane(f"compare_plane_{side}", ComparePayload(model=model, group="compare", height=460,
+                                                             marks=z[:, :2].round(4).tolist()))
         grid = image_grid(vc.decode(ckpt.model, z), 8)
         pixel_image(st, grid, f"Decodes of the {n} random points marked × on the plane (seed {seed})", scale=3)
         png_download(st, grid, f"{side}-decodes.png", scale=3, key=f"compare_png_{side}")

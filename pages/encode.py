@@ -8,7 +8,7 @@ from ui.figures import add_neighbours, score_histogram, zoom_figure
 from ui.scores import missing_scores, score_label, test_images, test_scores
 from ui import session_keys as keys
 from ui.state import keep_across_pages, latent_view
-from ui.latent_plane import latent_plane
+from ui.latent_plane import ComparePayload, latent_plane
 from ui.widgets import canvas_png, pixel_image, plane_model_of, png_download, require_model
 from vae_core.typicality import verdict
 
@@ -97,9 +97,10 @@ with plot_col:
     else:
         # the live latent plane: its points are drawn (and hovering decoded) in the browser, so a new
         # stroke only moves the cross; a Plotly scatter rebuilt per stroke cost every busy visitor seconds
-        latent_plane("enc_plane", "compare", plane_model_of(entry, view), group="encode", height=560,
-                     marks=[[round(float(v), 4) for v in result.mu[:2]]] if result is not None else [],
-                     hint="Point at the plane to decode any spot." + (" The cross is your digit." if result else ""))
+        latent_plane("enc_plane", ComparePayload(
+            model=plane_model_of(entry, view), group="encode", height=560,
+            marks=[[round(float(v), 4) for v in result.mu[:2]]] if result is not None else [],
+            hint="Point at the plane to decode any spot." + (" The cross is your digit." if result else "")))
         st.caption("Your digit is the cross. Its σ ellipses are too small to see at this scale: the close-up "
                    "below shows them, with its nearest test images." if result is not None else
                    "The test images' codes, coloured by class; your digit will appear among them as a cross.")

@@ -5,7 +5,7 @@ import numpy as np
 import streamlit as st
 
 import vae_core as vc
-from ui.latent_plane import event, latent_plane, parse_pick
+from ui.latent_plane import ExplorePayload, PreviewPayload, event, latent_plane, parse_pick
 from ui.links import update_link
 from ui.state import model_state, test_set
 from ui.widgets import pixel_image, plane_model_of, png_download, require_model, require_view
@@ -67,10 +67,12 @@ def explorer() -> None:
     model, pin = plane_model_of(entry, view), state.get("pick")
     with plot:
         noun = "digits" if ckpt.dataset == "mnist" else "images"
-        latent_plane("explore_plane", "explore", model, on_pick=on_pick, pin=pin, group="explore",
-                     separate_preview=True, manifold_label=f"Show decoded {noun} behind the points")
+        latent_plane("explore_plane", ExplorePayload(model=model, pin=pin, group="explore", separate_preview=True,
+                                                     manifold_label=f"Show decoded {noun} behind the points"),
+                     on_pick=on_pick)
     with side:
-        latent_plane("explore_preview", "preview", model, pin=pin, group="explore")  # the spot under the cursor
+        # the spot under the cursor, and the pin's close-up
+        latent_plane("explore_preview", PreviewPayload(model=model, pin=pin, group="explore"))
         panel()
     update_link(entry)  # the URL follows the pick (app.py does this after full runs only)
 

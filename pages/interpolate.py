@@ -5,7 +5,7 @@ import numpy as np
 import streamlit as st
 
 import vae_core as vc
-from ui.latent_plane import event, latent_plane, parse_endpoints
+from ui.latent_plane import InterpolatePayload, event, latent_plane, parse_endpoints
 from ui.link_format import Point
 from ui.state import interpolation_endpoints, keep_across_pages, model_state
 from ui.widgets import image_grid, pixel_image, plane_model_of, require_model, require_view
@@ -61,9 +61,10 @@ def walk(frames: int) -> np.ndarray:
 
 
 model = plane_model_of(entry, view)
-latent_plane("interp_plane", "interpolate", model, on_endpoints=on_endpoints, height=520,
-             endpoints={"a": ends["a"], "b": ends["b"]}, next=state.get("next_endpoint", "a"), method=method,
-             steps=steps)
+latent_plane("interp_plane", InterpolatePayload(model=model, endpoints={"a": ends["a"], "b": ends["b"]},
+                                                next=state.get("next_endpoint", "a"), method=method, steps=steps,
+                                                height=520),
+             on_endpoints=on_endpoints)
 if model.decoder_url is None:  # the browser cannot run this decoder: the strip comes from the server
     pixel_image(st, image_grid(walk(steps), steps), f"{steps} images, {method} from A to B", scale=4)
 left, right = st.columns(2)

@@ -4,7 +4,7 @@ codes and newly generated points can all be seen at once."""
 import streamlit as st
 
 from ui.figures import add_points, angle_groups, component_groups, latent_extent, plane_figure
-from ui.latent_plane import latent_plane, plane_model
+from ui.latent_plane import ToyPayload, ToyWorld, latent_plane, plane_model
 from ui.session_keys import TOY_TRAIN_REQUESTED
 from ui.state import keep_across_pages, keep_toy_fit, toy_fit
 from ui.widgets import ensure_shell, plane_points
@@ -65,10 +65,10 @@ else:
     with plots[0]:
         plane = plane_model(fit.model, f"toy/{'/'.join(map(str, settings))}", groups.names, groups.colors,
                             latent_extent(fit.latents, margin=0.3))
-        latent_plane("toy_plane", "toy", plane, height=380, points=plane_points(fit.latents, groups.labels),
-                     toy={"key": f"{settings}|{colour}", "titles": ["Data x", "Latent codes z = μ(x)"],
-                          "data": plane_points(data.x, groups.labels), "names": list(groups.names),
-                          "data_extent": extent})
+        world = ToyWorld(key=f"{settings}|{colour}", titles=("Data x", "Latent codes z = μ(x)"),
+                         data=plane_points(data.x, groups.labels), names=tuple(groups.names), data_extent=extent)
+        latent_plane("toy_plane", ToyPayload(model=plane, toy=world, points=plane_points(fit.latents, groups.labels),
+                                             height=380))
         st.caption("Same colours in both planes: see where each part of the data goes. Point at the latent plane: "
                    "the ringed point in the data plane is the decoder's mean for that z. Circles: 1σ and 2σ of "
                    "N(0, I).")

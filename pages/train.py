@@ -1,13 +1,17 @@
-"""Train: fit your own VAE in the browser. Training runs in a background thread owned by
-this session; the page only polls it, so other widgets and pages stay usable."""
+"""Train: fit your own VAE in the browser. The training waits its turn in the server's queue
+and runs in a worker process; the page only polls its progress, so other widgets and pages
+stay usable, and redraws its figures only when an epoch ends."""
 
 import streamlit as st
 
 import vae_core as vc
 from ui.figures import history_figure, live_scatter_figure
 from ui.jobs import DownloadJob, TrainingJob
-from ui.session_keys import DOWNLOAD_ANNOUNCED, DOWNLOAD_JOB, TRAIN_ADDED, TRAIN_ERROR, TRAIN_JOB
+from ui.session_keys import (DOWNLOAD_ANNOUNCED, DOWNLOAD_JOB, TRAIN_ADDED, TRAIN_DRAWN, TRAIN_ERROR, TRAIN_FIGURES,
+                             TRAIN_JOB)
 from ui.state import DATASET_TITLES, MAX_USER_MODELS, add_trained_model, keep_across_pages
+from ui.training_queue import QueueError, line_sentence
+from ui.training_service import current_session, server_queue
 from ui.widgets import ensure_shell
 
 PRESETS = {
@@ -24,7 +28,9 @@ keep_across_pages("train_preset", "train_dataset", "train_epochs", "train_batch_
 st.title("Train your own model")
 job: TrainingJob | None = st.session_state.get(TRAIN_JOB)
 download_job: DownloadJob | None = st.session_state.get(DOWNLOAD_JOB)
-busy = job is not None and job.snapshot().running
+job_snapshot = job.snapshot() if job is not None else None
+busy = job_snapshot is not None and job_snapshot.running
+queued = busy and job_snapshot.status == "queued"
 
 
 def jobs_running() -> bool:
@@ -98,30 +104,79 @@ with settings:
             return
         st.session_state.pop(TRAIN_ERROR, None)
         limit = int(st.session_state["train_limit"])
-        st.session_state[TRAIN_JOB] = TrainingJob(
-            st.session_state["train_dataset"], model_config, train_config, limit=limit if limit < 60_000 else None,
-            iwae_k=int(st.session_state["train_iwae_k"])).start()
+        new_job = TrainingJob(st.session_state["train_dataset"], model_config, train_config,
+                              limit=limit if limit < 60_000 else None, iwae_k=int(st.session_state["train_iwae_k"]))
+        try:
+            st.session_state[TRAIN_JOB] = new_job.start(server_queue(), current_session())
+        except QueueError as e:
+            st.session_state[TRAIN_ERROR] = str(e)
+            return
         st.session_state[TRAIN_ADDED] = False
+
+    def leave_queue() -> None:
+        job.leave()
+        st.session_state.pop(TRAIN_JOB, None)
 
     start_col, stop_col = st.columns(2)
     start_col.button("Start training", type="primary", on_click=start, disabled=busy or missing,
                      icon=":material/play_arrow:", width="stretch", key="train_start",
                      help=f"Training needs {DATASET_TITLES[dataset]}: download it above first." if missing else None)
-    stop_col.button("Stop", disabled=not busy, icon=":material/stop:", width="stretch", key="train_stop",
-                    on_click=lambda: job.stop())
+    if queued:
+        stop_col.button("Leave the queue", icon=":material/logout:", width="stretch", key="train_leave",
+                        on_click=leave_queue)
+    else:
+        stop_col.button("Stop", disabled=not busy, icon=":material/stop:", width="stretch", key="train_stop",
+                        on_click=lambda: job.stop())
     if TRAIN_ERROR in st.session_state:
         st.error(st.session_state[TRAIN_ERROR])
 
 
 def progress_panel() -> None:
-    """Polled every second while a job runs (see below)."""
+    """Polled every second while a job runs (see below): the progress line only, which costs
+    the server next to nothing; a new epoch or the end of a job reruns the whole page."""
     job_progress()
-    if polling and not jobs_running():
-        st.rerun()  # a job ended: the whole page, so the settings come back and the polling stops
+    if polling and (not jobs_running() or figures_key() != st.session_state.get(TRAIN_DRAWN)):
+        st.rerun()  # the whole page: its figures follow the new epoch, or the settings come back
+
+
+def figures_key() -> tuple[int, int, bool] | None:
+    """What the page shows: the training job, how many epochs it has completed, and whether it
+    still waits in line (its start brings the Stop button)."""
+    job = st.session_state.get(TRAIN_JOB)
+    if job is None:
+        return None
+    snap = job.snapshot()
+    return id(job), len(snap.history), snap.status == "queued"
+
+
+def job_figures() -> tuple | None:
+    """The training's loss curves and live scatter (or None), built anew only when an epoch
+    was added; records what they show, which the polling panel compares against."""
+    job = st.session_state.get(TRAIN_JOB)
+    snap = job.snapshot() if job is not None else None
+    key = None if job is None else (id(job), len(snap.history), snap.status == "queued")
+    st.session_state[TRAIN_DRAWN] = key
+    if snap is None or not snap.history:
+        return None
+    cached = st.session_state.get(TRAIN_FIGURES)
+    if cached is None or cached[0][:2] != key[:2]:
+        scatter = (live_scatter_figure(*snap.latents, vc.DATASETS[job.dataset].classes)
+                   if snap.latents is not None else None)
+        cached = st.session_state[TRAIN_FIGURES] = (key, history_figure(snap.history), scatter)
+    return cached
+
+
+def draw_figures(figures: tuple | None) -> None:
+    if figures is None:
+        return
+    curves, latents = st.columns(2)
+    curves.plotly_chart(figures[1], key="train_curves")
+    if figures[2] is not None:
+        latents.plotly_chart(figures[2], key="train_scatter")
 
 
 def job_progress() -> None:
-    """The jobs' progress, curves and scatter."""
+    """The jobs' progress, place in line and outcome (the figures are drawn by the page: see job_figures)."""
     download = st.session_state.get(DOWNLOAD_JOB)
     if download is not None:
         snap = download.snapshot()
@@ -139,7 +194,10 @@ def job_progress() -> None:
     snap = job.snapshot()
     ev = snap.last_event
     if snap.running:
-        if snap.status == "evaluating":  # its own bar: the training bar at 100 % with "ETA 0 s" looked stuck
+        if snap.status == "queued":
+            st.info(f"**{line_sentence(snap.place, snap.wait)}.** Trainings take turns on this server. You can "
+                    "use the other pages meanwhile, or leave the queue.", icon=":material/schedule:")
+        elif snap.status == "evaluating":  # its own bar: the training bar at 100 % with "ETA 0 s" looked stuck
             st.progress(snap.fraction, text=snap.message[:1].upper() + snap.message[1:] + "…")
         elif ev is None:
             st.progress(snap.fraction, text=snap.message or "starting…")
@@ -162,14 +220,10 @@ def job_progress() -> None:
         st.error(snap.message)
     elif snap.status == "failed":
         st.error(f"Training failed: {snap.message}")
-    if snap.history:
-        curves, latents = st.columns(2)
-        curves.plotly_chart(history_figure(snap.history), key="train_curves")
-        if snap.latents is not None:
-            latents.plotly_chart(live_scatter_figure(*snap.latents, vc.DATASETS[job.dataset].classes),
-                                 key="train_scatter")
 
 
 with live:
+    figures = job_figures()
     # Polled only while a job runs: an idle Train page left open costs the server nothing.
     st.fragment(run_every=1.0 if polling else None)(progress_panel)()
+    draw_figures(figures)

@@ -45,8 +45,10 @@ from vae_core.data import (IMAGE_MAGIC, LABEL_MAGIC, MAX_FILE_BYTES, MNIST, Data
 from vae_core.errors import DataError
 from vae_core.model import VAE, VAEConfig, build_model
 from ui.state import MAX_USER_MODELS
+from ui.training_service import server_queue
 
 from helpers.data import FUZZ, MNIST_DIR, ROOT
+from helpers.training import nan_from_step_in_workers
 
 train_mod = importlib.import_module("vae_core.train")  # the module (vae_core.train is also the function)
 has_mnist = (MNIST_DIR / "train-images-idx3-ubyte.gz").exists()
@@ -588,8 +590,9 @@ def test_app_highest_learning_rate_diverges_with_a_clear_error(app):
 
 
 @needs_mnist
-def test_app_late_divergence_keeps_the_last_good_epoch_in_the_picker(app, nan_from_step):
-    nan_from_step(5)  # the Quick preset takes 4 steps per epoch on 1,000 images
+def test_app_late_divergence_keeps_the_last_good_epoch_in_the_picker(app, monkeypatch):
+    # the Quick preset takes 4 steps per epoch on 1,000 images; the app trains in worker processes
+    monkeypatch.setattr(server_queue().executor, "target", nan_from_step_in_workers(5))
     finish_in_app(app, start_training(app, epochs=3))
     assert [e.value for e in app.error] == [(
         "training diverged: the loss became nan nats per image at epoch 2, step 5; the weights were rolled back to "
@@ -797,16 +800,29 @@ def test_uploads_are_read_from_memory_and_their_name_is_never_a_path(app, monkey
 def test_no_user_string_becomes_a_file_path_in_the_app():
     """Every place the app's code builds a path or opens a file, listed: none takes user input."""
     allowed = {("ui/state.py", "Path(__file__)"), ("ui/links.py", "PurePosixPath(entry.id)"), ("app.py", "Path(__file__)"),
-               # the plane's browser code, and its served files: named by the hash of their bytes
-               ("ui/latent_plane/__init__.py", "Path(__file__)"),
-               ("ui/latent_plane/__init__.py", '(HERE / name).read_text(encoding="utf-8")'),
-               ("ui/latent_plane/__init__.py", "(HERE / name).stat()"),
+               # the plane's served folders and stylesheet, and its served files: named by the hash of their bytes
+               ("ui/latent_plane/__init__.py", 'STYLESHEET.read_text(encoding="utf-8")'),
+               ("ui/latent_plane/assets.py", "Path(__file__)"),
+               ("ui/latent_plane/assets.py", "Path(vae_core.__file__)"),
                ("ui/latent_plane/assets.py", "Path(root)"), ("ui/latent_plane/assets.py", "Path(plotly.__file__)"),
                ("ui/latent_plane/assets.py", "folder.mkdir(parents=True, exist_ok=True, mode=0o700)"),
                ("ui/latent_plane/assets.py", 'tempfile.mkstemp(dir=folder, prefix=".part-")'),
                ("ui/latent_plane/assets.py", 'os.fdopen(fd, "wb")'),
                ("ui/latent_plane/assets.py", "os.replace(tmp, path)"),
                ("ui/latent_plane/assets.py", "old.unlink(missing_ok=True)"),
+               # the room page (ui/room_site.py): its own package files, listed once at start; the rooms'
+               # folders and data files, named only by ids and names that vae_core.room's validators passed
+               ("ui/room_site.py", "Path(__file__)"), ("ui/room_site.py", 'WEB_DIR.rglob("*")'),
+               ("ui/room_site.py", "path.read_bytes()"),
+               ("ui/room_site.py", '(WEB_DIR / "room" / "index.html").read_text(encoding="utf-8")'),
+               ("ui/room_site.py", '(folder / "room.json").read_bytes()'), ("ui/room_site.py", "(folder / name).read_bytes()"),
+               ("ui/room_site.py", "(self.root / CURRENT_FILE).read_text()"),
+               ("ui/room_site.py", "(self.root / INVITE_FILE).read_text()"),
+               ("ui/room_site.py", "root.mkdir(parents=True, exist_ok=True, mode=0o700)"),
+               ("ui/room_site.py", "tmp.write_bytes(data)"), ("ui/room_site.py", "os.replace(tmp, path)"),
+               # the room's zip: a temporary folder of the app's own making
+               ("ui/invite.py", "tempfile.TemporaryDirectory()"), ("ui/invite.py", "Path(tmp)"),
+               ("ui/invite.py", 'folder.rglob("*")'),
                # the drawing canvas's stylesheet, read from the installed library's build folder
                ("ui/canvas.py", "Path(library.__file__)"),
                ("ui/canvas.py", '(LIBRARY_DIR / "frontend" / "build").glob("index-*.css")'),

@@ -1,37 +1,42 @@
-"""Long work in a background thread: training (with the data download it may need) and
-dataset downloads, with a thread-safe progress snapshot and a stop request.
+"""A visitor's long work and its progress, as the pages poll it (``snapshot()``): a dataset
+download, in a background thread of the web process (it waits on the network), and a training,
+which waits its turn in the server's queue and runs in a worker process (ui.training_queue).
 
-The app polls ``snapshot()`` from its pages (it knows nothing of Streamlit). The job
-keeps the latest epoch's test-set latents so a live scatter can follow training.
+Both keep a thread-safe progress snapshot; a training keeps the latest epoch's test-set
+latents so a live scatter can follow it. Nothing here knows Streamlit.
 """
 
 from __future__ import annotations
 
 import copy
-import dataclasses
 import os
 import threading
 import time
 import traceback
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 
 from vae_core.checkpoint import Checkpoint
+from vae_core.config import VAEConfig
 from vae_core.data import DatasetSpec, archive_names, download, get_spec
 from vae_core.errors import DataError, VAEError
-from vae_core.inference import encode
-from vae_core.model import VAEConfig, build_model
-from vae_core.pipeline import load_splits, package
-from vae_core.train import TrainConfig, TrainEvent, train
+from vae_core.train import TrainConfig, TrainEvent
+
+from ui.training_worker import TrainingRequest
+
+if TYPE_CHECKING:
+    from ui.training_queue import TrainingQueue
 
 
-# What a job is doing: the first five while it runs, then how it ended ("stopped" and
-# "diverged" training jobs may still hold a model: see JobState.result).
-JobStatus = Literal["waiting", "downloading", "loading", "training", "evaluating",
-                    "done", "stopped", "diverged", "failed"]
+# What a job is doing: the first six while it runs ("queued": a training waiting for a worker),
+# then how it ended ("stopped" and "diverged" training jobs may still hold a model: see
+# JobState.result; "left": the visitor left the queue before it started).
+JobStatus = Literal["waiting", "queued", "downloading", "loading", "training", "evaluating",
+                    "done", "stopped", "diverged", "failed", "left"]
+FINAL_STATUSES = ("done", "stopped", "diverged", "failed", "left")
 
 
 @dataclass
@@ -47,6 +52,9 @@ class JobState:
     result: Checkpoint | None = None
     started: float = field(default_factory=time.time)
     finished: float | None = None
+    place: int = 0  # a queued training: 1 when it is next in line
+    wait: float | None = None  # a queued training: seconds until it starts, as the queue estimates them
+    version: int = 0  # counts the changes: an unchanged version means nothing new to draw
 
     @property
     def running(self) -> bool:
@@ -87,6 +95,7 @@ class Job(ABC):
         with self._lock:
             for k, v in changes.items():
                 setattr(self._state, k, v)
+            self._state.version += 1
 
     def _run(self) -> None:
         try:
@@ -139,51 +148,61 @@ def download_failed(spec: DatasetSpec) -> str:
             "VAE_DATA_DIR names, or its data cache) and reload this page.")
 
 
-def training_threads(requested: int | None, cpus: int | None = None) -> int:
-    """CPU threads for a training job that shares its process with an app: the number asked
-    for, else every core but one, so other visitors' clicks never wait behind a training step
-    (torch's default takes all cores: its threads then fight the app's for them)."""
+def training_threads(requested: int | None, cpus: int | None = None, workers: int = 1) -> int:
+    """CPU threads for each of ``workers`` trainings that share a machine with an app: the number
+    asked for, else the cores but one shared among them, at least one each, so other visitors'
+    clicks never wait behind a training step (torch's default takes all cores: its threads then
+    fight the app's and each other's for them)."""
     if requested:
         return requested
-    return max(1, (cpus or os.cpu_count() or 1) - 1)
+    return max(1, ((cpus or os.cpu_count() or 1) - 1) // max(1, workers))
 
 
-class TrainingJob(Job):
-    """Load (downloading if needed), train, evaluate and package a model."""
+class TrainingJob:
+    """One visitor's training: its settings, and its progress as the server's queue reports it
+    (the queue starts it in a worker when its turn comes; see ui.training_queue)."""
 
     def __init__(self, dataset: str, model_config: VAEConfig, train_config: TrainConfig, root=None,
                  limit: int | None = None, iwae_k: int = 100, name: str = "") -> None:
-        super().__init__()
         self.dataset, self.model_config, self.train_config = dataset, model_config, train_config
         self.root, self.limit, self.iwae_k, self.name = root, limit, iwae_k, name
+        self._lock = threading.Lock()
+        self._state = JobState(status="queued", message="waiting for a free worker")
+        self._queue: TrainingQueue | None = None
 
-    def work(self) -> None:
-        self.update(status="loading", message=f"loading {self.dataset}")
-        spec = get_spec(self.dataset)
-        train_set, test_set = load_splits(self.dataset, root=self.root, limit=self.limit,
-                                          progress=_download_reporter(self, 2 * len(spec.files)))
-        config = dataclasses.replace(self.train_config, threads=training_threads(self.train_config.threads))
-        model = build_model(self.model_config, seed=config.seed)
-        self.update(status="training", message="training")
+    @property
+    def request(self) -> TrainingRequest:
+        """What a worker needs to run it."""
+        return TrainingRequest(self.dataset, self.model_config, self.train_config, self.limit, self.iwae_k,
+                               None if self.root is None else str(self.root))
 
-        def on_event(ev: TrainEvent) -> bool:
-            changes: dict = {"last_event": ev, "fraction": ev.step / ev.total_steps}
-            if ev.kind == "epoch":
-                # the live scatter: encode the test set with this epoch's weights (~50 ms)
-                z, _ = encode(model, test_set.images)
-                changes.update(history=list(self.snapshot().history) + [ev.record],
-                               latents=(z, test_set.labels))
-            self.update(**changes)
-            return self.stop_requested
+    def start(self, queue: TrainingQueue, session: str = "") -> "TrainingJob":
+        """Join ``queue`` for ``session`` (one training per session); raises QueueError with the
+        visitor's sentence when it cannot."""
+        self._queue = queue
+        queue.submit(self, session)
+        return self
 
-        result = train(model, train_set.images, test_set.images, config, on_event)
-        if result.status == "diverged" and not result.history:
-            self.update(status="diverged", message=result.message + " No epoch completed, so there is no model.")
-            return
-        def on_stage(stage: str, fraction: float) -> None:
-            self.update(status="evaluating", message=f"evaluating on the test set: {stage}", fraction=fraction)
+    def stop(self) -> None:
+        """A running training stops after the current step and keeps its model; a queued one
+        leaves the queue."""
+        if self._queue is not None:
+            self._queue.stop(self)
 
-        on_stage("starting", 0.0)
-        ckpt = package(model, train_set, test_set, result, config, self.iwae_k, config.seed, on_stage)
-        self.update(status=result.status, message=result.message, result=ckpt, history=result.history, fraction=1.0)
+    def leave(self) -> None:
+        """Leave the queue, or end the training at once without a model."""
+        if self._queue is not None:
+            self._queue.leave(self)
 
+    def snapshot(self) -> JobState:
+        with self._lock:
+            state = copy.copy(self._state)
+        if state.status == "queued" and self._queue is not None:
+            state.place, state.wait = self._queue.place(self)
+        return state
+
+    def update(self, **changes) -> None:
+        with self._lock:
+            for k, v in changes.items():
+                setattr(self._state, k, v)
+            self._state.version += 1

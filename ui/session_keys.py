@@ -19,6 +19,8 @@ UPLOAD_ERROR: Final = "upload_error"  # why the last uploaded checkpoint was ref
 
 # The Train page
 TRAIN_JOB: Final = "train_job"  # the session's TrainingJob (ui/jobs.py)
+TRAIN_DRAWN: Final = "train_drawn"  # (id of the job, epochs, still in line) the page was last drawn for
+TRAIN_FIGURES: Final = "train_figures"  # ((id of the job, epochs, …), curves figure, scatter figure or None)
 TRAIN_ERROR: Final = "train_error"  # why the training settings were refused
 TRAIN_ADDED: Final = "train_added"  # True once the finished job's model joined the picker
 MODELS_TRAINED: Final = "models_trained"  # how many models the session trained ("My model N")

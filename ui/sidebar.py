@@ -6,6 +6,7 @@ import streamlit as st
 
 import vae_core as vc
 from ui.export import latents_csv
+from ui.invite import invite_button
 from ui.links import share_link
 from ui.scores import metric
 from ui.session_keys import MODEL_PICKER, UPLOAD_ERROR
@@ -82,6 +83,7 @@ def model_sidebar() -> ModelEntry | None:
             entry = entries[st.session_state[MODEL_PICKER]]
             model_card(entry)
             share_link(entry)
+            invite_button(entry)
         with st.expander("Upload a checkpoint", expanded=refused is not None):
             # any file is taken: the loader names what a wrong one is (a PyTorch .pt, a pickle, an image, ...)
             st.file_uploader("A .safetensors checkpoint saved by this app or its CLI", key="upload",

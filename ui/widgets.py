@@ -132,7 +132,9 @@ def ensure_shell() -> None:
     # a core (measured on 2 busy cores: a 20x20 grid decode 8 ms with 1 thread, 100+ ms with 2).
     # Concurrent visitors still run in parallel, each in their own thread. Set per run: each
     # run is a new thread, and a training job may have changed torch's default meanwhile.
-    # (Until torch is imported, which the first screen does without, there is nothing to set.)
-    if "torch" in sys.modules:
-        sys.modules["torch"].set_num_threads(1)
+    # (Until torch is imported, which the first screen does without, there is nothing to set;
+    # while the warm-up thread imports it, the module is there but partly built.)
+    torch = sys.modules.get("torch")
+    if hasattr(torch, "set_num_threads"):
+        torch.set_num_threads(1)
     st.html(PIXELATED_CSS)

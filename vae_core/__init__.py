@@ -30,6 +30,8 @@ _MODULES = {
     "config": ("VAEConfig", "parse_layer_sizes"),
     "model": ("VAE", "LossTerms", "build_model", "vae_loss"),
     "pipeline": ("load_splits", "package", "train_checkpoint"),
+    "room": ("RoomError", "RoomFiles", "RoomManifest", "build_room", "room_points", "room_styles", "safe_room_file",
+             "safe_room_id", "write_room"),
     "train": ("TrainConfig", "TrainEvent", "TrainResult", "resolve_device", "train"),
 }
 _EXPORTS = {name: module for module, names in _MODULES.items() for name in names}

@@ -1,4 +1,4 @@
-"""Command line: ``python -m vae_core {train,evaluate,sample,grid,scatter,encode,download} ...``.
+"""Command line: ``python -m vae_core {train,evaluate,sample,grid,scatter,encode,classifier,download,export-room} ...``.
 
 Every failure a user can cause ends with one line ``error: ...`` on stderr and a
 non-zero exit code (1 for a bad file or dataset, 2 for bad arguments); never a traceback.
@@ -28,6 +28,8 @@ from .inference import decode, decode_grid, encode, encode_image, sample_prior
 from .config import ACTIVATIONS, ARCHITECTURES, VAEConfig, parse_layer_sizes
 from .model import count_parameters
 from .pipeline import load_splits, train_checkpoint
+from .room import (DATASET_TITLES, FIRST_VISIT_BUDGET, SHIPPED_DIR, TOTAL_BUDGET, build_room, shipped_conditional,
+                   site_bytes, write_room)
 from .typicality import SCORE_KINDS, score_images, verdict
 from .train import PRECISIONS, TrainConfig, TrainEvent
 
@@ -182,6 +184,16 @@ def build_parser() -> Parser:
     d = sub.add_parser("download", help="download a dataset (verified by MD5)")
     d.add_argument("--dataset", choices=list(data_mod.DATASETS), default="mnist")
     data_flags(d, download=False)
+
+    r = sub.add_parser("export-room", help="write the room page: a static folder that phones open to explore "
+                       "a model's latent plane, decoded in the browser")
+    r.add_argument("checkpoint", help="checkpoint file of a model with a 2-D latent space")
+    r.add_argument("out_dir", metavar="OUT_DIR", help="folder to write (new, empty, or a previous room export, "
+                   "which is replaced)")
+    r.add_argument("--conditional", metavar="CKPT", help="conditional VAE of the same dataset, for the class "
+                   "buttons (default: the shipped pretrained/conditional/<dataset>.safetensors when present)")
+    r.add_argument("--no-conditional", action="store_true", help="no class buttons")
+    r.add_argument("--title", help="the page's title (default: the dataset, and 'pretrained' or the file's name)")
     return parser
 
 
@@ -474,8 +486,46 @@ def _write(path: str, content: bytes) -> None:
         raise VAEError(f"cannot write {path}: {e.strerror or e}") from None
 
 
+def _room_title(path: str, dataset: str) -> str:
+    """"MNIST (pretrained)" for a shipped checkpoint, else the dataset and the file's name."""
+    name = DATASET_TITLES.get(dataset, dataset)
+    if Path(path).resolve().parent == SHIPPED_DIR:
+        return f"{name} (pretrained)"
+    stem = "".join(c for c in Path(path).stem if c.isprintable()).strip()[:60]
+    return f"{name} ({stem})" if stem else name
+
+
+def _size(n: int) -> str:
+    return f"{n / 1e6:.2f} MB" if n >= 1e6 else f"{n / 1e3:.1f} kB"
+
+
+def cmd_export_room(args) -> int:
+    ckpt = load_checkpoint(args.checkpoint)
+    conditional_path = None if args.no_conditional else args.conditional or shipped_conditional(ckpt.dataset)
+    conditional = load_checkpoint(conditional_path) if conditional_path else None
+    files = build_room(ckpt, conditional, title=args.title if args.title is not None
+                       else _room_title(args.checkpoint, ckpt.dataset))
+    out = write_room(files, args.out_dir)
+    room = files.manifest
+    first, total = site_bytes(out)
+    print(f"wrote {args.out_dir}: the room page of {room.title} (id {room.id})")
+    for kind, name in (("decoder", room.decoder), ("points", room.points), ("conditional", room.conditional)):
+        if name:
+            print(f"  {kind:<12} {name:<42} {_size(room.sizes[name]):>9}")
+    if not room.conditional:
+        print("  (no conditional model: the page has no class buttons)")
+    def against(n: int, budget: int) -> str:
+        verdict = "budget" if n <= budget else "OVER the budget of"
+        return f"{_size(n)} ({verdict} {_size(budget)})"
+
+    print(f"first visit, to tap and see a digit: {against(first, FIRST_VISIT_BUDGET)}; "
+          f"everything: {against(total, TOTAL_BUDGET)}")
+    return 0
+
+
 COMMANDS = {"train": cmd_train, "evaluate": cmd_evaluate, "sample": cmd_sample, "grid": cmd_grid,
-            "scatter": cmd_scatter, "encode": cmd_encode, "classifier": cmd_classifier, "download": cmd_download}
+            "scatter": cmd_scatter, "encode": cmd_encode, "classifier": cmd_classifier, "download": cmd_download,
+            "export-room": cmd_export_room}
 
 
 def main(argv: list[str] | None = None) -> int:

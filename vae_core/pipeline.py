@@ -50,9 +50,16 @@ def package(model: VAE, train_set: Dataset, test_set: Dataset, result: TrainResu
 
 def train_checkpoint(train_set: Dataset, test_set: Dataset, model_config: VAEConfig | None = None,
                      train_config: TrainConfig | None = None, callback: Callback | None = None,
-                     iwae_k: int = 100) -> tuple[Checkpoint, TrainResult]:
-    """Build a model from its seed, train it, evaluate it and package it."""
+                     iwae_k: int = 100, *, on_model: Callable[[VAE], None] | None = None,
+                     progress: Callable[[str, float], None] | None = None) -> tuple[Checkpoint, TrainResult]:
+    """Build a model from its seed, train it, evaluate it and package it.
+
+    ``on_model(model)`` hears of the model once it is built, before training (a caller that
+    shows it while it trains, such as the app's live scatter, keeps it); ``progress`` hears of
+    the evaluation's stages (see ``package``)."""
     train_config = train_config or TrainConfig()
     model = build_model(model_config, seed=train_config.seed)
+    if on_model is not None:
+        on_model(model)
     result = train(model, train_set.images, test_set.images, train_config, callback, train_set.labels, test_set.labels)
-    return package(model, train_set, test_set, result, train_config, iwae_k, train_config.seed), result
+    return package(model, train_set, test_set, result, train_config, iwae_k, train_config.seed, progress), result

@@ -1,10 +1,12 @@
 """The live latent plane in Chromium: the browser's decoder against vae_core.decode, hovering
 that shows the right digit and sends nothing, clicks and taps that pin the spot touched,
-endpoints dragged live, linked planes, and the server fallback. Screenshots of the four pages
+endpoints dragged live, linked planes, and the server fallback; outside Streamlit, a canvas-only
+plane that pans and zooms, and payloads checked field by field. Screenshots of the four pages
 with a plane at 1400x1000 and 390x844 go to $SCREENSHOT_DIR (plane-*.png)."""
 
 from __future__ import annotations
 
+import json
 import re
 
 import numpy as np
@@ -14,6 +16,8 @@ from playwright.sync_api import expect
 import vae_core as vc
 from helpers.browser import SENT_FRAMES, goto, isolated_point, plane_position, running_app, shoot, wait_for_model, wait_for_scatter, wait_idle
 from helpers.data import ROOT
+from ui.latent_plane import (ComparePayload, ExplorePayload, InterpolatePayload, PlaneModel, PreviewPayload,
+                             ToyPayload, ToyWorld, decoder_asset, points_asset)
 from ui.latent_plane.assets import publish
 from vae_core.decoder_export import export_decoder
 from vae_core.model import VAEConfig, build_model
@@ -364,6 +368,41 @@ def test_the_four_pages_on_a_phone(page, server):
         context.close()
 
 
+def test_a_tap_on_a_phone_leaves_its_digit_in_view_with_the_plane(page, server):
+    """Explore at 390x844: the digit of the spot tapped stays in the plane's corner after the finger
+    lifts (and after the page's answer), in the viewport with the plane; a tap where that corner
+    sits sends the digit to the other corner, off the spot."""
+    context = page.context.browser.new_context(viewport={"width": 390, "height": 844}, has_touch=True, is_mobile=True)
+    phone = context.new_page()
+    phone.set_default_timeout(60_000)
+    phone.goto(server)
+    wait_for_scatter(phone)
+    phone.locator(".lp-mode-explore .lp-stage").scroll_into_view_if_needed()
+    inside = lambda box: box["x"] >= 0 and box["y"] >= 0 and box["x"] + box["width"] <= 390 and \
+        box["y"] + box["height"] <= 844  # noqa: E731
+    stage_box = phone.locator(".lp-mode-explore .lp-stage").bounding_box()
+    digit = phone.locator(".lp-mode-explore .lp-corner canvas")
+    # a spot at the bottom right, then a pixel where the digit sits at first (the top left)
+    for tap in (plane_position(phone, (2.5, -2.5)), (stage_box["x"] + 90, stage_box["y"] + 70)):
+        phone.touchscreen.tap(*tap)
+        phone.wait_for_timeout(2000)  # longer than a preview that goes once the finger lifts would stay
+        wait_idle(phone)  # and the page has answered the tap (its pin)
+        assert digit.is_visible()
+        stage, box = phone.locator(".lp-mode-explore .lp-stage").bounding_box(), digit.bounding_box()
+        assert inside(stage) and inside(box), (stage, box)
+        assert not (box["x"] <= tap[0] <= box["x"] + box["width"] and box["y"] <= tap[1] <= box["y"] + box["height"])
+        shown = [float(v) for v in phone.get_attribute(".lp-mode-explore .lp-corner", "data-z").split(",")]
+        touched = phone.evaluate("([x, y]) => { const v = [...window.__latentPlane.views].find(v => v.data.mode === "
+                                 "'explore'); const r = v.main.stage.getBoundingClientRect(); "
+                                 "return v.main.toZ(x - r.left, y - r.top); }", list(tap))
+        assert np.allclose(shown, touched, atol=0.02), (shown, touched)
+        expected = vc.decode(SHIPPED.model, np.array([shown], np.float32))[0]
+        pixels = canvas_pixels(phone, ".lp-mode-explore .lp-corner canvas")
+        assert np.abs(pixels.astype(int) - expected.astype(int)).max() <= 1
+    shoot(phone, "plane-phone-explore-tap")
+    context.close()
+
+
 def test_a_decoder_the_browser_cannot_run_is_decoded_on_the_server(page, tmp_path_factory):
     with running_app(tmp_path_factory, VAE_BROWSER_DECODER_MB="0.5") as url:
         # a second page of the module's browser, on a server that sends no decoder
@@ -384,3 +423,156 @@ def test_a_decoder_the_browser_cannot_run_is_decoded_on_the_server(page, tmp_pat
                                    ".includes('Location (3.6') && document.querySelectorAll("
                                    "'[data-testid=stMain] [data-testid=stImage] img').length === 1")
         fallback.close()
+
+
+# A page of the app's own origin without Streamlit or Plotly: the plane's modules and stylesheet,
+# as the room page loads them, a host element, and helpers for the tests (the page itself is
+# served by the test).
+LAB_PAGE = """<!doctype html><html><head><meta charset="utf-8">
+<link rel="stylesheet" href="/_stcore/bidi-components/vae_explorer.plane_web/plane.css"></head>
+<body style="margin: 0"><div id="host" style="width: 720px"></div><script type="module">
+import { View } from "/_stcore/bidi-components/vae_explorer.plane_web/view.js";
+import { checkPayload } from "/_stcore/bidi-components/vae_explorer.plane_web/payload.js";
+const host = document.querySelector("#host");
+const lab = window.lab = { checkPayload, sent: [], view: null };
+lab.mount = (json) => {  // a new View drawing the payload (the last one goes first)
+  if (lab.view) lab.view.destroy();
+  host.replaceChildren();
+  lab.view = new View(host, { send: (name, value) => lab.sent.push([name, value]) });
+  lab.view.update(JSON.parse(json));
+};
+lab.update = (json) => lab.view.update(JSON.parse(json));
+lab.state = () => { const m = lab.view.main, [x, y] = m.axes();
+  return { ready: m.ready, upgrade: m.upgrade, first: !!m.first, x: x.range, y: y.range, length: x._length }; };
+lab.at = (z) => {  // the page position of the latent point z
+  const m = lab.view.main, r = m.stage.getBoundingClientRect(), p = m.toPx(z);
+  return [r.left + p[0], r.top + p[1]];
+};
+lab.zAt = ([x, y]) => { const m = lab.view.main, r = m.stage.getBoundingClientRect(); return m.toZ(x - r.left, y - r.top); };
+</script></body></html>"""
+
+
+@pytest.fixture(scope="module")
+def lab(page, server):
+    """A fresh touch-capable page at ``server``/lab (see LAB_PAGE), and the console errors it logs."""
+    context = page.context.browser.new_context(viewport={"width": 1000, "height": 900}, has_touch=True)
+    lab = context.new_page()
+    lab.set_default_timeout(60_000)
+    lab.errors = []
+    lab.on("console", lambda m: lab.errors.append(m.text) if m.type == "error" else None)
+    lab.route(f"{server}/lab", lambda route: route.fulfill(content_type="text/html", body=LAB_PAGE))
+    lab.goto(f"{server}/lab")
+    lab.wait_for_function("() => window.lab")
+    yield lab
+    context.close()
+
+
+@pytest.fixture(scope="module")
+def shipped_model() -> PlaneModel:
+    """The shipped MNIST model's files, served from the asset folder the module's server shares."""
+    decoder, _ = decoder_asset(SHIPPED)
+    points = points_asset(SHIPPED.latents.z_mean, SHIPPED.latents.labels, SHIPPED.latents.z_logvar)
+    return PlaneModel("lab/mnist", publish(decoder), None, publish(points), tuple(SHIPPED.classes), tuple(vc.PALETTE),
+                      4.5)
+
+
+def test_without_an_upgrade_the_canvas_plane_decodes_pans_and_zooms(lab, shipped_model):
+    lab.evaluate("json => lab.mount(json)", ExplorePayload(model=shipped_model, height=600).to_json())
+    lab.wait_for_selector("#host .lp-mode-explore[data-ready='1']")
+    state = lambda: lab.evaluate("() => lab.state()")  # noqa: E731
+    z_at = lambda x, y: lab.evaluate("xy => lab.zAt(xy)", [x, y])  # noqa: E731
+    before = state()
+    assert before["ready"] and before["upgrade"] is None and before["first"]  # the canvas is the renderer
+    assert before["x"] == [-4.5, 4.5] and before["y"] == [-4.5, 4.5]
+    # hovering decodes as in the app
+    x, y = map(round, lab.evaluate("z => lab.at(z)", [1.0, -0.5]))  # (a wheel event's position is in whole pixels)
+    lab.mouse.move(x, y)
+    shown = [float(v) for v in lab.get_attribute("#host .lp-preview", "data-z").split(",")]
+    assert np.allclose(shown, (1.0, -0.5), atol=0.03)
+    expected = vc.decode(SHIPPED.model, np.array([shown], np.float32))[0]
+    assert np.abs(canvas_pixels(lab, "#host .lp-preview").astype(int) - expected.astype(int)).max() <= 1
+    # the wheel zooms about the pointer: the spot under it stays
+    anchor = z_at(x, y)
+    lab.mouse.wheel(0, -300)
+    lab.wait_for_function("() => lab.state().x[1] - lab.state().x[0] < 8")
+    zoomed = state()
+    assert zoomed["x"][1] - zoomed["x"][0] == pytest.approx(9 * np.exp(-0.6), rel=1e-3)
+    assert np.allclose(z_at(x, y), anchor, atol=1e-3)
+    # a mouse drag pans by as much as it moved, and is not a click
+    lab.mouse.down()
+    for k in range(1, 6):
+        lab.mouse.move(x + 20 * k, y)
+    lab.mouse.up()
+    lab.wait_for_function("x0 => lab.state().x[0] !== x0", arg=zoomed["x"][0])
+    panned, per_px = state(), (zoomed["x"][1] - zoomed["x"][0]) / zoomed["length"]
+    assert panned["x"][0] == pytest.approx(zoomed["x"][0] - 100 * per_px, abs=1e-3)
+    assert np.allclose(panned["y"], zoomed["y"], atol=1e-6)
+    assert lab.evaluate("() => lab.sent") == []
+    # a click still pins, through `send`
+    lab.mouse.click(x, y)
+    sent = lab.evaluate("() => lab.sent")
+    assert len(sent) == 1 and sent[0][0] == "pick"  # the spot, or a test point within 7 px of it
+    assert np.allclose(sent[0][1]["z"], z_at(x, y), atol=1e-3 if sent[0][1]["index"] is None else 7 * per_px)
+    # two fingers pinch: twice as far apart, half the span, the point between them stays
+    cdp = lab.context.new_cdp_session(lab)
+
+    def touch(kind: str, *points) -> None:
+        cdp.send("Input.dispatchTouchEvent",
+                 {"type": kind, "touchPoints": [{"x": px, "y": py, "id": k} for k, (px, py) in enumerate(points)]})
+
+    cx, cy = lab.evaluate("z => lab.at(z)", [0.0, 0.0])
+    before, middle = state(), z_at(cx, cy)
+    touch("touchStart", (cx - 40, cy), (cx + 40, cy))
+    for k in range(1, 5):
+        touch("touchMove", (cx - 40 - 10 * k, cy), (cx + 40 + 10 * k, cy))
+        lab.wait_for_timeout(20)
+    touch("touchEnd")
+    lab.wait_for_timeout(100)
+    pinched = state()
+    assert pinched["x"][1] - pinched["x"][0] == pytest.approx((before["x"][1] - before["x"][0]) / 2, rel=1e-3)
+    assert np.allclose(z_at(cx, cy), middle, atol=1e-3)
+    assert lab.errors == []
+    shoot(lab, "plane-canvas-only")
+
+
+@pytest.mark.parametrize("path, value, message", [
+    ("model.points", 3, 'field "model.points" must be a string or null, got number'),
+    ("pin", "delete", 'field "pin" is missing'),
+    ("separate_preview", "yes", 'field "separate_preview" must be true or false, got string'),
+    ("pin", {"index": 1}, 'field "pin" must be a pick {index, z} or null, got object'),
+], ids=["mistyped-model-points", "missing-pin", "mistyped-boolean", "malformed-pick"])
+def test_a_malformed_payload_logs_one_error_naming_its_field_and_says_so(lab, shipped_model, path, value, message):
+    payload = json.loads(ExplorePayload(model=shipped_model).to_json())
+    *parents, name = path.split(".")
+    holder = payload
+    for key in parents:
+        holder = holder[key]
+    if value == "delete":
+        del holder[name]
+    else:
+        holder[name] = value
+    lab.errors.clear()
+    lab.evaluate("json => lab.mount(json)", json.dumps(payload))
+    for _ in range(2):  # the same payload again, as a page's rerun sends it
+        lab.evaluate("json => lab.update(json)", json.dumps(payload))
+    assert lab.errors == [f"latent plane (explore): {message}"]
+    assert lab.inner_text("#host .lp-invalid-note") == f"The plane cannot be drawn: {message}."
+    lab.evaluate("json => lab.update(json)", ExplorePayload(model=shipped_model).to_json())  # a good one draws again
+    lab.wait_for_selector("#host .lp-mode-explore[data-ready='1']")
+    assert lab.errors == [f"latent plane (explore): {message}"]
+
+
+def test_every_payload_python_makes_passes_the_browsers_check(lab, shipped_model):
+    pick = {"index": 7, "z": [0.5, -0.25]}
+    points = {"z": [0.1, 0.2, 0.3, 0.4], "labels": [0, 1]}
+    world = ToyWorld(key="k", titles=("Data x", "Latent codes"), data=points, names=("a", "b"), data_extent=2.0)
+    payloads = [ExplorePayload(model=shipped_model, pin=pick, group="g", separate_preview=True, manifold_label="m"),
+                PreviewPayload(model=shipped_model, pin=None, group="g"),
+                InterpolatePayload(model=shipped_model, endpoints={"a": pick, "b": pick}, next="b", method="slerp",
+                                   steps=5, hint="h"),
+                ComparePayload(model=shipped_model, group="g", marks=[[0.5, 1.0]], title="t"),
+                ToyPayload(model=shipped_model, toy=world, points=points)]
+    problems = lab.evaluate("payloads => payloads.map(p => lab.checkPayload(JSON.parse(p)))",
+                            [p.to_json() for p in payloads])
+    assert problems == [None] * len(payloads)
+    assert lab.evaluate("() => lab.checkPayload({mode: 'nope'})") == 'latent plane: unknown mode "nope"'

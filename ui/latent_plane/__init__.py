@@ -1,24 +1,22 @@
-"""The live latent plane: a Streamlit Components v2 element that draws a 2-D latent space with
-Plotly.js and runs the model's decoder in the browser, so every gesture answers in the same frame.
+"""The live latent plane: a Streamlit Components v2 element that draws a 2-D latent space and runs
+the model's decoder in the browser, so every gesture answers in the same frame.
 
-Python sends what to draw (small JSON: model, pin, endpoints); the browser fetches the heavy
-parts once per model from the app's own server (the decoder export, the test-set codes, and
-plotly.min.js, see assets.py) and keeps them. Hovering never talks to the server; a click, a
-placed or dragged endpoint reaches Python as one event, handled by the ``on_*`` callbacks.
+Python sends what to draw (a payload of payloads.py, as small JSON: model, pin, endpoints); the
+browser fetches the heavy parts once per model from the app's own server (the decoder export,
+the test-set codes, and plotly.min.js, see assets.py) and keeps them. Hovering never talks to the
+server; a click, a placed or dragged endpoint reaches Python as one event, handled by the
+``on_*`` callbacks.
 
-The browser code is decoder.js (the decoder export, mirroring vae_core.decoder_export) and
-plane.js (the plane and its modes), with plane.css.
+The browser code is vae_core/web (the plane itself, which the room page runs too) and, here,
+component.js (the Streamlit entry) and plotly.js (the plane's Plotly upgrade).
 """
 
 from __future__ import annotations
 
 import functools
-import json
 import math
 import os
-from dataclasses import dataclass
-from pathlib import Path
-from typing import Callable, Literal
+from typing import Callable
 
 import numpy as np
 import streamlit as st
@@ -26,27 +24,13 @@ from safetensors.numpy import save as np_save
 
 from vae_core.decoder_export import MAX_EXPORT_BYTES, ExportError, canonical_safetensors, export_decoder
 from ui.link_format import MAX_COORDINATE
-from ui.latent_plane.assets import PLANE_NAME, plotly_url, publish, register_assets
+from ui.latent_plane.assets import PLANE_NAME, WEB_DIR, publish, register_assets
+from ui.latent_plane.payloads import (ComparePayload, ExplorePayload, InterpolatePayload, Payload, PlaneModel,
+                                      PreviewPayload, ToyPayload, ToyWorld)
 
-HERE = Path(__file__).resolve().parent
-Mode = Literal["explore", "preview", "interpolate", "compare", "toy"]
-
-
-@dataclass(frozen=True)
-class PlaneModel:
-    """What the browser needs of one model: where to fetch its decoder and its points."""
-
-    id: str
-    decoder_url: str | None  # None: the browser cannot run this decoder (see fallback)
-    fallback: str | None  # why not, in one sentence
-    points_url: str | None
-    classes: tuple[str, ...]
-    colors: tuple[str, ...]
-    extent: float
-
-    def as_data(self) -> dict:
-        return {"id": self.id, "decoder": self.decoder_url, "fallback": self.fallback, "points": self.points_url,
-                "classes": list(self.classes), "colors": list(self.colors), "extent": self.extent}
+__all__ = ["ComparePayload", "ExplorePayload", "InterpolatePayload", "PlaneModel", "PreviewPayload", "ToyPayload",
+           "ToyWorld", "decoder_asset", "event", "latent_plane", "parse_endpoints", "parse_pick", "plane_model",
+           "points_asset"]
 
 
 def browser_limit() -> int:
@@ -92,38 +76,38 @@ def plane_model(source, model_id: str, classes, colors, extent: float, z_mean=No
                       publish(points) if points is not None else None, tuple(classes), tuple(colors), float(extent))
 
 
-SOURCES = ("plane.css", "decoder.js", "plane.js")
+STYLESHEET = WEB_DIR / "plane.css"
 
 
 @functools.lru_cache(maxsize=2)
-def _sources(mtimes: tuple[int, ...]) -> tuple[str, str]:
-    """(css, js), read again only when a file was edited (``mtimes`` says when)."""
-    css, decoder, plane = ((HERE / name).read_text(encoding="utf-8") for name in SOURCES)
-    return css, decoder + "\n" + plane
+def _stylesheet(mtime: int) -> str:
+    """The plane's CSS, read again only when the file was edited (``mtime`` says when)."""
+    return STYLESHEET.read_text(encoding="utf-8")
 
 
 @functools.lru_cache(maxsize=2)
-def _component(css: str, js: str):
-    # isolate_styles=False: Plotly styles its mode bar through the page's own stylesheet
-    return st.components.v2.component(PLANE_NAME, css=css, js=js, isolate_styles=False)
+def _component(css: str):
+    # The script is a served file (ui/latent_plane/web/component.js, see assets.py), so its ES imports
+    # load vae_core/web beside it; the CSS travels inline, applied as the element mounts.
+    # isolate_styles=False: Plotly styles its mode bar through the page's own stylesheet.
+    return st.components.v2.component(PLANE_NAME, css=css, js="component.js", isolate_styles=False)
 
 
-def latent_plane(key: str, mode: Mode, model: PlaneModel, *, on_pick: Callable[[], None] | None = None,
-                 on_endpoints: Callable[[], None] | None = None, height: int = 560, **data):
-    """Mount the plane. ``data`` adds the mode's own fields (pin, manifold, endpoints, marks, ...,
-    see plane.js). The result's ``pick`` / ``endpoints`` hold the event of this run, or None."""
+def latent_plane(key: str, payload: Payload, *, on_pick: Callable[[], None] | None = None,
+                 on_endpoints: Callable[[], None] | None = None):
+    """Mount the plane drawing ``payload`` (its mode's dataclass, see payloads.py). The result's
+    ``pick`` / ``endpoints`` hold the event of this run, or None."""
     register_assets()
-    payload = {"mode": mode, "model": model.as_data(), "plotly": plotly_url(), "height": height, **data}
     callbacks = {}
     if on_pick is not None:
         callbacks["on_pick_change"] = on_pick
     if on_endpoints is not None:
         callbacks["on_endpoints_change"] = on_endpoints
-    # the sources are registered again only when edited (a stat per file and mount, no reads)
-    mount = _component(*_sources(tuple((HERE / name).stat().st_mtime_ns for name in SOURCES)))
+    # the stylesheet is registered again only when edited (a stat per mount, no read)
+    mount = _component(_stylesheet(STYLESHEET.stat().st_mtime_ns))
     # As JSON bytes, which Streamlit forwards as they are: a dict's values, or a string, it first
     # checks for being a dataframe, importing pandas and pyarrow (0.5 s of a server's first page).
-    return mount(key=key, data=json.dumps(payload).encode(), **callbacks)
+    return mount(key=key, data=payload.to_json().encode(), **callbacks)
 
 
 def parse_pick(value, z_mean) -> dict | None:

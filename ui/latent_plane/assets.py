@@ -1,16 +1,26 @@
 """Files the latent plane's browser code fetches from the app's own server, once each.
 
-Two Streamlit Components v2 asset folders, served under ``/_stcore/bidi-components/<name>/``:
+Four Streamlit Components v2 asset folders, served side by side under
+``/_stcore/bidi-components/<name>/`` (so the ES modules import each other by relative URLs, under
+any ``server.baseUrlPath``):
 
-- ``vae_explorer.latent_plane``: the installed ``plotly`` package's own ``package_data`` folder,
-  so the browser draws with the ``plotly.min.js`` that ships with it (never a CDN);
+- ``vae_explorer.latent_plane``: ``ui/latent_plane/web/``: the element's script
+  ``component.js`` and its Plotly upgrade ``plotly.js`` (a folder of their own: this package's
+  Python files are never served);
+- ``vae_explorer.plane_web``: ``vae_core/web/``, the plane's browser modules (the room page runs
+  the same files);
+- ``vae_explorer.plotly``: the installed ``plotly`` package's own ``package_data`` folder, so the
+  browser draws with the ``plotly.min.js`` that ships with it (never a CDN);
 - ``vae_explorer.latent_plane_data``: a cache folder of content-addressed files, each a model's
   decoder export or its test-set codes. A name is the hash of its bytes, so a file never
-  changes and the browser's HTTP cache keeps it (Streamlit serves these as ``Cache-Control:
-  public``); a model the browser has seen loads from that cache.
+  changes; a page fetches each once (vae_core/web/loader.js).
+
+Streamlit serves every one of these as ``Cache-Control: public`` with neither a lifetime nor a
+validator, so Chromium fetches them again on each visit (measured): a reload after an edit to a
+script gets the new code, and no version in the URLs is needed.
 
 Streamlit discovers asset folders in installed packages' ``pyproject.toml``; this app runs from
-its checkout, so it declares the two folders itself, on each runtime that mounts the plane.
+its checkout, so it declares the folders itself, on each runtime that mounts the plane.
 """
 
 from __future__ import annotations
@@ -22,13 +32,16 @@ import tempfile
 from pathlib import Path
 
 import plotly
+import vae_core
 from streamlit import config
 from streamlit.components.v2.get_bidi_component_manager import get_bidi_component_manager
 from streamlit.components.v2.manifest_scanner import ComponentConfig, ComponentManifest
 
 PROJECT = "vae_explorer"
-PLANE, DATA = "latent_plane", "latent_plane_data"
+PLANE, WEB, PLOTLY, DATA = "latent_plane", "plane_web", "plotly", "latent_plane_data"
 PLANE_NAME, DATA_NAME = f"{PROJECT}.{PLANE}", f"{PROJECT}.{DATA}"
+HERE = Path(__file__).resolve().parent
+WEB_DIR = Path(vae_core.__file__).resolve().parent / "web"
 PLOTLY_DIR = Path(plotly.__file__).resolve().parent
 MAX_FILES = 256  # a few MB each: the oldest go first
 
@@ -49,8 +62,10 @@ def declare_asset_folder(component: str, root: Path, asset_dir: str) -> None:
 
 
 def register_assets() -> None:
-    """Declare the plane's two asset folders on the running Streamlit runtime (once per runtime)."""
-    declare_asset_folder(PLANE, PLOTLY_DIR, "package_data")
+    """Declare the plane's asset folders on the running Streamlit runtime (once per runtime)."""
+    declare_asset_folder(PLANE, HERE, "web")
+    declare_asset_folder(WEB, WEB_DIR, ".")
+    declare_asset_folder(PLOTLY, PLOTLY_DIR, "package_data")
     if get_bidi_component_manager().get_component_asset_root(DATA_NAME) is None:
         folder = data_dir()
         folder.mkdir(parents=True, exist_ok=True, mode=0o700)  # Streamlit checks that it exists
@@ -60,10 +75,6 @@ def register_assets() -> None:
 def _url(component: str, file: str) -> str:
     base = (config.get_option("server.baseUrlPath") or "").strip("/")
     return ("/" + base if base else "") + f"/_stcore/bidi-components/{component}/{file}"
-
-
-def plotly_url() -> str:
-    return _url(PLANE_NAME, "plotly.min.js")
 
 
 @functools.lru_cache(maxsize=64)

@@ -1,33 +1,12 @@
 // The decoder export (vae_core/decoder_export.py) in the browser: read it, check it, run it.
-// It mirrors run_decoder_export: float64 arithmetic on float32 weights, and for images
-// pixel = round(255 * sigmoid(logit)), as vae_core.decode.
+// It mirrors run_decoder_export: float16 and int8 weights become float32 when the file is
+// parsed (an int8 weight q of output channel o as Math.fround(q * scale[o])), then float64
+// arithmetic, and for images pixel = round(255 * sigmoid(logit)), as vae_core.decode.
+
+import { readSafetensors } from "./safetensors.js";
 
 const DECODER_FORMAT = "vae-explorer-decoder";
-const DECODER_VERSION = "1";
-
-// A safetensors file: 8 bytes of header length (little-endian), a JSON header, then the data.
-function readSafetensors(buffer) {
-  const bytes = new Uint8Array(buffer);
-  if (bytes.length < 8) throw new Error("the file is too short to be a safetensors file");
-  const view = new DataView(buffer);
-  const headerLength = Number(view.getBigUint64(0, true));
-  if (headerLength > bytes.length - 8) throw new Error("the file's header does not fit in it");
-  const header = JSON.parse(new TextDecoder().decode(bytes.subarray(8, 8 + headerLength)));
-  const start = 8 + headerLength;
-  const tensors = {};
-  const kinds = { F32: Float32Array, U8: Uint8Array, I64: BigInt64Array };
-  for (const [name, info] of Object.entries(header)) {
-    if (name === "__metadata__") continue;
-    const Kind = kinds[info.dtype];
-    if (!Kind) throw new Error(`tensor ${name} has the unsupported type ${info.dtype}`);
-    const [begin, end] = info.data_offsets;
-    if (end > bytes.length - start || (end - begin) % Kind.BYTES_PER_ELEMENT) throw new Error(`tensor ${name} is truncated`);
-    // a copy: the data of a tensor need not be aligned to its element size in the file
-    const data = new Kind(buffer.slice(start + begin, start + end));
-    tensors[name] = { shape: info.shape, data };
-  }
-  return { metadata: header.__metadata__ || {}, tensors };
-}
+const DECODER_VERSIONS = ["1", "2"];  // 2: float16 or int8 weights, a condition
 
 // erfc with fractional error below 1.2e-7 everywhere (Numerical Recipes' Chebyshev fit), for
 // PyTorch's exact GELU: float32 itself carries 6e-8.
@@ -48,9 +27,29 @@ const ACTIVATIONS = {
   elu: (layer) => { const a = layer.alpha ?? 1; return (x) => (x > 0 ? x : a * Math.expm1(x)); },
 };
 
+// A layer's weight as a Float32Array: float32 and float16 (already float32) as they are, int8
+// times its output channel's scale (axis 0 of a linear [out, in], axis 1 of a conv's [in, out, k, k]).
+function dequantized(layer, tensors, k) {
+  const w = tensors[layer.weight];
+  if (!w) throw new Error(`layer ${k} names no weight`);
+  if (w.data instanceof Float32Array) {
+    if (layer.scale !== undefined) throw new Error(`layer ${k} has a scale, but its weight is not int8`);
+    return w;
+  }
+  if (!(w.data instanceof Int8Array)) throw new Error(`layer ${k}'s weight is neither float nor int8`);
+  const s = tensors[layer.scale];
+  const channels = layer.kind === "conv_transpose2d" ? w.shape[1] : w.shape[0];
+  if (!s || !(s.data instanceof Float32Array) || s.data.length !== channels) throw new Error(`layer ${k} has no scale per output channel`);
+  const inner = w.shape.slice(layer.kind === "conv_transpose2d" ? 2 : 1).reduce((a, b) => a * b, 1);
+  const q = w.data, scale = s.data, out = new Float32Array(q.length);
+  for (let i = 0; i < q.length; i++) out[i] = q[i] * scale[Math.floor(i / inner) % channels];  // rounded to float32 on store
+  return { shape: w.shape, data: out };
+}
+
 // Compile one layer into a function from a Float64Array to a new one; `shape` is its input's.
 function compileLayer(layer, tensors, shape, k) {
   const tensor = (key) => {
+    if (key === "weight") return dequantized(layer, tensors, k);
     const t = tensors[layer[key]];
     if (!t || !(t.data instanceof Float32Array)) throw new Error(`layer ${k} names no float32 ${key}`);
     return t;
@@ -119,13 +118,22 @@ function compileLayer(layer, tensors, shape, k) {
   throw new Error(`layer ${k} is of unknown kind ${layer.kind}`);
 }
 
-// Parse an export into {latentDim, output, decode(z) -> Uint8ClampedArray (image) or Float64Array (point)}.
-function parseDecoder(buffer) {
+// Parse an export into {latentDim, classes, inputSize, weights, output, decode, parameters}.
+// decode(z) -> Uint8ClampedArray (image) or Float64Array (point) takes the decoder's input: z,
+// and for a conditional decoder (classes > 0) the one-hot class after it, [z, onehot(k)]; or
+// decode(z, k), which builds that input. Missing inputs stay at 0.
+export function parseDecoder(buffer) {
   const { metadata, tensors } = readSafetensors(buffer);
   if (metadata.format !== DECODER_FORMAT) throw new Error("this is not a decoder export");
-  if (metadata.version !== DECODER_VERSION) throw new Error(`decoder export version ${metadata.version} is not supported`);
+  if (!DECODER_VERSIONS.includes(metadata.version)) throw new Error(`decoder export version ${metadata.version} is not supported`);
   const spec = JSON.parse(metadata.spec);
-  let shape = [spec.latent_dim];
+  const latentDim = spec.latent_dim;
+  const classes = spec.condition ? spec.condition.classes : 0;
+  if (!Number.isInteger(latentDim) || !Number.isInteger(classes) || latentDim < 1 || classes < 0) {
+    throw new Error("the decoder's input size is malformed");
+  }
+  const inputSize = latentDim + classes;
+  let shape = [inputSize];
   const steps = spec.layers.map((layer, k) => {
     const [next, run] = compileLayer(layer, tensors, shape, k);
     shape = next;
@@ -134,15 +142,24 @@ function parseDecoder(buffer) {
   const output = spec.output;
   const size = output.kind === "image" ? output.height * output.width : output.dim;
   if (shape.length !== 1 || shape[0] !== size) throw new Error("the decoder's output does not match its spec");
-  const latentDim = spec.latent_dim;
-  function decode(z) {
-    let x = new Float64Array(latentDim);
-    for (let i = 0; i < Math.min(latentDim, z.length); i++) x[i] = z[i];  // further dimensions stay at 0
+  const stored = new Set(spec.layers.filter((l) => l.weight).map((l) => tensors[l.weight].dtype));
+  const weights = stored.has("I8") ? "int8" : stored.has("F16") ? "float16" : "float32";
+  function decode(z, label) {
+    let x = new Float64Array(inputSize);
+    const withLabel = label !== undefined && label !== null;
+    for (let i = 0; i < Math.min(withLabel ? latentDim : inputSize, z.length); i++) x[i] = z[i];
+    if (withLabel) {
+      if (!Number.isInteger(label) || label < 0 || label >= classes) {
+        throw new Error(`class ${label} is not one of this decoder's ${classes}`);
+      }
+      x[latentDim + label] = 1;
+    }
     for (const run of steps) x = run(x);
     if (output.kind !== "image") return x;
     const pixels = new Uint8ClampedArray(size);
     for (let i = 0; i < size; i++) pixels[i] = Math.round(255 / (1 + Math.exp(-x[i])));
     return pixels;
   }
-  return { latentDim, output, decode, parameters: Object.values(tensors).reduce((n, t) => n + t.data.length, 0) };
+  const parameters = spec.layers.reduce((n, l) => n + (l.weight ? tensors[l.weight].data.length + tensors[l.bias].data.length : 0), 0);
+  return { latentDim, classes, inputSize, weights, version: metadata.version, output, decode, parameters };
 }
