@@ -113,6 +113,9 @@ def exit_sentence(exitcode: int) -> str:
 
 
 class LocalRun(TrainingRun):
+    """A training in a local worker process: its messages come through a pipe, its stop flag is
+    shared memory, and a kill takes its whole process group."""
+
     def __init__(self, process, conn, flag) -> None:
         self.process, self.conn, self.flag = process, conn, flag
         self._closed = False
@@ -237,6 +240,9 @@ def _dask_task(target: Target, request: TrainingRequest, name: str) -> bytes:
 
 
 class DaskRun(TrainingRun):
+    """A training as a Dask task: its messages through a Dask queue, its stop flag a Dask
+    variable, both named after the task."""
+
     def __init__(self, client, target: Target, request: TrainingRequest) -> None:
         from distributed import Queue, Variable
 
@@ -259,6 +265,7 @@ class DaskRun(TrainingRun):
             else:
                 self._reason = "the cluster could not run it (its worker failed or was lost); try again."
             self._release()
+            self.flag.delete()  # the task has ended: nobody reads its flag any more
         return out
 
     def ended(self) -> str | None:

@@ -174,7 +174,7 @@ def test_generate_prior_controls(app):
     url = image_urls(app)[0]
     app.slider(key="gen_temperature").set_value(0.5).run()
     assert image_urls(app)[0] != url and "T = 0.50" in images(app)[0].caption
-    app.button[-1].click().run()  # "New samples"
+    app.main.button[-1].click().run()  # "New samples" (the sidebar's buttons come last in app.button)
     assert app.number_input(key="gen_seed").value == 1
 
 

@@ -115,6 +115,14 @@ def test_another_version_is_refused(small_export):
         read_decoder_export(rewrite(small_export, version="3"))
 
 
+def refusal(export_bytes: bytes, break_it) -> str:
+    """What read_decoder_export says of ``export_bytes`` broken by ``break_it(data, spec, tensors)``."""
+    export = read_decoder_export(export_bytes)
+    with pytest.raises(ExportError) as caught:
+        read_decoder_export(break_it(export_bytes, export.spec, export.tensors))
+    return str(caught.value)
+
+
 @pytest.mark.parametrize("break_it, message", [
     (lambda d, s, t: b"not a safetensors file at all", "not a decoder export (not a readable safetensors file)"),
     (lambda d, s, t: d[:len(d) // 2], "not a decoder export (not a readable safetensors file)"),
@@ -137,11 +145,7 @@ def test_another_version_is_refused(small_export):
 ], ids=["garbage", "truncated", "no-marker", "bad-json", "no-layers", "latent-size", "output", "unknown-layer",
         "missing-tensor", "wrong-shape", "nan", "activation", "output-size"])
 def test_a_malformed_export_is_refused_in_one_sentence(small_export, break_it, message):
-    export = read_decoder_export(small_export)
-    broken = break_it(small_export, export.spec, export.tensors)
-    with pytest.raises(ExportError) as caught:
-        read_decoder_export(broken)
-    text = str(caught.value)
+    text = refusal(small_export, break_it)
     assert message in text and "\n" not in text and "/" not in text.replace("1 to 64", "")
 
 
@@ -309,11 +313,7 @@ def int8_export() -> bytes:
 ], ids=["no-scale", "scale-length", "scale-inf", "minus-128", "int16", "int8-in-version-1", "scale-on-float",
         "float16-nan", "condition-misfit", "condition-1", "condition-list", "condition-extra"])
 def test_a_malformed_quantized_or_conditional_export_is_refused_in_one_sentence(int8_export, break_it, message):
-    export = read_decoder_export(int8_export)
-    broken = break_it(int8_export, export.spec, export.tensors)
-    with pytest.raises(ExportError) as caught:
-        read_decoder_export(broken)
-    text = str(caught.value)
+    text = refusal(int8_export, break_it)
     assert message.replace("the decoder's ", "") in text and "\n" not in text
 
 
