@@ -1,5 +1,7 @@
 """A visitor of a Streamlit app's first page without a browser: Streamlit's own WebSocket
-protocol (``/_stcore/stream``, protobufs), as its frontend speaks it on a first visit. It opens
+protocol (``/_stcore/stream``, protobufs), as its frontend speaks it on a first visit (the
+smallest such client: bench/protocol.py's ProtocolVisitor stays and clicks; this one counts the
+bytes of one first run). It opens
 the socket, asks for the first run of the script (a ``rerun_script`` BackMsg with an empty
 client state) and reads ForwardMsgs until the server says that run finished: the server has then
 done all its work for that visitor's first screen.
@@ -9,11 +11,11 @@ from __future__ import annotations
 
 from websockets.asyncio.client import ClientConnection, connect
 
+from bench.protocol import STREAM_PATH
 from bench.storm import Traffic, loopback_address
 from streamlit.proto.BackMsg_pb2 import BackMsg
 from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
 
-STREAM_PATH = "/_stcore/stream"
 # What the frontend fetches before it opens the socket (the server's health and host config).
 HANDSHAKE_PATHS = ("/_stcore/health", "/_stcore/host-config")
 RUN_OVER = {ForwardMsg.FINISHED_SUCCESSFULLY: None,

@@ -16,7 +16,6 @@ import gzip
 import hashlib
 import importlib
 import io
-import itertools
 import json
 import os
 import pickle
@@ -48,7 +47,7 @@ from ui.state import MAX_USER_MODELS
 from ui.training_service import server_queue
 
 from helpers.data import FUZZ, MNIST_DIR, ROOT
-from helpers.training import nan_from_step_in_workers
+from helpers.training import nan_from_step_in_workers, nan_loss_from
 
 train_mod = importlib.import_module("vae_core.train")  # the module (vae_core.train is also the function)
 has_mnist = (MNIST_DIR / "train-images-idx3-ubyte.gz").exists()
@@ -535,15 +534,7 @@ def test_cli_learning_rate_10_diverges_and_saves_nothing_over_the_old_file(tmp_p
 def nan_from_step(monkeypatch):
     """Make the training loss NaN from a given optimizer step on (a run that blows up late)."""
     def poison(first_bad_step: int) -> None:
-        real, calls = train_mod.vae_loss, itertools.count(1)
-
-        def vae_loss(*args, **kwargs):
-            terms = real(*args, **kwargs)
-            if next(calls) >= first_bad_step:
-                terms = terms._replace(loss=terms.loss * float("nan"), recon=terms.recon * float("nan"))
-            return terms
-
-        monkeypatch.setattr(train_mod, "vae_loss", vae_loss)
+        monkeypatch.setattr(train_mod, "vae_loss", nan_loss_from(first_bad_step, train_mod.vae_loss))
     return poison
 
 

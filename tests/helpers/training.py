@@ -3,6 +3,7 @@ targets that hang or crash (run in real worker processes), and the processes lef
 
 from __future__ import annotations
 
+import itertools
 import os
 import time
 from pathlib import Path
@@ -144,15 +145,9 @@ def training_workers() -> list[int]:
     return out
 
 
-def _poisoned_training(request, report, stop_requested, first_bad_step: int) -> None:
-    import importlib
-    import itertools
-
-    from ui.training_worker import run_training
-
-    train_mod = importlib.import_module("vae_core.train")  # the module (vae_core.train is the function)
-
-    real, calls = train_mod.vae_loss, itertools.count(1)
+def nan_loss_from(first_bad_step: int, real):
+    """``real`` (vae_loss) made NaN from the given optimizer step on: a run that blows up late."""
+    calls = itertools.count(1)
 
     def vae_loss(*args, **kwargs):
         terms = real(*args, **kwargs)
@@ -160,7 +155,16 @@ def _poisoned_training(request, report, stop_requested, first_bad_step: int) -> 
             terms = terms._replace(loss=terms.loss * float("nan"), recon=terms.recon * float("nan"))
         return terms
 
-    train_mod.vae_loss = vae_loss  # in the worker process only
+    return vae_loss
+
+
+def _poisoned_training(request, report, stop_requested, first_bad_step: int) -> None:
+    import importlib
+
+    from ui.training_worker import run_training
+
+    train_mod = importlib.import_module("vae_core.train")  # the module (vae_core.train is the function)
+    train_mod.vae_loss = nan_loss_from(first_bad_step, train_mod.vae_loss)  # in the worker process only
     run_training(request, report, stop_requested)
 
 
