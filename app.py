@@ -24,6 +24,7 @@ def main() -> None:
         st.Page("pages/interpolate.py", title="Interpolate", icon=":material/timeline:"),
         st.Page("pages/generate.py", title="Generate", icon=":material/auto_awesome:"),
         st.Page("pages/encode.py", title="Your digit", icon=":material/draw:"),
+        st.Page("pages/inside.py", title="Inside the VAE", icon=":material/neurology:"),
         st.Page("pages/anomaly.py", title="Anomalies", icon=":material/troubleshoot:"),
         st.Page("pages/compare.py", title="AE vs VAE", icon=":material/compare:"),
         st.Page("pages/toy.py", title="Toy world", icon=":material/grain:"),

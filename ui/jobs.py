@@ -23,7 +23,7 @@ from vae_core.checkpoint import Checkpoint
 from vae_core.config import VAEConfig
 from vae_core.data import DatasetSpec, archive_names, download, get_spec
 from vae_core.errors import DataError, VAEError
-from vae_core.train import TrainConfig, TrainEvent
+from vae_core.training import TrainConfig, TrainEvent
 
 from ui.training_worker import TrainingRequest
 

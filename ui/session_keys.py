@@ -35,3 +35,6 @@ TOY_FIT: Final = "toy_fit"  # (settings, ToyFit): the session's toy model and wh
 ENC_DRAWING: Final = "enc_drawing"  # the canvas's strokes (fabric.js JSON) as last drawn
 ANOMALY_DETAILS: Final = "anomaly_details"  # where the selected image's details show: "scatter" or "gallery"
 ENC_RESTORE: Final = "enc_restore"  # the strokes the canvas redraws when it mounts again (after Upload)
+
+# The Inside the VAE page
+INSIDE_PIN_SEEN: Final = "inside_pin_seen"  # (model id, index) of Explore's pin last taken as the image walked

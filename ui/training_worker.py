@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Callable
 
 from vae_core.config import VAEConfig
-from vae_core.train import TrainConfig, TrainEvent
+from vae_core.training import TrainConfig, TrainEvent
 
 Report = Callable[[dict], None]
 # Step events are many (a few hundred a second on a small model): the page shows one a second.

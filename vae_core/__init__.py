@@ -10,18 +10,17 @@ app draws its first screen in well under the 2 s torch takes to import.
 """
 
 import importlib
-import sys
-import types
 
 # each public name and its module
 _MODULES = {
+    "anatomy": ("WalkThrough", "standard_normal", "walk_through"),
     "checkpoint": ("Checkpoint", "Latents", "checkpoint_bytes", "load_checkpoint", "save_checkpoint"),
     "decoder_export": ("DecoderExport", "ExportError", "export_decoder", "read_decoder_export",
                       "run_decoder_export"),
     "data": ("DATASETS", "Dataset", "DatasetSpec", "download", "load_dataset"),
     "errors": ("CheckpointError", "ConfigError", "DataError", "ImageError", "VAEError"),
-    "generate": ("DEFAULT_TEMPERATURE", "generate_class", "style_in_every_class"),
-    "evaluate": ("evaluate", "image_scores", "iwae_nll", "knn_accuracy", "negative_elbo"),
+    "generate": ("DEFAULT_TEMPERATURE", "generate_class", "handwriting_in_every_class", "style_in_every_class"),
+    "evaluation": ("evaluate", "image_scores", "iwae_nll", "knn_accuracy", "negative_elbo"),
     "images": ("PALETTE", "gif_bytes", "latent_extent", "png_bytes", "prepare_image", "scatter_image", "tile",
               "upscale"),
     "inference": ("ClassGaussians", "EncodedImage", "decode", "decode_grid", "encode", "encode_image",
@@ -32,23 +31,9 @@ _MODULES = {
     "pipeline": ("load_splits", "package", "train_checkpoint"),
     "room": ("RoomError", "RoomFiles", "RoomManifest", "build_room", "room_points", "room_styles", "safe_room_file",
              "safe_room_id", "write_room"),
-    "train": ("TrainConfig", "TrainEvent", "TrainResult", "resolve_device", "train"),
+    "training": ("TrainConfig", "TrainEvent", "TrainResult", "resolve_device", "train"),
 }
 _EXPORTS = {name: module for module, names in _MODULES.items() for name in names}
-
-
-class _Package(types.ModuleType):
-    """The import system binds a submodule to its package's attribute when it is first imported.
-    Two modules are named like the function they hold (train, evaluate): there the name stays
-    the function, as ``from .train import train`` made it when everything was imported at once."""
-
-    def __setattr__(self, name: str, value) -> None:
-        if isinstance(value, types.ModuleType) and _EXPORTS.get(name) == name:
-            return
-        super().__setattr__(name, value)
-
-
-sys.modules[__name__].__class__ = _Package
 
 
 def __getattr__(name: str):

@@ -23,7 +23,7 @@ from torch import nn
 from .checkpoint import MAX_CLASSES, read_file, safetensors_metadata
 from .errors import CheckpointError
 from .config import IMAGE_SIZE
-from .train import random_shift, resolve_device
+from .training import random_shift, resolve_device
 
 FORMAT = "vae-explorer-classifier"
 FORMAT_VERSION = "1"

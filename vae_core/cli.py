@@ -21,7 +21,7 @@ from . import data as data_mod
 from .checkpoint import MAX_UPLOAD_MB, load_checkpoint, read_file, save_checkpoint
 from .classifier import accuracy, save_classifier, train_classifier
 from .errors import ConfigError, ImageError, VAEError
-from .evaluate import evaluate
+from .evaluation import evaluate
 from .generate import generate_class
 from .images import latent_extent, png_bytes, scatter_image, tile
 from .inference import decode, decode_grid, encode, encode_image, sample_prior
@@ -31,7 +31,7 @@ from .pipeline import load_splits, train_checkpoint
 from .room import (DATASET_TITLES, FIRST_VISIT_BUDGET, SHIPPED_DIR, TOTAL_BUDGET, build_room, shipped_conditional,
                    site_bytes, write_room)
 from .typicality import SCORE_KINDS, score_images, verdict
-from .train import PRECISIONS, TrainConfig, TrainEvent
+from .training import PRECISIONS, TrainConfig, TrainEvent
 
 DEFAULTS_MODEL, DEFAULTS_TRAIN = VAEConfig(), TrainConfig()
 

@@ -4,10 +4,11 @@ A conditional checkpoint (``VAEConfig(num_classes=C)``) is told the class, so it
 style alone: z ~ N(0, T^2 I) decoded with label K is a K in a random style. An unconditional
 checkpoint has only its latent plane, where in 2-D the classes overlap (a 4 sits between 9s
 and 6s); the best it allows is to sample near the test codes of that class that lie among
-their own kind (see ``pure_codes``). Both take an explicit seed.
+their own kind (see ``pure_codes``). Both take an explicit seed. A conditional model also
+draws one image's own style as every class (``handwriting_in_every_class``).
 
-``fidelity`` and ``variety`` are the measurements the benchmark and the model card report
-(judged by ``classifier``, a CNN trained for measurement only).
+``fidelity``, ``variety`` and ``prior_fidelity`` are the measurements the benchmark and the
+model card report (judged by ``classifier``, a CNN trained for measurement only).
 """
 
 from __future__ import annotations
@@ -16,8 +17,10 @@ import numpy as np
 import torch
 
 from .checkpoint import Checkpoint
+from .classifier import Classifier
+from .config import IMAGE_SIZE
 from .errors import ConfigError
-from .inference import decode, sample_prior
+from .inference import decode, encode, sample_prior
 
 DEFAULT_TEMPERATURE = 1.0
 PURE_NEIGHBOURS, PURE_SHARE = 10, 0.9  # a code is "pure" when 9 of its 10 nearest codes share its class
@@ -77,6 +80,24 @@ def style_in_every_class(ckpt: Checkpoint, z) -> np.ndarray:
     return decode(model, np.repeat(np.asarray(z, np.float32).reshape(1, -1), c, axis=0), labels=np.arange(c))
 
 
+def handwriting_in_every_class(ckpt: Checkpoint, image, label: int) -> np.ndarray:
+    """One image's style drawn as every class by a conditional model: uint8 [C, 28, 28].
+
+    ``image`` (uint8 [28, 28], prepared MNIST-style) is encoded as class ``label``, so the
+    encoder's mean holds what the class does not explain (slant, width, stroke); that mean is
+    decoded with each class in turn. Row ``label`` is then the model's reconstruction of the image.
+    """
+    if not ckpt.model.config.num_classes:
+        raise ConfigError("only a conditional model separates style from class")
+    _check_label(ckpt, label, 1)
+    image = np.asarray(image)
+    if image.shape != (IMAGE_SIZE, IMAGE_SIZE) or image.dtype != np.uint8:
+        raise ConfigError(f"the image must be uint8 [{IMAGE_SIZE}, {IMAGE_SIZE}], got {image.dtype} "
+                          f"{list(image.shape)}")
+    style, _ = encode(ckpt.model, image[None], labels=np.array([label]))
+    return style_in_every_class(ckpt, style[0])
+
+
 def fidelity(predicted, label: int) -> float:
     """Share of images a classifier calls ``label``."""
     predicted = np.asarray(predicted)
@@ -91,3 +112,36 @@ def variety(images, max_images: int = 200) -> float:
         return 0.0
     d = torch.cdist(x.double(), x.double())
     return float(d[torch.triu_indices(len(x), len(x), 1).unbind()].mean())
+
+
+SURE = 0.9  # the judge's probability that counts as "clearly one class" in prior_fidelity
+
+
+@torch.no_grad()
+def sure_share(judge: Classifier, images, sure: float = SURE, batch_size: int = 2000) -> float:
+    """Share of uint8 images [N, 28, 28] whose most likely class the judge gives a probability of at least ``sure``."""
+    judge.eval()
+    device = next(judge.parameters()).device
+    x = torch.as_tensor(np.asarray(images, np.uint8))
+    if not len(x):
+        return float("nan")
+    top = torch.cat([judge(x[i:i + batch_size].to(device)).softmax(1).amax(1).cpu()
+                     for i in range(0, len(x), batch_size)])
+    return float((top >= sure).double().mean())
+
+
+def prior_fidelity(ckpt: Checkpoint, judge: Classifier, n: int = 1000, seed: int = 0, sure: float = SURE) -> float:
+    """The fidelity of prior samples: the share of ``n`` decodes of z ~ N(0, I) (``sample_prior``
+    with ``seed``) that the judge calls some class with probability >= ``sure``.
+
+    Prior samples land anywhere the prior puts mass, including between the classes' regions,
+    where a decode is a blend no judge is sure of; so this measures how much of the prior's
+    space the decoder fills with clear images (1 = every sample a clear digit)."""
+    model = ckpt.model
+    if model.config.num_classes:
+        raise ConfigError("a conditional model needs a class to draw from its prior; use generate_class")
+    if not model.config.variational:
+        raise ConfigError("an autoencoder has no prior to sample from")
+    if not 1 <= n <= 100_000:
+        raise ConfigError(f"the number of prior samples must be from 1 to 100,000, got {n}")
+    return sure_share(judge, decode(model, sample_prior(n, model.config.latent_dim, seed=seed)), sure)

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from .evaluate import _device, encode_all
+from .evaluation import _device, encode_all
 from .images import prepare_image, tile
 from .config import IMAGE_SIZE
 from .model import VAE

@@ -7,10 +7,10 @@ from typing import Callable
 
 from .checkpoint import Checkpoint, Latents, library_versions
 from .data import Dataset, Progress, load_dataset
-from .evaluate import evaluate
+from .evaluation import evaluate
 from .inference import encode
 from .model import VAE, VAEConfig, build_model
-from .train import Callback, TrainConfig, TrainResult, train
+from .training import Callback, TrainConfig, TrainResult, train
 from .typicality import score_images
 
 

@@ -1,7 +1,7 @@
 """How typical an image is for a model: per-image scores of the test set, where a new
 image falls among them, the least typical test images, and thresholds over the scores.
 
-Scores are nats per image, higher = less typical (see ``evaluate.image_scores``):
+Scores are nats per image, higher = less typical (see ``evaluation.image_scores``):
 
 - "neg_elbo": a one-sample negative ELBO, an upper bound on -log p(x);
 - "recon_error": -log p(x | z = mu), how badly the mean code reconstructs the image.
@@ -16,7 +16,7 @@ from typing import Literal
 
 import numpy as np
 
-from .evaluate import image_scores
+from .evaluation import image_scores
 from .model import VAE
 
 ScoreKind = Literal["neg_elbo", "recon_error"]

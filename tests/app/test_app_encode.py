@@ -4,15 +4,18 @@ case of issue 6), the scatter marks, the typicality readout, the gallery and its
 from __future__ import annotations
 
 import base64
+import io
 import json
 
 import numpy as np
 import pytest
+from PIL import Image
 from streamlit.testing.v1 import AppTest
 
 import ui.state
 import vae_core as vc
 from vae_core.checkpoint import checkpoint_bytes
+from vae_core.classifier import classify, load_classifier
 
 from helpers.hostile_images import CASES, PLAIN
 from helpers.apptest import images, open_page, planes
@@ -72,6 +75,7 @@ def test_an_uploaded_digit_lands_on_the_scatter_with_its_reconstruction(app):
     assert your_digit(app) == pytest.approx(tuple(result.mu[:2]), abs=1e-4)
     captions = [i.caption for i in images(app)]
     assert captions[:2] == ["Input (28×28)", "Its reconstruction"]
+    del captions[2:12]  # the drawing's style as every digit (its own test below)
     assert any(f"**seven.png** is encoded at z_mean = ({result.mu[0]:.2f}, {result.mu[1]:.2f})" in c.value
                for c in app.caption)
     zoom = figure(app, "enc_zoom")
@@ -86,6 +90,63 @@ def test_an_uploaded_digit_lands_on_the_scatter_with_its_reconstruction(app):
         hist = figure(app, "enc_histogram")
         assert any(s["x0"] == pytest.approx(float(app.metric[0].value.split()[0]), abs=0.06)
                    for s in hist["layout"]["shapes"])
+
+
+def pixels(url: str) -> np.ndarray:
+    """A pixel image's data URI -> its uint8 grey levels."""
+    return np.array(Image.open(io.BytesIO(base64.b64decode(url.split(",", 1)[1]))).convert("L"))
+
+
+@pytest.mark.parametrize("dataset, noun, heading", [("mnist", "digit", "Your handwriting in every digit"),
+                                                     ("fashion-mnist", "article", "Your style in every article")])
+def test_an_upload_is_drawn_in_its_style_as_every_class(app, dataset, noun, heading):
+    """The row's ten images are vae_core's, each captioned with its class (Fashion-MNIST's articles
+    by name), the class the judge reads marked and said."""
+    model_id = f"pretrained/{dataset}.safetensors"
+    maker = vc.load_checkpoint(ROOT / "pretrained" / "conditional" / f"{dataset}.safetensors")
+    judge, meta = load_classifier(ROOT / "pretrained" / "classifier" / f"{dataset}.safetensors")
+    app.sidebar.selectbox(key="model_id").set_value(model_id).run()
+    open_page(app, "encode")
+    upload(app, "seven.png", PLAIN)
+    drawing = pixels(images(app)[0].url)  # what the model sees
+    label = int(classify(judge, drawing[None])[0])
+    expected = vc.handwriting_in_every_class(maker, drawing, label)
+    row = images(app)[2:12]
+    assert [i.caption for i in row] == [f"{name} (yours)" if k == label else name
+                                        for k, name in enumerate(maker.classes)]
+    for k, image in enumerate(row):
+        assert np.array_equal(pixels(image.url), expected[k]), k
+    assert heading in [h.value for h in app.subheader]
+    caption = next(c.value for c in app.caption if c.value.startswith(f"Your style as every {noun}: "))
+    assert (f"right {100 * meta['test_accuracy']:.1f} % of the time on the test set, reads your drawing as "
+            f"**{maker.classes[label]}**") in caption
+    if dataset == "mnist":
+        assert label == 7  # the reference seven is read as one
+
+
+def test_no_style_row_before_a_drawing_or_for_a_bad_file(app):
+    open_page(app, "encode")
+    assert not [h for h in app.subheader if h.value.startswith("Your ")]
+    upload(app, "notes.png", b"not an image")
+    assert app.error and not [h for h in app.subheader if h.value.startswith("Your ")]
+
+
+def test_a_broken_judge_is_one_sentence_and_no_row(monkeypatch, tmp_path):
+    monkeypatch.chdir(ROOT)
+    for name in ("mnist.safetensors", "conditional/mnist.safetensors"):
+        (tmp_path / name).parent.mkdir(exist_ok=True)
+        (tmp_path / name).symlink_to(ROOT / "pretrained" / name)
+    (tmp_path / "classifier").mkdir()
+    (tmp_path / "classifier" / "mnist.safetensors").write_bytes(b"\x00" * 40)
+    monkeypatch.setattr(ui.state, "PRETRAINED_DIR", tmp_path)
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    at.run()
+    open_page(at, "encode")
+    upload(at, "seven.png", PLAIN)
+    assert [e.value for e in at.error] == ["The pretrained classifier could not be loaded: mnist.safetensors: not a "
+                                           "safetensors file"]
+    assert not [h for h in at.subheader if h.value.startswith("Your ")]
+    assert your_digit(at) is not None  # the rest of the page works
 
 
 @pytest.mark.parametrize("case", list(CASES))
@@ -131,6 +192,7 @@ def test_without_the_dataset_typicality_explains_where_to_get_it(monkeypatch, tm
     assert "python -m vae_core download --dataset mnist" in message
     assert "Their pictures need the test set on disk" in " ".join(c.value for c in at.caption)
     assert your_digit(at) is not None  # the latents still place it
+    assert not [h for h in at.subheader if h.value.startswith("Your ")]  # no conditional VAE ships here
     open_page(at, "anomaly")
     assert "does not carry per-image test scores" in at.warning[0].value
 

@@ -2,6 +2,7 @@
 LocalCluster of two worker processes on 127.0.0.1 runs a short training through the queue, its
 progress streamed to the visitor's job and its model returned; Stop keeps the model so far."""
 
+import os
 import time
 
 import pytest
@@ -19,9 +20,16 @@ needs_mnist = pytest.mark.skipif(not (MNIST_DIR / "train-images-idx3-ubyte.gz").
 
 @pytest.fixture(scope="module")
 def cluster():
-    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
-                                  dashboard_address=None, worker_dashboard_address=None) as local:
-        yield local
+    # distributed's nannies set MALLOC_TRIM_THRESHOLD_ and OMP_NUM_THREADS in this process's own
+    # environment for their workers: put it back, or every later subprocess of the suite inherits them
+    environment = dict(os.environ)
+    try:
+        with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
+                                      dashboard_address=None, worker_dashboard_address=None) as local:
+            yield local
+    finally:
+        os.environ.clear()
+        os.environ.update(environment)
 
 
 @needs_mnist

@@ -13,7 +13,7 @@ from ui.executors import LocalProcessExecutor, default_workers, exit_sentence
 from ui.jobs import DownloadJob, TrainingJob, training_threads
 from ui.training_queue import TrainingQueue
 from vae_core.model import VAEConfig
-from vae_core.train import TrainConfig
+from vae_core.training import TrainConfig
 
 from helpers.data import MNIST_DIR
 from helpers.training import (alive, crash, finished, group_of, hang, in_group, small_job, training_workers,

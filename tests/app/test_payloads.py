@@ -10,8 +10,9 @@ import re
 import pytest
 
 from helpers.data import ROOT
-from ui.latent_plane.payloads import (PAYLOADS, ComparePayload, ExplorePayload, InterpolatePayload, PlaneModel,
-                                      PreviewPayload, ToyPayload, ToyWorld)
+from ui.latent_plane.payloads import (PAYLOADS, BetaModel, BetaPayload, ComparePayload, ExplorePayload,
+                                      InsidePayload, InterpolatePayload, PlaneModel, PreviewPayload, ToyPayload,
+                                      ToyWorld)
 
 MODEL = PlaneModel("pretrained/mnist.safetensors", "/d.safetensors", None, "/p.safetensors", ("0", "1"),
                    ("#000000", "#ffffff"), 4.0)
@@ -29,7 +30,7 @@ def browser_fields() -> dict:
 
 def test_python_and_the_browser_name_the_same_modes_and_fields():
     fields = browser_fields()
-    assert set(PAYLOADS) == {"explore", "preview", "interpolate", "compare", "toy"}
+    assert set(PAYLOADS) == {"explore", "preview", "interpolate", "compare", "toy", "inside", "beta"}
     # every mode but the room page's, whose payload its own script makes (vae_core/web/room/)
     assert set(fields["modes"]) - set(PAYLOADS) <= {"room"} and set(PAYLOADS) <= set(fields["modes"])
     for mode, cls in PAYLOADS.items():
@@ -81,3 +82,17 @@ def test_payloads_are_frozen_and_take_keywords_only():
         payload.pin = PICK
     with pytest.raises(TypeError):
         PreviewPayload(MODEL)
+
+
+def test_the_inside_and_beta_payloads_carry_their_posterior_and_their_family():
+    sent = json.loads(InsidePayload(model=MODEL, mu=(0.5, -1.0), sigma=(0.1, 0.2), z=(0.6, -0.8),
+                                    cloud=[[0.4, -1.1]]).to_json())
+    assert sent["mu"] == [0.5, -1.0] and sent["sigma"] == [0.1, 0.2] and sent["z"] == [0.6, -0.8]
+    assert sent["cloud"] == [[0.4, -1.1]] and sent["mode"] == "inside"
+    family = (BetaModel(0.5, 100.0, 3.0, MODEL), BetaModel(2.0, 130.0, 1.5, MODEL))
+    sent = json.loads(BetaPayload(model=MODEL, models=family, start=1).to_json())
+    assert sent["start"] == 1 and sent["height"] == 520 and sent["model"] == MODEL.as_data()
+    assert sent["models"] == [{"beta": 0.5, "recon": 100.0, "kl": 3.0, "model": MODEL.as_data()},
+                              {"beta": 2.0, "recon": 130.0, "kl": 1.5, "model": MODEL.as_data()}]
+    fields = browser_fields()["modes"]
+    assert fields["inside"]["cloud"] == "marks" and fields["beta"]["models"] == "family"

@@ -38,22 +38,50 @@ def main_text(page) -> str:
     return page.inner_text("[data-testid='stMain']")
 
 
-def draw_seven(page) -> None:
-    """Two mouse strokes on the canvas: the bar and the stem of a 7."""
+def draw_seven(page, finger=None) -> None:
+    """Two strokes on the canvas, the bar and the stem of a 7: with the mouse, or with ``finger``
+    (a CDP session of a touch page) as a phone's touches."""
     canvas = page.locator("[data-testid='stMain'] .canvas-root canvas").last  # fabric's event layer
     canvas.wait_for()
+    canvas.scroll_into_view_if_needed()
     box = canvas.bounding_box()
     x0, y0, w = box["x"], box["y"], box["width"]
+
+    def touch(kind: str, x: float, y: float) -> None:
+        points = [] if kind == "touchEnd" else [{"x": x, "y": y}]
+        finger.send("Input.dispatchTouchEvent", {"type": kind, "touchPoints": points})
+
+    down, move, up = ((page.mouse.move, page.mouse.move, page.mouse.up) if finger is None else
+                      (lambda x, y: touch("touchStart", x, y), lambda x, y: touch("touchMove", x, y),
+                       lambda: touch("touchEnd", 0, 0)))
     strokes = [[(0.3, 0.2), (0.72, 0.2)], [(0.72, 0.2), (0.42, 0.85)]]
     for stroke in strokes:
         (ax, ay), (bx, by) = stroke
-        page.mouse.move(x0 + ax * w, y0 + ay * w)
-        page.mouse.down()
+        down(x0 + ax * w, y0 + ay * w)
+        if finger is None:
+            page.mouse.down()
         for i in range(1, 21):
             t = i / 20
-            page.mouse.move(x0 + (ax + t * (bx - ax)) * w, y0 + (ay + t * (by - ay)) * w)
-        page.mouse.up()
+            move(x0 + (ax + t * (bx - ax)) * w, y0 + (ay + t * (by - ay)) * w)
+        up()
         page.wait_for_timeout(300)
+
+
+def style_row(page) -> list[str]:
+    """The captions of the row that draws the drawing's style as every class, in order."""
+    return page.eval_on_selector_all(".st-key-enc_every_class [data-testid='stImage']",
+                                     "els => els.map(e => e.innerText.trim())")
+
+
+def assert_style_row(page) -> None:
+    """After a drawn 7: ten digits in its style, its own 7 marked, the judge's reading said, all
+    in the page's width."""
+    assert style_row(page) == [f"{k} (yours)" if k == 7 else str(k) for k in range(10)]
+    assert "reads your drawing as 7" in main_text(page)
+    width = page.viewport_size["width"]
+    boxes = [page.locator(".st-key-enc_every_class [data-testid='stImage'] img").nth(k).bounding_box()
+             for k in range(10)]
+    assert all(b["x"] >= 0 and b["x"] + b["width"] <= width and b["width"] >= 40 for b in boxes), boxes
 
 
 def test_a_drawn_digit_lands_on_the_scatter(page):
@@ -69,7 +97,9 @@ def test_a_drawn_digit_lands_on_the_scatter(page):
     x, y = your_digit(page)
     assert abs(x - float(z[1])) < 0.01 and abs(y - float(z[2])) < 0.01  # the cross sits at the code shown
     assert "Percentile" in text and "typical" in text and "Nearest first: #" in text
-    assert len(set(images(page))) == 3  # what the model sees, the reconstruction, the five nearest
+    # what the model sees, the reconstruction, the style as every digit (10), the five nearest
+    assert len(set(images(page))) == 13
+    assert_style_row(page)
     # what a drawing gets is in view without scrolling, and the score is not cut off
     view_box = page.get_by_text("The model's view").bounding_box()
     assert view_box["y"] + view_box["height"] <= page.viewport_size["height"]
@@ -78,6 +108,24 @@ def test_a_drawn_digit_lands_on_the_scatter(page):
     shoot(page, "encode")
     page.get_by_text("How typical is it?").evaluate("e => e.scrollIntoView({block: 'start'})")
     shoot(page, "encode-details")
+
+
+def test_on_a_phone_a_drawing_shows_its_style_as_every_digit(page, server):
+    context = page.context.browser.new_context(viewport={"width": 390, "height": 844}, has_touch=True, is_mobile=True)
+    phone = context.new_page()
+    phone.set_default_timeout(60_000)
+    errors: list[str] = []
+    phone.on("pageerror", lambda e: errors.append(str(e)))
+    phone.goto(server + "/encode")
+    phone.wait_for_selector(".lp-mode-compare[data-ready='1']")
+    draw_seven(phone, finger=context.new_cdp_session(phone))
+    phone.wait_for_selector("text=Your handwriting in every digit")
+    wait_idle(phone)
+    assert_style_row(phone)
+    phone.locator(".st-key-enc_every_class").scroll_into_view_if_needed()
+    shoot(phone, "encode-phone-style")
+    context.close()
+    assert not [e for e in errors if "ResizeObserver" not in e], errors
 
 
 def test_the_drawing_survives_a_visit_to_upload(page):

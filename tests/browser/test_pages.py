@@ -106,7 +106,8 @@ def test_a_server_log_with_a_traceback_or_a_warnings_stack_fails_the_run():
 
 
 # The legacy navigation lists the pages/ folder's file names; the app's own lists its titles.
-LEGACY_NAMES = {"app", "anomaly", "compare", "encode", "explore", "generate", "interpolate", "toy", "train"}
+LEGACY_NAMES = {"app", "anomaly", "compare", "encode", "explore", "generate", "inside", "interpolate", "toy",
+                "train"}
 WATCH_NAVIGATION = """(() => {
     window.__navSeen = new Set();
     const look = () => document.querySelectorAll('[data-testid=stSidebarNav] a, .st-key-app_navigation a')

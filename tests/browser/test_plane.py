@@ -19,6 +19,7 @@ from helpers.data import ROOT
 from ui.latent_plane import (ComparePayload, ExplorePayload, InterpolatePayload, PlaneModel, PreviewPayload,
                              ToyPayload, ToyWorld, decoder_asset, points_asset)
 from ui.latent_plane.assets import publish
+from ui.latent_plane.payloads import BetaModel, BetaPayload, InsidePayload
 from vae_core.decoder_export import export_decoder
 from vae_core.model import VAEConfig, build_model
 
@@ -571,8 +572,16 @@ def test_every_payload_python_makes_passes_the_browsers_check(lab, shipped_model
                 InterpolatePayload(model=shipped_model, endpoints={"a": pick, "b": pick}, next="b", method="slerp",
                                    steps=5, hint="h"),
                 ComparePayload(model=shipped_model, group="g", marks=[[0.5, 1.0]], title="t"),
-                ToyPayload(model=shipped_model, toy=world, points=points)]
+                ToyPayload(model=shipped_model, toy=world, points=points),
+                InsidePayload(model=shipped_model, mu=(0.5, -0.25), sigma=(0.1, 0.2), z=(0.6, -0.2),
+                              cloud=[[0.5, -0.3]]),
+                BetaPayload(model=shipped_model, models=(BetaModel(0.5, 130.0, 7.5, shipped_model),
+                                                         BetaModel(8.0, 150.0, 3.0, shipped_model)), start=1)]
     problems = lab.evaluate("payloads => payloads.map(p => lab.checkPayload(JSON.parse(p)))",
                             [p.to_json() for p in payloads])
     assert problems == [None] * len(payloads)
     assert lab.evaluate("() => lab.checkPayload({mode: 'nope'})") == 'latent plane: unknown mode "nope"'
+    family = json.loads(payloads[-1].to_json())
+    family["models"][1]["model"] = {"id": "m"}  # a member without its files
+    assert lab.evaluate("p => lab.checkPayload(p)", family) == ('latent plane (beta): field "models" must be a '
+                                                               'non-empty list of {beta, recon, kl, model}, got array')

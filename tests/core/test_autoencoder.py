@@ -13,7 +13,7 @@ from safetensors.torch import save as st_save
 
 import vae_core as vc
 from vae_core.compare import class_variety, hole_threshold, in_holes, prior_reach, random_latents, space_stats
-from vae_core.evaluate import image_scores, iwae_nll, negative_elbo
+from vae_core.evaluation import image_scores, iwae_nll, negative_elbo
 from vae_core.model import LOGVAR_MIN, count_parameters, to_input
 
 from helpers.data import MNIST_DIR, ROOT

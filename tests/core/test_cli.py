@@ -13,7 +13,7 @@ from vae_core.classifier import load_classifier
 from vae_core.cli import DownloadProgress, ProgressPrinter, main
 from vae_core.generate import generate_class
 from vae_core.images import tile
-from vae_core.train import TrainEvent
+from vae_core.training import TrainEvent
 
 from helpers.data import MNIST_DIR, ROOT
 

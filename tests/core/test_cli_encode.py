@@ -18,7 +18,7 @@ import vae_core as vc
 from vae_core.checkpoint import Checkpoint, Latents, save_checkpoint
 from vae_core.cli import main
 from vae_core.model import VAEConfig, build_model
-from vae_core.train import TrainConfig, train
+from vae_core.training import TrainConfig, train
 from vae_core.typicality import score_images
 
 from helpers.hostile_images import CASES, PLAIN

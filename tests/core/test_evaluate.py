@@ -3,12 +3,14 @@ import math
 import numpy as np
 import pytest
 import torch
+import torch.nn.functional as F
+from torch.distributions import Normal, kl_divergence
 
 from vae_core.data import Dataset
-from vae_core.evaluate import evaluate, image_scores, iwae_nll, knn_accuracy, negative_elbo
-from vae_core.model import VAEConfig, build_model, iwae_loss, kl_divergence, reconstruction_nll, to_input
+from vae_core.evaluation import evaluate, image_scores, iwae_nll, knn_accuracy, negative_elbo
+from vae_core.model import VAEConfig, build_model, iwae_loss, reconstruction_nll, to_input
 from vae_core.pipeline import package
-from vae_core.train import TrainConfig, train
+from vae_core.training import TrainConfig, train
 
 
 @pytest.fixture(scope="module")
@@ -18,16 +20,31 @@ def trained(digits):
     return model
 
 
-def test_negative_elbo_matches_a_direct_computation(trained, digits):
-    x = to_input(torch.from_numpy(digits["test_x"]))
+def test_negative_elbo_is_the_bernoulli_cross_entropy_plus_the_closed_form_kl(tiny_model, digits):
+    """Recon and KL computed here from their definitions, on the same draws of z (one seeded
+    ε ~ N(0, I) per image), not through the library's loss functions."""
+    images = digits["test_x"][:50]
+    x = torch.from_numpy(images).reshape(50, 784).double() / 255
     with torch.no_grad():
-        mu, logvar = trained.encode(x)
-        kl = kl_divergence(mu, logvar).mean().item()
-    result = negative_elbo(trained, digits["test_x"], batch_size=64, seed=0)
-    assert result["kl"] == pytest.approx(kl, rel=1e-5)
-    assert result["loss"] == pytest.approx(result["recon"] + result["kl"])
-    # one-sample estimate, reproducible by seed and independent of batching (each batch draws in turn)
-    assert negative_elbo(trained, digits["test_x"], batch_size=64, seed=0) == result
+        mu, logvar = (v.double() for v in tiny_model.encode(x.float()))
+        sigma = torch.exp(0.5 * logvar)
+        eps = torch.randn(mu.shape, generator=torch.Generator().manual_seed(3), dtype=torch.float32).double()
+        logits = tiny_model.decode((mu + sigma * eps).float()).double()
+    recon = F.binary_cross_entropy_with_logits(logits, x, reduction="none").sum(1)  # summed over the 784 pixels
+    kl = kl_divergence(Normal(mu, sigma), Normal(torch.zeros_like(mu), torch.ones_like(sigma))).sum(1)
+    result = negative_elbo(tiny_model, images, seed=3)
+    assert result["recon"] == pytest.approx(recon.mean().item(), rel=1e-5)
+    assert result["kl"] == pytest.approx(kl.mean().item(), rel=1e-5)
+    assert result["loss"] == pytest.approx((recon + kl).mean().item(), rel=1e-5)
+    assert tiny_model.training  # the model's mode is left as it was
+
+
+def test_negative_elbo_is_reproducible_by_seed_and_independent_of_batching(trained, digits):
+    result = negative_elbo(trained, digits["test_x"], seed=0)
+    assert negative_elbo(trained, digits["test_x"], seed=0) == result
+    # each batch draws in turn from one generator: other batches, the same draws (summed in another order)
+    by_64 = negative_elbo(trained, digits["test_x"], batch_size=64, seed=0)
+    assert by_64 == pytest.approx(result, rel=1e-6)
     assert negative_elbo(trained, digits["test_x"], seed=1)["recon"] != result["recon"]
     assert trained.training is False
 

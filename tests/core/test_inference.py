@@ -117,9 +117,63 @@ def test_nearest_returns_closest_rows_in_order():
     assert len(nearest(points, [0, 0], k=50)) == 5
 
 
-def test_interpolate_at_matches_the_evenly_spaced_path():
-    for method in ("linear", "slerp"):
-        path = interpolate([1.0, 2.0], [-2.0, 0.5], 5, method)
-        np.testing.assert_allclose(interpolate_at([1.0, 2.0], [-2.0, 0.5], [0, 0.25, 0.5, 0.75, 1.0], method), path,
-                                   atol=1e-6)
-        np.testing.assert_allclose(interpolate_at([1.0, 2.0], [-2.0, 0.5], 0.25, method)[0], path[1], atol=1e-6)
+def _endpoint_pairs(n: int = 20):
+    """Random endpoints in 2 and 8 dimensions, of different lengths and directions."""
+    rng = np.random.default_rng(0)
+    return [(rng.normal(size=d) * rng.uniform(0.2, 3), rng.normal(size=d) * rng.uniform(0.2, 3))
+            for d in (2, 8) for _ in range(n // 2)]
+
+
+def _angle(u: np.ndarray, v: np.ndarray) -> float:
+    """The angle between two vectors, accurate near 0 and pi too (where arccos is not)."""
+    u, v = u / np.linalg.norm(u), v / np.linalg.norm(v)
+    return float(2 * np.arctan2(np.linalg.norm(u - v), np.linalg.norm(u + v)))
+
+
+@pytest.mark.parametrize("method", ["linear", "slerp"])
+def test_interpolate_at_starts_at_a_and_ends_at_b(method):
+    for a, b in _endpoint_pairs():
+        ends = interpolate_at(a, b, [0.0, 1.0], method)
+        assert ends.shape == (2, len(a)) and ends.dtype == np.float32
+        np.testing.assert_allclose(ends, [a, b], rtol=1e-6, atol=1e-6)
+    one = interpolate_at([1.0, 2.0], [-2.0, 0.5], 0.3, method)  # a number: one point
+    assert one.shape == (1, 2)
+
+
+def test_linear_interpolate_at_moves_along_the_segment_at_constant_speed():
+    t = np.sort(np.random.default_rng(1).uniform(0, 1, 15))
+    for a, b in _endpoint_pairs():
+        path = interpolate_at(a, b, t).astype(np.float64)
+        # the distance from a is t times the length of the segment, and the points stay on it
+        np.testing.assert_allclose(np.linalg.norm(path - a, axis=1), t * np.linalg.norm(b - a), rtol=1e-5, atol=1e-5)
+        np.testing.assert_allclose(np.linalg.norm(path - a, axis=1) + np.linalg.norm(b - path, axis=1),
+                                   np.linalg.norm(b - a), rtol=1e-5, atol=1e-5)
+
+
+def test_slerp_interpolate_at_turns_at_constant_speed_while_the_length_changes_linearly():
+    t = np.sort(np.random.default_rng(2).uniform(0, 1, 15))
+    for a, b in _endpoint_pairs():
+        path = interpolate_at(a, b, t, "slerp").astype(np.float64)
+        np.testing.assert_allclose(np.linalg.norm(path, axis=1),
+                                   (1 - t) * np.linalg.norm(a) + t * np.linalg.norm(b), rtol=1e-5)
+        # the direction turns from a's to b's on the great circle between them: a constant angular speed
+        omega = _angle(a, b)
+        np.testing.assert_allclose([_angle(p, a) for p in path], t * omega, atol=1e-5)
+        np.testing.assert_allclose([_angle(p, b) for p in path], (1 - t) * omega, atol=1e-5)
+        # in the plane of a and b
+        basis, _ = np.linalg.qr(np.stack([a, b], axis=1))
+        np.testing.assert_allclose(path - path @ basis @ basis.T, 0.0, atol=1e-5)
+
+
+def test_slerp_interpolate_at_between_opposite_or_zero_endpoints():
+    t = np.linspace(0, 1, 9)
+    a = np.array([1.5, -0.5, 2.0])
+    path = interpolate_at(a, -2 * a, t, "slerp").astype(np.float64)  # opposite: any great circle, half a turn
+    np.testing.assert_allclose(np.linalg.norm(path, axis=1), (1 - t) * np.linalg.norm(a) + t * 2 * np.linalg.norm(a),
+                               rtol=1e-5)
+    np.testing.assert_allclose([_angle(p, a) for p in path], t * np.pi, atol=1e-5)
+    # a zero endpoint has no direction: the path is the straight one
+    np.testing.assert_allclose(interpolate_at([0.0, 0.0], [3.0, -1.0], t, "slerp"),
+                               interpolate_at([0.0, 0.0], [3.0, -1.0], t, "linear"), atol=1e-6)
+    with pytest.raises(ValueError, match="endpoints differ in size"):
+        interpolate_at([0.0, 1.0], [1.0, 2.0, 3.0], 0.5)

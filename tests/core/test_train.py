@@ -1,14 +1,15 @@
-import importlib
 import math
 
 import numpy as np
 import pytest
 import torch
 
+from vae_core import training
 from vae_core.errors import ConfigError
+from vae_core.evaluation import negative_elbo
 from vae_core.model import VAEConfig, build_model
-from vae_core.train import (TrainConfig, lr_at, make_optimizer, random_shift, resolve_device, resolve_precision,
-                             train)
+from vae_core.training import (TrainConfig, lr_at, make_optimizer, random_shift, resolve_device, resolve_precision,
+                                train)
 
 FAST = dict(epochs=2, batch_size=100, lr=3e-3, warmup_epochs=0.5, device="cpu", eval_batch_size=500)
 
@@ -17,6 +18,40 @@ def _train(digits, seed=0, callback=None, **overrides):
     model = build_model(VAEConfig(hidden=(32,)), seed=seed)
     config = TrainConfig(**{**FAST, "seed": seed, **overrides})
     return train(model, digits["train_x"], digits["test_x"], config, callback)
+
+
+def _weights(model) -> list[torch.Tensor]:
+    return [p.detach().clone().double() for p in model.parameters()]
+
+
+def _moving_average(initial: list[torch.Tensor], trajectory: list[list[torch.Tensor]], decay: float):
+    """The exponential moving average of the weights after each step, written out: the average
+    starts at the initial weights and takes in step s's weights with weight 1 - d_s, where
+    d_s = min(decay, (1 + s) / (10 + s)) (a short warm-up of the decay)."""
+    average = [w.clone() for w in initial]
+    for s, weights in enumerate(trajectory):
+        d = min(decay, (1 + s) / (10 + s))
+        average = [d * a + (1 - d) * w for a, w in zip(average, weights)]
+    return average
+
+
+def _train_recording_steps(digits, stop_at_step=None, **overrides):
+    """A tiny training that records the live model's weights after every step; returns
+    (result, initial weights, the weights after each step)."""
+    model = build_model(VAEConfig(hidden=(32,)), seed=0)
+    initial, trajectory = _weights(model), []
+
+    def record(event):
+        if event.kind == "step":
+            trajectory.append(_weights(model))
+            return event.step == stop_at_step
+
+    result = train(model, digits["train_x"], digits["test_x"], TrainConfig(**{**FAST, **overrides}), record)
+    return result, initial, trajectory
+
+
+def _max_distance(weights_a, weights_b) -> float:
+    return max((a - b).abs().max().item() for a, b in zip(weights_a, weights_b))
 
 
 def test_training_lowers_the_loss_and_records_history(digits):
@@ -67,10 +102,8 @@ def test_events_carry_progress_losses_lr_and_eta(digits):
 def test_the_eta_counts_the_test_evaluations_left(digits, monkeypatch):
     """On a clock where a step takes 1 s and an epoch's test evaluation 4 s, every ETA from the
     first evaluation on is the time that is really left, and those before it count evaluations too."""
-    train_module = importlib.import_module("vae_core.train")  # (vae_core.train is the function)
-
     clock = [0.0]
-    monkeypatch.setattr(train_module.time, "perf_counter", lambda: clock[0])
+    monkeypatch.setattr(training.time, "perf_counter", lambda: clock[0])
 
     def timed(function, seconds):
         def run(*args, **kwargs):
@@ -78,8 +111,8 @@ def test_the_eta_counts_the_test_evaluations_left(digits, monkeypatch):
             return function(*args, **kwargs)
         return run
 
-    monkeypatch.setattr(train_module, "vae_loss", timed(train_module.vae_loss, 1.0))
-    monkeypatch.setattr(train_module, "negative_elbo", timed(train_module.negative_elbo, 4.0))
+    monkeypatch.setattr(training, "vae_loss", timed(training.vae_loss, 1.0))
+    monkeypatch.setattr(training, "negative_elbo", timed(training.negative_elbo, 4.0))
     events = []
     _train(digits, callback=events.append)
     done = events[-1].elapsed
@@ -102,9 +135,19 @@ def test_stop_keeps_the_weights_of_the_last_completed_step(digits):
 
     result = train(model, digits["train_x"], digits["test_x"], TrainConfig(**FAST), stop_at_7)
     assert result.status == "stopped" and result.steps == 7 and result.history == []
-    assert "step 7" in result.message
+    assert result.message == "stopped at epoch 1, step 7; the model keeps the weights of that step."
     for p, saved in zip(model.parameters(), snapshots[7]):
         assert torch.equal(p.detach(), saved)
+
+
+def test_a_stop_with_ema_keeps_the_moving_average_and_says_so(digits):
+    result, initial, trajectory = _train_recording_steps(digits, stop_at_step=7, ema=0.9)
+    assert result.status == "stopped" and result.steps == 7 and len(trajectory) == 7
+    assert result.message == ("stopped at epoch 1, step 7; "
+                              "the model keeps the moving average of its weights up to that step.")
+    kept = _weights(result.model)
+    assert _max_distance(kept, _moving_average(initial, trajectory, 0.9)) < 1e-6
+    assert _max_distance(kept, trajectory[-1]) > 1e-3  # not the weights of step 7
 
 
 def test_nan_loss_stops_training_and_rolls_back_to_the_last_good_epoch(digits):
@@ -199,12 +242,25 @@ def test_random_shift_translates_each_image_by_its_own_offset():
     assert random_shift(edge, 3, torch.Generator().manual_seed(1)).sum() <= 9 * 28  # zeros come in
 
 
-def test_ema_and_shift_training_runs_and_returns_the_averaged_weights(digits):
+def test_ema_returns_and_evaluates_the_moving_average_of_the_trajectory(digits):
+    result, initial, trajectory = _train_recording_steps(digits, epochs=3, ema=0.9)
+    assert result.status == "done" and len(trajectory) == result.steps == 36
+    kept = _weights(result.model)
+    assert _max_distance(kept, _moving_average(initial, trajectory, 0.9)) < 1e-6
+    assert _max_distance(kept, trajectory[-1]) > 1e-4  # not the last step's weights (100 times the tolerance)
+    # the test loss of each epoch is the averaged model's: the last one is the returned model's
+    test_loss = negative_elbo(result.model, digits["test_x"], batch_size=FAST["eval_batch_size"], seed=0)["loss"]
+    assert result.history[-1]["test_loss"] == test_loss
+    assert result.history[-1]["test_loss"] < result.history[0]["test_loss"]
+
+
+def test_shift_augmentation_trains_on_moved_images(digits):
     plain = _train(digits, seed=0, epochs=3)
-    ema = _train(digits, seed=0, epochs=3, ema=0.9, shift=1)
-    assert ema.status == "done" and len(ema.history) == 3
-    assert ema.history[-1]["test_loss"] < ema.history[0]["test_loss"]
-    assert not torch.equal(next(plain.model.parameters()), next(ema.model.parameters()))
+    shifted = _train(digits, seed=0, epochs=3, shift=1)
+    assert shifted.status == "done" and len(shifted.history) == 3
+    assert shifted.history[-1]["test_loss"] < shifted.history[0]["test_loss"]
+    # the same seed and data: only the moved images make the weights differ
+    assert not torch.equal(next(plain.model.parameters()), next(shifted.model.parameters()))
 
 
 def test_bf16_matmuls_train_as_well_and_keep_float32_weights(digits):
@@ -237,16 +293,15 @@ def test_precision_auto_picks_bf16_only_where_it_is_native(monkeypatch):
 
 
 def test_one_wild_batch_is_skipped_and_training_goes_on(digits, monkeypatch):
-    train_module = importlib.import_module("vae_core.train")  # the module, not the function vae_core.train
     calls = {"n": 0}
-    real_loss = train_module.vae_loss
+    real_loss = training.vae_loss
 
     def one_spike(*args, **kwargs):  # the 20th batch alone blows up, as an outlier can
         calls["n"] += 1
         terms = real_loss(*args, **kwargs)
         return terms._replace(loss=terms.loss * 1e9, recon=terms.recon * 1e9) if calls["n"] == 20 else terms
 
-    monkeypatch.setattr(train_module, "vae_loss", one_spike)
+    monkeypatch.setattr(training, "vae_loss", one_spike)
     result = _train(digits, epochs=3)
     assert result.status == "done" and result.steps == 3 * 12 - 1
     assert [h["skipped_batches"] for h in result.history] == [0, 1, 0]
@@ -272,7 +327,7 @@ def test_a_streak_across_an_epoch_end_rolls_back_past_that_epoch(digits):
 
 
 def test_the_importance_weighted_objective_trains_a_tighter_bound(digits):
-    from vae_core.evaluate import iwae_nll
+    from vae_core.evaluation import iwae_nll
     elbo = _train(digits, seed=0, epochs=4)
     iwae = _train(digits, seed=0, epochs=4, iwae_samples=8)
     assert iwae.status == "done" and iwae.history[-1]["test_loss"] < iwae.history[0]["test_loss"]

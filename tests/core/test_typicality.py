@@ -16,10 +16,10 @@ from helpers.data import ROOT
 from vae_core.checkpoint import Checkpoint, Latents, checkpoint_bytes, load_checkpoint
 from vae_core.data import Dataset
 from vae_core.errors import CheckpointError, ImageError
-from vae_core.evaluate import image_scores
+from vae_core.evaluation import image_scores
 from vae_core.model import VAEConfig, build_model
 from vae_core.pipeline import package
-from vae_core.train import TrainConfig, train
+from vae_core.training import TrainConfig, train
 from vae_core.typicality import (SCORE_KINDS, above, default_threshold, least_typical, percentile, rank,
                                  score_images, verdict)
 

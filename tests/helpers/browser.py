@@ -104,6 +104,7 @@ def shoot(page, name: str) -> None:
 
 HEADINGS = {"Explore": "Explore the latent space", "Interpolate": "Interpolate between two images",
             "Generate": "Generate new images", "Your digit": "Encode your own digit",
+            "Inside the VAE": "Inside the VAE",
             "Anomalies": "Find unusual images", "AE vs VAE": "Autoencoder vs VAE", "Toy world": "Toy world",
             "Train": "Train your own model"}
 

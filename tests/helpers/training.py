@@ -12,7 +12,7 @@ from ui.executors import Executor, TrainingRun
 from ui.jobs import TrainingJob
 from ui.training_worker import TrainingRequest
 from vae_core.config import VAEConfig
-from vae_core.train import TrainConfig
+from vae_core.training import TrainConfig
 
 from helpers.data import MNIST_DIR
 
@@ -159,12 +159,10 @@ def nan_loss_from(first_bad_step: int, real):
 
 
 def _poisoned_training(request, report, stop_requested, first_bad_step: int) -> None:
-    import importlib
-
     from ui.training_worker import run_training
+    from vae_core import training
 
-    train_mod = importlib.import_module("vae_core.train")  # the module (vae_core.train is the function)
-    train_mod.vae_loss = nan_loss_from(first_bad_step, train_mod.vae_loss)  # in the worker process only
+    training.vae_loss = nan_loss_from(first_bad_step, training.vae_loss)  # in the worker process only
     run_training(request, report, stop_requested)
 
 

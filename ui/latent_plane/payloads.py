@@ -50,11 +50,26 @@ class ToyWorld:
                 "data_extent": float(self.data_extent)}
 
 
+@dataclass(frozen=True)
+class BetaModel:
+    """One model of a beta family: its beta, its test-set reconstruction and KL (nats per image),
+    and the plane model the browser loads."""
+
+    beta: float
+    recon: float
+    kl: float
+    model: PlaneModel
+
+    def as_data(self) -> dict:
+        return {"beta": float(self.beta), "recon": float(self.recon), "kl": float(self.kl),
+                "model": self.model.as_data()}
+
+
 def _jsonable(value: Any) -> Any:
-    if isinstance(value, (PlaneModel, ToyWorld)):
+    if isinstance(value, (PlaneModel, ToyWorld, BetaModel)):
         return value.as_data()
     if isinstance(value, tuple):
-        return list(value)
+        return [_jsonable(v) for v in value]
     return value
 
 
@@ -137,6 +152,38 @@ class ToyPayload(_Payload):
     hint: str | None = None
 
 
-Payload = ExplorePayload | PreviewPayload | InterpolatePayload | ComparePayload | ToyPayload
+@dataclass(frozen=True, kw_only=True)
+class InsidePayload(_Payload):
+    """Inside the VAE: one image's posterior, its 1 and 2 sigma ellipses around ``mu`` (the
+    encoder's ``sigma``), the sample ``z`` and a ``cloud`` of further samples ([[z1, z2], ...])."""
+
+    mode: ClassVar[str] = "inside"
+    model: PlaneModel
+    mu: tuple[float, float]
+    sigma: tuple[float, float]
+    z: tuple[float, float]
+    cloud: list[list[float]] = dataclasses.field(default_factory=list)
+    height: int = 520
+    title: str | None = None
+    hint: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class BetaPayload(_Payload):
+    """A beta family on one plane: ``models`` (at least one), the plane's own slider swaps between
+    them in the browser; ``model`` is ``models[start]``'s, the one shown first."""
+
+    mode: ClassVar[str] = "beta"
+    model: PlaneModel
+    models: tuple[BetaModel, ...]
+    start: int = 0
+    height: int = 520
+    title: str | None = None
+    hint: str | None = None
+
+
+Payload = (ExplorePayload | PreviewPayload | InterpolatePayload | ComparePayload | ToyPayload | InsidePayload
+           | BetaPayload)
 PAYLOADS: dict[str, type[_Payload]] = {cls.mode: cls for cls in (ExplorePayload, PreviewPayload, InterpolatePayload,
-                                                                  ComparePayload, ToyPayload)}
+                                                                  ComparePayload, ToyPayload, InsidePayload,
+                                                                  BetaPayload)}

@@ -23,7 +23,11 @@ export const FIELDS = {
     "toy": {"model": "model", "height": "integer", "hint": "string|null", "points": "points|null", "toy": "toy"},
     "preview": {"model": "model", "pin": "pick|null", "group": "string|null"},
     "room": {"model": "model", "height": "integer", "title": "string|null", "hint": "string|null", "tool": "tool",
-             "method": "method", "steps": "integer"}
+             "method": "method", "steps": "integer"},
+    "inside": {"model": "model", "height": "integer", "title": "string|null", "hint": "string|null",
+               "mu": "pair", "sigma": "pair", "z": "pair", "cloud": "marks"},
+    "beta": {"model": "model", "height": "integer", "title": "string|null", "hint": "string|null",
+             "models": "family", "start": "integer"}
   }
 };
 
@@ -46,6 +50,10 @@ const TYPES = {
   "tool": ['"explore" or "walk"', (v) => v === "explore" || v === "walk"],
   "method": ['"linear" or "slerp"', (v) => v === "linear" || v === "slerp"],
   "marks": ["a list of [z1, z2] points", (v) => Array.isArray(v) && v.every(isZ)],
+  "pair": ["a [z1, z2] point", isZ],
+  "family": ["a non-empty list of {beta, recon, kl, model}", (v) => Array.isArray(v) && v.length > 0
+             && v.every((m) => isObject(m) && isNumber(m.beta) && isNumber(m.recon) && isNumber(m.kl)
+                        && isObject(m.model) && checkFields(m.model, FIELDS.records.model, "") === null)],
   "points": ["points {z, labels}", (v) => isObject(v) && Array.isArray(v.z) && Array.isArray(v.labels)
              && v.z.length === 2 * v.labels.length && v.z.every(isNumber) && v.labels.every(Number.isInteger)],
 };

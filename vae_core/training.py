@@ -17,7 +17,7 @@ import numpy as np
 import torch
 
 from .errors import ConfigError
-from .evaluate import negative_elbo
+from .evaluation import negative_elbo
 from .config import IMAGE_SIZE, PIXELS
 from .model import VAE, LossTerms, iwae_loss, to_input, vae_loss
 
@@ -403,7 +403,8 @@ def train(model: VAE, train_images, test_images=None, config: TrainConfig | None
             break
         if record is None:
             status = "stopped"
-            message = f"stopped at epoch {epoch}, step {run.step}; the model keeps the weights of that step."
+            kept = "the moving average of its weights up to that step" if run.ema else "the weights of that step"
+            message = f"stopped at epoch {epoch}, step {run.step}; the model keeps {kept}."
             break
         test_terms = None
         if test is not None:
