@@ -6,14 +6,14 @@ import numpy as np
 import pytest
 import torch
 
-from helpers.data import MNIST_DIR, synthetic_digits
+from helpers.data import MNIST_DIR, has_mnist, synthetic_digits
 from vae_core.model import VAEConfig, build_model
 
 
 @pytest.fixture(scope="session")
 def digits() -> dict[str, np.ndarray]:
     """1,200 training and 300 test images: real MNIST where ../shared has it, else synthetic strokes."""
-    if (MNIST_DIR / "train-images-idx3-ubyte.gz").exists():
+    if has_mnist:
         from vae_core.data import load_dataset
 
         train = load_dataset("mnist", "train", root=MNIST_DIR, download=False)

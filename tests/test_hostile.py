@@ -46,11 +46,9 @@ from vae_core.model import VAE, VAEConfig, build_model
 from ui.state import MAX_USER_MODELS
 from ui.training_service import server_queue
 
-from helpers.data import FUZZ, MNIST_DIR, ROOT
+from helpers.data import FUZZ, MNIST_DIR, ROOT, has_mnist, needs_mnist
 from helpers.training import nan_from_step_in_workers, nan_loss_from
 
-has_mnist = (MNIST_DIR / "train-images-idx3-ubyte.gz").exists()
-needs_mnist = pytest.mark.skipif(not has_mnist, reason=f"training needs the MNIST files in {MNIST_DIR}")
 CLASSES = tuple(str(i) for i in range(10))
 PAGES = re.findall(r'st\.Page\("pages/(\w+)\.py"', (ROOT / "app.py").read_text())  # every page of the app
 

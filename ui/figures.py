@@ -20,7 +20,6 @@ import plotly.graph_objects as go
 from vae_core.images import PALETTE, latent_extent
 
 
-GRID_TRACE = "location"  # name of the invisible trace that makes empty space clickable
 PICK_COLOR = "#D55E00"  # vermillion: stands out against every class colour
 MARGIN = dict(l=10, r=10, t=10, b=10)
 
@@ -43,32 +42,22 @@ def square_axes(x_range, y_range, titles: tuple[str, str] | None = None, zero_li
 
 
 def _latent_scatter_layout(fig: go.Figure, extent: float, height: int, **layout) -> None:
-    """A latent scatter's layout: pan and click to select, square, over [-extent, extent]²
-    (the clickable grid covers exactly that, and the ranges stay there)."""
+    """A latent scatter's layout: pan and click to select, square, over [-extent, extent]²."""
     fig.update_layout(height=height, margin=MARGIN, dragmode="pan", hovermode="closest", clickmode="event+select",
                       plot_bgcolor="white", uirevision="keep", **layout,
                       **square_axes((-extent, extent), (-extent, extent), ("z₁", "z₂")))
 
 
-def scatter_figure(z_mean, labels, classes, extent: float | None = None, grid_points: int = 61,
-                   height: int = 640) -> go.Figure:
+def scatter_figure(z_mean, labels, classes, extent: float | None = None, height: int = 640) -> go.Figure:
     """The test set's z_mean, one WebGL trace per class (the legend hides and shows classes).
 
-    Each point's customdata is its test-set index. An invisible trace of grid_points^2
-    locations lies underneath so a click on empty space also selects a position.
-    Picks are styled through each trace's selected/unselected settings, so the figure
-    itself never depends on what is picked.
+    Each point's customdata is its test-set index. Picks are styled through each trace's
+    selected/unselected settings, so the figure itself never depends on what is picked.
     """
     z = np.asarray(z_mean, np.float32)
     labels = np.asarray(labels)
     extent = extent or latent_extent(z)
     fig = go.Figure()
-    axis = np.linspace(-extent, extent, grid_points)
-    gx, gy = np.meshgrid(axis, axis)
-    fig.add_trace(go.Scattergl(
-        x=gx.ravel().round(3), y=gy.ravel().round(3), mode="markers", name=GRID_TRACE,
-        marker=dict(size=6, color="rgba(0,0,0,0)"), hoverinfo="none", showlegend=False,
-        selected=dict(marker=dict(color="rgba(0,0,0,0)")), unselected=dict(marker=dict(opacity=0))))
     for c, name in enumerate(classes):
         idx = np.flatnonzero(labels == c)
         if not len(idx):
@@ -89,8 +78,8 @@ def scatter_figure(z_mean, labels, classes, extent: float | None = None, grid_po
 
 def live_scatter_figure(z_mean, labels, classes, max_points: int = 3000) -> go.Figure:
     """A small scatter of the first ``max_points`` codes that follows a training job: redrawn
-    every epoch (no kept zoom), not for clicking (no grid, no dragging)."""
-    fig = scatter_figure(z_mean[:max_points], labels[:max_points], classes, grid_points=2, height=360)
+    every epoch (no kept zoom), not for clicking (no dragging)."""
+    fig = scatter_figure(z_mean[:max_points], labels[:max_points], classes, height=360)
     fig.update_layout(dragmode=False, uirevision=None, legend=dict(title=None, font=dict(size=10), y=-0.18))
     return fig
 
@@ -152,7 +141,7 @@ def history_figure(history: list[dict], height: int = 320) -> go.Figure:
 def pick_from_points(points: list[dict]) -> dict | None:
     """Turn a Plotly click selection into a pick: {"index": test index or None, "z": [z1, z2]}.
 
-    Class traces carry the test index as customdata; the invisible location grid does not.
+    Class traces carry the test index as customdata; a point without it is a location.
     """
     if not points:
         return None

@@ -19,9 +19,8 @@ from vae_core.classifier import classify, load_classifier
 
 from helpers.hostile_images import CASES, PLAIN
 from helpers.apptest import images, open_page, planes
-from helpers.data import ROOT, has_mnist
+from helpers.data import ROOT, has_mnist, needs_mnist
 
-needs_mnist = pytest.mark.skipif(not has_mnist, reason="the test images and scores need the MNIST test set")
 
 
 def figure(at: AppTest, key: str) -> dict:

@@ -12,12 +12,11 @@ from streamlit.testing.v1 import AppTest
 import vae_core as vc
 from vae_core.compare import random_latents
 from vae_core.toy import make_toy
-from helpers.data import FASHION_DIR, MNIST_DIR, ROOT, SHARED_DATA
+from helpers.data import FASHION_DIR, ROOT, SHARED_DATA, needs_mnist
 from helpers.apptest import images, image_urls, open_page, planes, train_briefly
 
 MNIST_ID, FASHION_ID = "pretrained/mnist.safetensors", "pretrained/fashion-mnist.safetensors"
 FASHION_NAMES = list(vc.DATASETS["fashion-mnist"].classes)
-has_mnist = (MNIST_DIR / "t10k-images-idx3-ubyte.gz").exists()
 has_fashion = (FASHION_DIR / "train-images-idx3-ubyte.gz").exists()
 
 
@@ -198,7 +197,7 @@ def test_toy_world_names_each_datasets_components(app):
 
 # --- β on the Train page ---
 
-@pytest.mark.skipif(not has_mnist, reason=f"training needs the MNIST files in {MNIST_DIR}")
+@needs_mnist
 def test_train_page_offers_beta_0_1_4_and_uses_the_choice(app):
     open_page(app, "train")
     beta = app.select_slider(key="train_beta")

@@ -10,12 +10,10 @@ import pytest
 from ui.executors import DaskExecutor
 from ui.training_queue import TrainingQueue
 
-from helpers.data import MNIST_DIR
+from helpers.data import needs_mnist
 from helpers.training import finished, small_job, wait_until
 
 distributed = pytest.importorskip("distributed", reason="the cluster path needs distributed (requirements.txt)")
-needs_mnist = pytest.mark.skipif(not (MNIST_DIR / "train-images-idx3-ubyte.gz").exists(),
-                                 reason=f"MNIST files not found in {MNIST_DIR}")
 
 
 @pytest.fixture(scope="module")

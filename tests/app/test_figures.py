@@ -2,7 +2,7 @@ import numpy as np
 import plotly.graph_objects as go
 import pytest
 
-from ui.figures import (ABOVE_TRACE, GRID_TRACE, PALETTE, PICK_COLOR, add_neighbours, add_pick, add_points,
+from ui.figures import (ABOVE_TRACE, PALETTE, PICK_COLOR, add_neighbours, add_pick, add_points,
                         angle_groups, component_groups, ellipse_points, history_figure, latent_extent,
                         live_scatter_figure, pick_from_points, plane_figure, scatter_figure, score_histogram,
                         score_scatter_figure, square_axes, zoom_figure)
@@ -18,15 +18,14 @@ def codes():
 
 def test_scatter_has_one_webgl_trace_per_class_with_indices(codes):
     z, labels = codes
-    fig = scatter_figure(z, labels, ["a", "b", "c"], grid_points=5)
-    assert [t.name for t in fig.data] == [GRID_TRACE, "a", "b", "c"]
+    fig = scatter_figure(z, labels, ["a", "b", "c"])
+    assert [t.name for t in fig.data] == ["a", "b", "c"]  # the classes, and nothing under them
     assert all(isinstance(t, go.Scattergl) for t in fig.data)
-    assert len(fig.data[0].x) == 25 and fig.data[0].showlegend is False
-    for c, trace in enumerate(fig.data[1:]):
+    for c, trace in enumerate(fig.data):
         idx = np.asarray(trace.customdata)
         assert (labels[idx] == c).all() and trace.marker.color == PALETTE[c]
         np.testing.assert_allclose(trace.x, z[idx, 0], atol=1e-4)
-    assert sum(len(t.x) for t in fig.data[1:]) == 300
+    assert sum(len(t.x) for t in fig.data) == 300
     extent = latent_extent(z)
     assert tuple(fig.layout.xaxis.range) == (-extent, extent) and fig.layout.yaxis.scaleanchor == "x"
 
@@ -75,7 +74,7 @@ def test_square_axes_share_one_scale_over_their_ranges():
 def test_live_scatter_shows_the_first_codes_and_is_not_for_clicking(codes):
     z, labels = codes
     fig = live_scatter_figure(z, labels, ["a", "b", "c"], max_points=100)
-    assert sum(len(t.x) for t in fig.data[1:]) == 100 and len(fig.data[0].x) == 4  # a 2x2 grid only
+    assert sum(len(t.x) for t in fig.data) == 100 and [t.name for t in fig.data] == ["a", "b", "c"]
     assert fig.layout.dragmode is False and fig.layout.height == 360
 
 

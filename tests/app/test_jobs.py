@@ -15,12 +15,10 @@ from ui.training_queue import TrainingQueue
 from vae_core.model import VAEConfig
 from vae_core.training import TrainConfig
 
-from helpers.data import MNIST_DIR
+from helpers.data import MNIST_DIR, needs_mnist
 from helpers.training import (alive, crash, finished, group_of, hang, in_group, small_job, training_workers,
                               wait_until)
 
-needs_mnist = pytest.mark.skipif(not (MNIST_DIR / "train-images-idx3-ubyte.gz").exists(),
-                                 reason=f"MNIST files not found in {MNIST_DIR}")
 
 
 @pytest.fixture

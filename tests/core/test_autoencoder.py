@@ -16,7 +16,7 @@ from vae_core.compare import class_variety, hole_threshold, in_holes, prior_reac
 from vae_core.evaluation import image_scores, iwae_nll, negative_elbo
 from vae_core.model import LOGVAR_MIN, count_parameters, to_input
 
-from helpers.data import MNIST_DIR, ROOT
+from helpers.data import MNIST_DIR, ROOT, needs_mnist
 
 AE_DIR = ROOT / "pretrained" / "autoencoder"
 
@@ -155,7 +155,7 @@ def test_a_checkpoint_whose_weights_do_not_fit_its_kind_is_refused():
 
 # --- the command line ---
 
-@pytest.mark.skipif(not (MNIST_DIR / "train-images-idx3-ubyte.gz").exists(), reason=f"MNIST not in {MNIST_DIR}")
+@needs_mnist
 def test_cli_trains_and_evaluates_an_autoencoder(tmp_path, capsys):
     from vae_core.cli import main
 
@@ -188,7 +188,7 @@ def test_the_shipped_autoencoder_matches_the_shipped_vae(dataset):
     assert path not in set((ROOT / "pretrained").glob("*.safetensors"))
 
 
-@pytest.mark.skipif(not (MNIST_DIR / "t10k-images-idx3-ubyte.gz").exists(), reason=f"MNIST not in {MNIST_DIR}")
+@needs_mnist
 def test_the_shipped_autoencoder_reconstructs_test_digits():
     ckpt = vc.load_checkpoint(AE_DIR / "mnist-ae.safetensors")
     test = vc.load_dataset("mnist", "test", root=MNIST_DIR, download=False)

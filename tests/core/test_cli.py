@@ -15,10 +15,8 @@ from vae_core.generate import generate_class
 from vae_core.images import tile
 from vae_core.training import TrainEvent
 
-from helpers.data import MNIST_DIR, ROOT
+from helpers.data import MNIST_DIR, ROOT, needs_mnist
 
-needs_mnist = pytest.mark.skipif(not (MNIST_DIR / "train-images-idx3-ubyte.gz").exists(),
-                                 reason=f"MNIST files not found in {MNIST_DIR}")
 
 
 def run(*args, cwd=ROOT):

@@ -36,7 +36,7 @@ from vae_core.data import (
     parse_idx,
 )
 from vae_core.errors import DataError, VAEError
-from helpers.data import SHARED_DATA
+from helpers.data import SHARED_DATA, needs_mnist
 
 MNIST_DIR = SHARED_DATA / "mnist"
 FASHION_DIR = SHARED_DATA / "fashion-mnist"
@@ -52,7 +52,6 @@ def _have(folder: Path) -> bool:
     return all((folder / f"{n}.gz").is_file() for n in ALL_NAMES)
 
 
-needs_mnist = pytest.mark.skipif(not _have(MNIST_DIR), reason=f"real MNIST files not found in {MNIST_DIR}")
 needs_fashion = pytest.mark.skipif(not _have(FASHION_DIR),
                                    reason=f"real Fashion-MNIST files not found in {FASHION_DIR}")
 

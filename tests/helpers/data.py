@@ -6,13 +6,17 @@ import os
 from pathlib import Path
 
 import numpy as np
+import pytest
 from hypothesis import settings
 
 ROOT = Path(__file__).resolve().parents[2]  # the project
 SHARED_DATA = ROOT.parent / "shared" / "data"
 MNIST_DIR = SHARED_DATA / "mnist"
 FASHION_DIR = SHARED_DATA / "fashion-mnist"
-has_mnist = (MNIST_DIR / "t10k-images-idx3-ubyte.gz").exists()
+# the real MNIST files, train and test (tests that need them skip, saying so, where they are absent)
+has_mnist = all((MNIST_DIR / f"{name}-idx{3 if 'images' in name else 1}-ubyte.gz").exists()
+                for name in ("train-images", "train-labels", "t10k-images", "t10k-labels"))
+needs_mnist = pytest.mark.skipif(not has_mnist, reason=f"this test needs the MNIST files in {MNIST_DIR}")
 
 # The fuzz tests (IDX reader, checkpoint loader, image preparation) each feed thousands of
 # generated inputs: decorate them with ``@FUZZ``. VAE_FUZZ_PROFILE=fuzz-quick runs 200 each.
