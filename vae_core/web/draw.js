@@ -54,11 +54,11 @@ export function path(c, points) {
 }
 
 // The plane as a canvas draws it, at the geometry of `axes` (as Plotly would: its grid, zero
-// lines, ticks, axis titles, and the points class by class). `o` holds size, axes (the titles),
+// lines, ticks, axis titles, and the points class by class). `opts` holds size, axes (the titles),
 // colors and markerSize; `byClass` the points' indices by class; `hidden` the classes left out.
-export function paintScatter(c, axes, o, points, byClass, hidden) {
+export function paintScatter(c, axes, opts, points, byClass, hidden) {
   const a = area(axes), at = (z) => toPx(axes, z);
-  c.clearRect(0, 0, o.size, o.size);
+  c.clearRect(0, 0, opts.size, opts.size);
   const ticks = axes.map((ax, k) => tickValues(ax, k ? "y" : "x"));
   c.lineWidth = 1;
   for (const v of ticks[0]) {
@@ -78,14 +78,14 @@ export function paintScatter(c, axes, o, points, byClass, hidden) {
   c.textAlign = "right"; c.textBaseline = "middle";
   for (const v of ticks[1]) c.fillText(label(v), a.x - 3, at([0, v])[1]);
   c.font = TITLE_FONT; c.textAlign = "center"; c.textBaseline = "alphabetic";
-  c.fillText(o.axes[0], a.x + a.w / 2, o.size - 10);
-  c.save(); c.translate(20, a.y + a.h / 2); c.rotate(-Math.PI / 2); c.fillText(o.axes[1], 0, 0); c.restore();
-  const r = o.markerSize / 2;
+  c.fillText(opts.axes[0], a.x + a.w / 2, opts.size - 10);
+  c.save(); c.translate(20, a.y + a.h / 2); c.rotate(-Math.PI / 2); c.fillText(opts.axes[1], 0, 0); c.restore();
+  const r = opts.markerSize / 2;
   c.save(); c.beginPath(); c.rect(a.x, a.y, a.w, a.h); c.clip();
   c.globalAlpha = 0.75;
   byClass.forEach((idx, g) => {  // in class order, as Plotly stacks its traces
     if (hidden.has(g)) return;
-    c.fillStyle = o.colors[g % o.colors.length];
+    c.fillStyle = opts.colors[g % opts.colors.length];
     for (const i of idx) {  // one by one: overlapping points darken, as in Plotly
       const [x, y] = at([points.z[2 * i], points.z[2 * i + 1]]);
       c.beginPath(); c.arc(x, y, r, 0, 2 * Math.PI); c.fill();

@@ -1,7 +1,7 @@
 // The decoded digit floating over a plane: the thumbnail beside the mouse pointer, and the
 // preview in the plane's corner while (and, where a mode keeps it, after) a finger touches it.
 
-import { el } from "./dom.js";
+import { element } from "./dom.js";
 import { paintDigit } from "./draw.js";
 import { fmtZ } from "./geometry.js";
 
@@ -12,12 +12,12 @@ const GAP = 18;  // px between the pointer and its thumbnail
 
 export class Floating {
   constructor(stage) {
-    this.thumb = el("div", "lp-thumb", stage);
-    this.thumbCanvas = el("canvas", "", this.thumb, { width: 28, height: 28 });
-    this.thumbText = el("span", "", this.thumb);
-    this.corner = el("div", "lp-corner", stage);
-    this.cornerCanvas = el("canvas", "", this.corner, { width: 28, height: 28 });
-    this.cornerText = el("span", "", this.corner);
+    this.thumb = element("div", "lp-thumb", stage);
+    this.thumbCanvas = element("canvas", "", this.thumb, { width: 28, height: 28 });
+    this.thumbText = element("span", "", this.thumb);
+    this.corner = element("div", "lp-corner", stage);
+    this.cornerCanvas = element("canvas", "", this.corner, { width: 28, height: 28 });
+    this.cornerText = element("span", "", this.corner);
     this.timer = null;
   }
 

@@ -1,4 +1,4 @@
-// The pointer, touch and keys on a view's main plane, turned into the view's verbs: want (decode
+// The pointer, touch and keys on a view's main plane, turned into the view's verbs: pointAt (decode
 // the spot), click, grab/dragTo/endDrag (an endpoint), leave, moveCursor/pinCursor (keys),
 // touchEnded. Zooming and panning that no upgrade handles (a canvas-only plane: the wheel, a
 // mouse drag; two fingers always) go through plane.setRanges.
@@ -37,7 +37,7 @@ export function listen(view) {
       if (Math.hypot(px - pan.px, py - pan.py) >= CLICK_PX) pan.moved = true;
       if (pan.moved) { setRanges(rangesAt(pan.axes, pan.anchor, px, py, ...pan.span)); return; }
     }
-    view.want(px, py, e.timeStamp, "hover");
+    view.pointAt(px, py, e.timeStamp, "hover");
   });
   stage.addEventListener("pointerleave", (e) => {
     if (e.pointerType === "touch" || view.drag || pan) return;
@@ -109,7 +109,7 @@ export function listen(view) {
     if (e.touches.length >= 2) { startPinch(e); return; }
     const [px, py] = local(e.touches[0]);
     touchDown = { px, py, t: e.timeStamp, moved: false };
-    if (!view.grab(px, py, 22)) view.want(px, py, e.timeStamp, "touch");
+    if (!view.grab(px, py, 22)) view.pointAt(px, py, e.timeStamp, "touch");
   }, { capture: true, passive: false });
   stage.addEventListener("touchmove", (e) => {
     if (onModeBar(e)) return;
@@ -119,7 +119,7 @@ export function listen(view) {
     const [px, py] = local(e.touches[0]);
     if (touchDown && Math.hypot(px - touchDown.px, py - touchDown.py) > TAP_PX) touchDown.moved = true;
     if (view.drag) view.dragTo(px, py);
-    else view.want(px, py, e.timeStamp, "touch");
+    else view.pointAt(px, py, e.timeStamp, "touch");
   }, { capture: true, passive: false });
   const end = (e) => {
     if (onModeBar(e)) return;

@@ -13,21 +13,21 @@
 //   purge(plane)                 when the plane goes.
 // Without one, the canvas stays the renderer: setRanges repaints it, so it pans and zooms too.
 
-import { el } from "./dom.js";
+import { element } from "./dom.js";
 import { area, inside, nearestIndex, squareAxes, toPx, toZ } from "./geometry.js";
 import { paintScatter } from "./draw.js";
 
 export class Plane {
   constructor(parent, role, titleText) {
     this.role = role;
-    this.root = el("figure", `lp-plane lp-plane-${role}`, parent);
-    if (titleText) el("figcaption", "lp-title", this.root).textContent = titleText;
-    this.stage = el("div", "lp-stage", this.root, { tabindex: role === "data" ? "-1" : "0" });
-    this.bg = el("canvas", "lp-bg", this.stage);
-    this.plot = el("div", "lp-plot", this.stage);  // (where an upgrade draws)
-    this.over = el("canvas", "lp-over", this.stage);
-    this.note = el("div", "lp-note", this.stage);
-    this.legend = el("div", "lp-legend", this.root);
+    this.root = element("figure", `lp-plane lp-plane-${role}`, parent);
+    if (titleText) element("figcaption", "lp-title", this.root).textContent = titleText;
+    this.stage = element("div", "lp-stage", this.root, { tabindex: role === "data" ? "-1" : "0" });
+    this.bg = element("canvas", "lp-bg", this.stage);
+    this.plot = element("div", "lp-plot", this.stage);  // (where an upgrade draws)
+    this.over = element("canvas", "lp-over", this.stage);
+    this.note = element("div", "lp-note", this.stage);
+    this.legend = element("div", "lp-legend", this.root);
     this.hidden = new Set();
     this.points = null;
     this.upgrade = null;
@@ -60,7 +60,7 @@ export class Plane {
     const e = opts.extent;
     this.canvasAxes = squareAxes(opts.size, [-e, e], [-e, e]);
     this.setSize(opts.size);
-    if (!this.first) this.first = el("canvas", "lp-first", this.stage);
+    if (!this.first) this.first = element("canvas", "lp-first", this.stage);
     this.stage.insertBefore(this.first, this.over);
     this.sizeCanvases();
     this.paintPoints();
@@ -126,15 +126,15 @@ export class Plane {
   }
 
   drawLegend() {
-    const o = this.opts;
+    const opts = this.opts;
     this.legend.replaceChildren();
-    if (!o.legend) return;
-    o.classes.forEach((name, c) => {
+    if (!opts.legend) return;
+    opts.classes.forEach((name, c) => {
       if (this.traceOf[c] === undefined) return;
-      const chip = el("button", "lp-chip", this.legend, { type: "button", "aria-pressed": String(!this.hidden.has(c)),
+      const chip = element("button", "lp-chip", this.legend, { type: "button", "aria-pressed": String(!this.hidden.has(c)),
                                                           title: "Click to hide or show; double-click to show only this" });
-      el("span", "lp-swatch", chip).style.background = o.colors[c % o.colors.length];
-      el("span", "", chip).textContent = name;
+      element("span", "lp-swatch", chip).style.background = opts.colors[c % opts.colors.length];
+      element("span", "", chip).textContent = name;
       chip.addEventListener("click", () => this.toggle(c));
       chip.addEventListener("dblclick", () => this.only(c));
     });

@@ -9,7 +9,7 @@
 // view.update(payload) (see ./payload.js); `upgrade` () => Promise of a plane upgrade (see
 // ./plane.js), or none: the canvas then draws, pans and zooms the plane itself.
 
-import { el } from "./dom.js";
+import { element } from "./dom.js";
 import { Floating } from "./floating.js";
 import { paintDigit } from "./draw.js";
 import { fmtZ } from "./geometry.js";
@@ -25,7 +25,7 @@ export class View {
     this.parent = parent;
     this.send = send;
     this.upgrade = upgrade;
-    this.root = el("div", "lp", parent);
+    this.root = element("div", "lp", parent);
     this.data = null;  // the payload
     this.key = null;  // what needs a rebuild when it changes
     this.controller = null;
@@ -87,30 +87,30 @@ export class View {
     this.root.className = "lp lp-invalid";
     delete this.root.dataset.ready;
     const why = problem.replace(/^latent plane[^:]*: /, "");
-    el("div", "lp-invalid-note", this.root, { role: "alert" }).textContent = `The plane cannot be drawn: ${why}.`;
+    element("div", "lp-invalid-note", this.root, { role: "alert" }).textContent = `The plane cannot be drawn: ${why}.`;
   }
 
   async build() {
-    const d = this.data, key = this.key;
+    const data = this.data, key = this.key;
     this.teardown();
     this.root.replaceChildren();
-    this.root.className = `lp lp-mode-${d.mode}`;
+    this.root.className = `lp lp-mode-${data.mode}`;
     delete this.root.dataset.ready;  // until this build has drawn
-    if (!(this.controller instanceof MODES[d.mode])) this.controller = new MODES[d.mode](this);
+    if (!(this.controller instanceof MODES[data.mode])) this.controller = new MODES[data.mode](this);
     const c = this.controller;
     this.main = this.dataPlane = this.floating = this.manifold = null;
     this.drag = null;
     if (!c.hasPlane) { await c.buildPanel(key); return; }
     const touch = (this.touch = matchMedia("(pointer: coarse)").matches);
-    const row = el("div", "lp-row", this.root);
-    const planes = el("div", "lp-planes", row);
+    const row = element("div", "lp-row", this.root);
+    const planes = element("div", "lp-planes", row);
     const titles = c.titles();
     this.dataPlane = titles.length > 1 ? new Plane(planes, "data", titles[0]) : null;
     this.main = new Plane(planes, "latent", titles[titles.length - 1]);
-    this.side = el("div", "lp-side", row);
-    this.preview = el("canvas", "lp-preview", this.side, { width: 28, height: 28, role: "img" });
-    this.readout = el("div", "lp-readout", this.side, { "aria-live": "polite" });
-    this.hint = el("div", "lp-hint", this.side);
+    this.side = element("div", "lp-side", row);
+    this.preview = element("canvas", "lp-preview", this.side, { width: 28, height: 28, role: "img" });
+    this.readout = element("div", "lp-readout", this.side, { "aria-live": "polite" });
+    this.hint = element("div", "lp-hint", this.side);
     c.build(this.side);
     if (!c.showsPreview) this.preview.style.display = "none";
     this.floating = new Floating(this.main.stage);
@@ -121,7 +121,7 @@ export class View {
     // for the first paint, the decoder for hovering.
     const upgrading = this.upgrade ? this.upgrade() : null;
     if (upgrading) upgrading.catch(() => {});  // (reported below)
-    const decoder = d.model.decoder ? getDecoder(d.model.decoder) : null;
+    const decoder = data.model.decoder ? getDecoder(data.model.decoder) : null;
     let points, dataPoints;
     try {
       [points, dataPoints] = await Promise.all([this.loadPoints(), c.dataPoints()]);
@@ -131,13 +131,13 @@ export class View {
     }
     if (key !== this.key) return;  // a newer build started meanwhile
     this.decoder = null;
-    this.fallback = d.model.fallback;
+    this.fallback = data.model.fallback;
     const size = this.planeSize();
     const common = { markerSize: touch ? 3 : 4, dragmode: touch ? false : "pan", scrollZoom: !touch, modeBar: true,
                      legend: true, size };
     const dataOpts = this.dataPlane && c.dataOptions(common);
-    const mainOpts = { ...common, classes: d.model.classes, colors: d.model.colors, extent: d.model.extent,
-                       axes: ["z\u2081", "z\u2082"], legend: true, filename: `${d.mode}-latent-plane` };
+    const mainOpts = { ...common, classes: data.model.classes, colors: data.model.colors, extent: data.model.extent,
+                       axes: ["z\u2081", "z\u2082"], legend: true, filename: `${data.mode}-latent-plane` };
     if (this.dataPlane) this.dataPlane.paintFirst(dataPoints, dataOpts);
     this.main.paintFirst(points, mainOpts);
     this.main.onMove = (settled) => { settled ? this.computeManifold() : this.paintManifold(); this.drawOverlay(); };
@@ -186,9 +186,9 @@ export class View {
   }
 
   loadPoints() {
-    const d = this.data;
-    if (d.model.points) return getPoints(d.model.points);
-    if (d.points) return inlinePoints(d.points);
+    const data = this.data;
+    if (data.model.points) return getPoints(data.model.points);
+    if (data.points) return inlinePoints(data.points);
     throw new Error("it was sent no points");
   }
 
@@ -226,12 +226,12 @@ export class View {
 
   // Decode right in the event handler: the browser already delivers pointer and touch moves once
   // per frame (coalesced), so the next frame shows the spot of the newest event.
-  want(px, py, time, source) {
+  pointAt(px, py, time, source) {
     this.pending = { px, py, time, source };
-    this.frame();
+    this.decodePending();
   }
 
-  frame() {
+  decodePending() {
     const p = this.pending;
     this.pending = null;
     if (!p) return;
@@ -243,7 +243,7 @@ export class View {
     this.cursor = z;
     const pixels = this.decode(z);
     this.publish(z, { pixels, decoder: this.data.model.decoder });
-    this.show(z, [p.px, p.py], p.source, p.time, pixels);
+    this.showSpot(z, [p.px, p.py], p.source, p.time, pixels);
   }
 
   leave() {
@@ -299,7 +299,7 @@ export class View {
     const step = (xa.range[1] - xa.range[0]) * (big ? 0.1 : 0.02);
     const z = [start[0] + dx * step, start[1] + dy * step];
     this.cursor = z;
-    this.show(z, this.main.toPx(z), "key", time);
+    this.showSpot(z, this.main.toPx(z), "key", time);
     return true;
   }
 
@@ -324,9 +324,9 @@ export class View {
 
   // Show the spot z (decoded here unless `decoded` is given) as the controller says, then the
   // overlay; `eventTime` times hover and touch to the painted digit.
-  show(z, px, source, eventTime, decoded) {
+  showSpot(z, px, source, eventTime, decoded) {
     const pixels = decoded === undefined ? this.decode(z) : decoded;
-    this.controller.show(z, px, source, pixels);
+    this.controller.showSpot(z, px, source, pixels);
     this.drawOverlay();
     if (eventTime !== undefined) record(source === "touch" ? shared.stats.tap : shared.stats.hover, performance.now() - eventTime);
   }
@@ -357,8 +357,8 @@ export class View {
     this.cursor = detail.pin ? null : detail.z;
     // the same decoder: take its image instead of decoding the same z twice
     const pixels = detail.decoder && detail.decoder === this.data.model.decoder ? detail.pixels : undefined;
-    if (detail.z) this.show(detail.z, null, detail.pin ? "pin" : "linked", undefined, pixels);
-    else if (this.pin) this.show(this.pin.z, null, "pin");
+    if (detail.z) this.showSpot(detail.z, null, detail.pin ? "pin" : "linked", undefined, pixels);
+    else if (this.pin) this.showSpot(this.pin.z, null, "pin");
     else this.drawOverlay();
   }
 

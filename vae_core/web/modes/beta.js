@@ -3,7 +3,7 @@
 // manifold behind the points and the rate-distortion curve (reconstruction against KL across
 // beta) marking the current one. A step of the slider never reaches the server.
 
-import { el } from "../dom.js";
+import { element } from "../dom.js";
 import { INK, PICK, ring } from "../draw.js";
 import { getDecoder, getPoints } from "../loader.js";
 import { Controller } from "./controller.js";
@@ -26,8 +26,8 @@ export class Beta extends Controller {
   wantsManifold() { return this.manifoldBox ? this.manifoldBox.checked : true; }
 
   build(side) {
-    const d = this.data, list = d.models;
-    if (this.chosen === null || this.chosen >= list.length) this.chosen = d.start;
+    const data = this.data, list = data.models;
+    if (this.chosen === null || this.chosen >= list.length) this.chosen = data.start;
     for (const m of list) {  // preload: every step of the slider then swaps at once
       if (m.model.decoder) getDecoder(m.model.decoder).catch(() => {});
       if (m.model.points) getPoints(m.model.points).catch(() => {});
@@ -35,7 +35,7 @@ export class Beta extends Controller {
     this.buildBar(list);
     this.paintCurve();
     // a rerun of the page sends its first model again: go back to the one chosen here
-    if (list[this.chosen].model.id !== d.model.id) queueMicrotask(() => this.select(this.chosen, true));
+    if (list[this.chosen].model.id !== data.model.id) queueMicrotask(() => this.select(this.chosen, true));
   }
 
   buildBar(list) {
@@ -43,22 +43,22 @@ export class Beta extends Controller {
     if (this.bar && this.bar.dataset.models === signature) { this.syncBar(); return; }
     if (this.bar) this.bar.remove();
     const v = this.view;
-    this.bar = el("div", "lp-beta-bar");
+    this.bar = element("div", "lp-beta-bar");
     this.bar.dataset.models = signature;
     v.parent.insertBefore(this.bar, v.root);
-    const controls = el("div", "lp-beta-controls", this.bar);
-    const label = el("label", "lp-beta-label", controls);
-    el("span", "", label).textContent = "\u03b2";
-    this.slider = el("input", "lp-beta-slider", label,
+    const controls = element("div", "lp-beta-controls", this.bar);
+    const label = element("label", "lp-beta-label", controls);
+    element("span", "", label).textContent = "\u03b2";
+    this.slider = element("input", "lp-beta-slider", label,
                      { type: "range", min: "0", max: String(list.length - 1), step: "1", "aria-label": "\u03b2" });
-    this.valueText = el("output", "lp-beta-value", label);
+    this.valueText = element("output", "lp-beta-value", label);
     this.slider.addEventListener("input", () => this.select(Number(this.slider.value)));
-    const toggle = el("label", "lp-toggle", controls);
-    this.manifoldBox = el("input", "", toggle, { type: "checkbox" });
+    const toggle = element("label", "lp-toggle", controls);
+    this.manifoldBox = element("input", "", toggle, { type: "checkbox" });
     this.manifoldBox.checked = true;
-    el("span", "", toggle).textContent = "Show decoded digits behind the points";
+    element("span", "", toggle).textContent = "Show decoded digits behind the points";
     this.manifoldBox.addEventListener("change", () => this.view.computeManifold());
-    this.curve = el("canvas", "lp-beta-curve", this.bar, { role: "img" });
+    this.curve = element("canvas", "lp-beta-curve", this.bar, { role: "img" });
     this.syncBar();
   }
 

@@ -37,7 +37,7 @@ export class Controller {
   wantsManifold() { return false; }
 
   // Show the decoded spot z (pixels: the decoder's output, or null without a decoder).
-  show(z, px, source, pixels) { this.view.showImage(z, px, source, pixels); }
+  showSpot(z, px, source, pixels) { this.view.showImage(z, px, source, pixels); }
 
   // New data from the page (a pin, other endpoints, marks...): the hint, then the spot shown.
   refresh() {
@@ -51,7 +51,7 @@ export class Controller {
   // With no cursor on the plane: the pin, or the invitation to point.
   showCurrent() {
     const v = this.view;
-    if (!v.cursor && v.pin) v.show(v.pin.z, null, "pin");
+    if (!v.cursor && v.pin) v.showSpot(v.pin.z, null, "pin");
     else if (!v.cursor) v.readout.textContent = v.fallback ? "" : "Point at the plane to decode that spot.";
   }
 

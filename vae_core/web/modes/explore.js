@@ -2,7 +2,7 @@
 // toggle fills the plane with decodes. On a touch screen the last spot touched stays decoded in
 // the plane's corner, in view with the plane.
 
-import { el } from "../dom.js";
+import { element } from "../dom.js";
 import { PICK, ring } from "../draw.js";
 import { Controller } from "./controller.js";
 
@@ -13,9 +13,9 @@ export class Explore extends Controller {
   get keepsCorner() { return true; }
 
   build(side) {
-    const label = el("label", "lp-toggle", side);
-    this.manifoldBox = el("input", "", label, { type: "checkbox" });
-    el("span", "", label).textContent = this.data.manifold_label;
+    const label = element("label", "lp-toggle", side);
+    this.manifoldBox = element("input", "", label, { type: "checkbox" });
+    element("span", "", label).textContent = this.data.manifold_label;
     this.manifoldBox.checked = localStorage.getItem(MANIFOLD_KEY) === "1";
     this.manifoldBox.addEventListener("change", () => {
       localStorage.setItem(MANIFOLD_KEY, this.manifoldBox.checked ? "1" : "0");
@@ -35,7 +35,7 @@ export class Explore extends Controller {
     v.localPin = pick;
     v.pin = pick;
     v.cursor = pick.z;
-    v.show(pick.z, null, "pin");
+    v.showSpot(pick.z, null, "pin");
     v.publish(pick.z, { pin: pick });
     v.send("pick", pick);
   }

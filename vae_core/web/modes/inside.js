@@ -11,20 +11,20 @@ export class Inside extends Controller {
   }
 
   overlay(c, plane) {
-    const d = this.data, o = plane.toPx(d.mu);
-    const corner = plane.toPx([d.mu[0] + d.sigma[0], d.mu[1] + d.sigma[1]]);
-    const rx = Math.abs(corner[0] - o[0]), ry = Math.abs(corner[1] - o[1]);
+    const data = this.data, center = plane.toPx(data.mu);
+    const corner = plane.toPx([data.mu[0] + data.sigma[0], data.mu[1] + data.sigma[1]]);
+    const rx = Math.abs(corner[0] - center[0]), ry = Math.abs(corner[1] - center[1]);
     for (const [k, dash] of [[1, []], [2, [5, 4]]]) {  // axis-aligned: the posterior is a diagonal Gaussian
       c.setLineDash(dash);
       for (const [w, s] of [[4.5, "rgba(255,255,255,0.9)"], [2, PICK]]) {
-        c.beginPath(); c.ellipse(o[0], o[1], k * rx, k * ry, 0, 0, 2 * Math.PI);
+        c.beginPath(); c.ellipse(center[0], center[1], k * rx, k * ry, 0, 0, 2 * Math.PI);
         c.lineWidth = w; c.strokeStyle = s; c.stroke();
       }
     }
     c.setLineDash([]);
-    for (const m of d.cloud) cross(c, plane.toPx(m), 4, INK);
-    ring(c, o, 5, PICK, 2.5);
-    diamond(c, plane.toPx(d.z), 7, PICK);
+    for (const m of data.cloud) cross(c, plane.toPx(m), 4, INK);
+    ring(c, center, 5, PICK, 2.5);
+    diamond(c, plane.toPx(data.z), 7, PICK);
     this.drawCursor(c, plane);
   }
 }

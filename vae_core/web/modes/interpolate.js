@@ -2,7 +2,7 @@
 // (linear or slerp), the image at t (the slider) and the strip of `steps` decodes follow in the
 // browser. Python hears of a placed or dropped endpoint, as one event.
 
-import { el } from "../dom.js";
+import { element } from "../dom.js";
 import { A_COLOR, B_COLOR, PICK, badge, diamond, paintStrip, path } from "../draw.js";
 import { fmtZ, interpolateAt, pathPoints } from "../geometry.js";
 import { Controller } from "./controller.js";
@@ -14,15 +14,15 @@ export class Interpolate extends Controller {
   }
 
   build(side) {
-    const d = this.data;
-    this.ends = d.endpoints ? { a: d.endpoints.a, b: d.endpoints.b } : null;
-    this.next = d.next || "a";
-    const t = el("label", "lp-tslider", side);
-    el("span", "", t).textContent = "t";
-    this.tInput = el("input", "", t, { type: "range", min: "0", max: "100", step: "1", value: String(Math.round(this.t * 100)),
+    const data = this.data;
+    this.ends = data.endpoints ? { a: data.endpoints.a, b: data.endpoints.b } : null;
+    this.next = data.next || "a";
+    const t = element("label", "lp-tslider", side);
+    element("span", "", t).textContent = "t";
+    this.tInput = element("input", "", t, { type: "range", min: "0", max: "100", step: "1", value: String(Math.round(this.t * 100)),
                                        "aria-label": "position t along the path" });
     this.tInput.addEventListener("input", () => { this.t = Number(this.tInput.value) / 100; this.drawInterp(); });
-    this.strip = el("canvas", "lp-strip", this.view.root, { role: "img" });
+    this.strip = element("canvas", "lp-strip", this.view.root, { role: "img" });
   }
 
   hint(touch) {
@@ -59,10 +59,10 @@ export class Interpolate extends Controller {
   sendEnds() { this.view.send("endpoints", { a: this.ends.a, b: this.ends.b, next: this.next }); }
 
   refresh() {
-    const d = this.data;
-    if (d.endpoints && !this.view.drag) {
-      this.ends = { a: d.endpoints.a, b: d.endpoints.b };
-      this.next = d.next || this.next;
+    const data = this.data;
+    if (data.endpoints && !this.view.drag) {
+      this.ends = { a: data.endpoints.a, b: data.endpoints.b };
+      this.next = data.next || this.next;
     }
     super.refresh();
   }
@@ -73,7 +73,7 @@ export class Interpolate extends Controller {
   drawInterp() {
     if (!this.ends) return;
     const v = this.view, z = interpolateAt(this.ends.a.z, this.ends.b.z, this.t, this.data.method);
-    v.show(z, null, "t");
+    v.showSpot(z, null, "t");
     v.readout.textContent = `t = ${this.t.toFixed(2)} \u00b7 z = ${fmtZ(z)}`;
     this.drawStrip();
     v.drawOverlay();

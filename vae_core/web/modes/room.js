@@ -40,7 +40,7 @@ export class Room extends Interpolate {
       return;
     }
     this.spot = this.view.cursor || pick.z;
-    this.view.show(this.spot, null, "pin");
+    this.view.showSpot(this.spot, null, "pin");
   }
 
   grab(px, py, radius) { return this.walking ? super.grab(px, py, radius) : null; }
@@ -59,12 +59,12 @@ export class Room extends Interpolate {
 
   showCurrent() {
     if (this.walking) { this.drawInterp(); return; }
-    this.view.show(this.spot, null, "pin");
+    this.view.showSpot(this.spot, null, "pin");
   }
 
-  show(z, px, source, pixels) {
+  showSpot(z, px, source, pixels) {
     if (!this.walking && source === "touch") this.spot = z;  // a finger's last spot stays decoded
-    super.show(z, px, source, pixels);
+    super.showSpot(z, px, source, pixels);
     if (!this.walking && source === "pin") this.view.readout.textContent = `z = ${fmtZ(z)}`;
   }
 

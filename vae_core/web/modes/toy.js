@@ -16,20 +16,20 @@ export class Toy extends Controller {
   dataPoints() { return inlinePoints(this.data.toy.data); }
 
   dataOptions(common) {
-    const d = this.data;
-    return { ...common, classes: d.toy.names, colors: d.model.colors, extent: d.toy.data_extent,
+    const data = this.data;
+    return { ...common, classes: data.toy.names, colors: data.model.colors, extent: data.toy.data_extent,
              axes: ["x\u2081", "x\u2082"], legend: false };
   }
 
-  show(z, px, source, decoded) {
+  showSpot(z, px, source, decoded) {
     this.view.decoded = decoded;  // a point in the data plane
     this.view.readout.textContent = decoded ? `z = ${fmtZ(z)} \u2192 x = ${fmtZ(decoded)}` : `z = ${fmtZ(z)}`;
   }
 
   overlay(c, plane) {
     for (const [r, dash] of [[1, []], [2, [4, 4]]]) {  // the prior's 1 and 2 sigma, above the points
-      const o = plane.toPx([0, 0]), e = plane.toPx([r, 0]);
-      c.setLineDash(dash); ring(c, o, Math.abs(e[0] - o[0]), "#555555", 1.5);
+      const origin = plane.toPx([0, 0]), edge = plane.toPx([r, 0]);
+      c.setLineDash(dash); ring(c, origin, Math.abs(edge[0] - origin[0]), "#555555", 1.5);
     }
     c.setLineDash([]);
     this.drawCursor(c, plane);
