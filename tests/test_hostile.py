@@ -522,7 +522,7 @@ def test_cli_learning_rate_10_diverges_and_saves_nothing_over_the_old_file(tmp_p
     result = run_cli("train", *QUICK_CLI, "--epochs", "2", "--lr", "10", "--out", str(out), cwd=tmp_path)
     assert result.returncode == 1 and result.stdout == "" and "Traceback" not in result.stderr
     last = result.stderr.splitlines()[-1]
-    assert re.fullmatch("error: " + DIVERGED_AT_START.format(lr=10) + r"No epoch completed, so nothing was saved\.",
+    assert re.fullmatch("error: " + DIVERGED_AT_START.format(lr=10) + r"No epoch completed, so there is no model\.",
                         last), last
     assert out.read_bytes() == VALID and os.listdir(tmp_path) == ["model.safetensors"]
 

@@ -103,8 +103,8 @@ def invite(entry: ModelEntry, address: str) -> tuple[str, object] | str:
     """Publish ``entry``'s room, make it the one /room shows and leave the projector its
     invitation: (room id, the room's files), or the one sentence saying why it cannot be (then
     nothing is published)."""
-    companion = class_model(entry)
-    conditional = companion.ckpt if companion.ckpt.config.num_classes else None
+    class_entry = class_model(entry)
+    conditional = class_entry.ckpt if class_entry.ckpt.config.num_classes else None
     files = room_files(entry.ckpt, conditional, entry.id, entry.label)
     if isinstance(files, str):
         return files

@@ -25,7 +25,7 @@ from vae_core.data import DatasetSpec, archive_names, download, get_spec
 from vae_core.errors import DataError, VAEError
 from vae_core.training import TrainConfig, TrainEvent
 
-from ui.training_worker import TrainingRequest
+from ui.training_worker import TrainingRequest, download_reporter
 
 if TYPE_CHECKING:
     from ui.training_queue import TrainingQueue
@@ -115,16 +115,6 @@ class Job(ABC):
         """The job's work, run in the thread; report with ``self.update``."""
 
 
-def _download_reporter(job: Job, total_files: int):
-    done_files: dict[str, float] = {}
-
-    def report(name: str, done: int, total: int | None) -> None:
-        done_files[name] = done / total if total else 0.0
-        job.update(status="downloading", fraction=sum(done_files.values()) / total_files,
-                   message=f"downloading {name}: {done / 1e6:.1f}" + (f" of {total / 1e6:.1f} MB" if total else " MB"))
-    return report
-
-
 class DownloadJob(Job):
     """Download and verify a dataset."""
 
@@ -134,8 +124,9 @@ class DownloadJob(Job):
 
     def work(self) -> None:
         spec = get_spec(self.dataset)
+        progress = download_reporter(self.dataset, lambda changes: self.update(**changes))
         try:
-            download(spec, root=self.root, progress=_download_reporter(self, 2 * len(spec.files)))
+            download(spec, root=self.root, progress=progress)
         except DataError as e:  # its own message names mirrors' URLs and server folders: not for a visitor
             raise DataError(download_failed(spec)) from e
         self.update(status="done", fraction=1.0, message=f"{spec.name} is ready")

@@ -1,30 +1,27 @@
 """The app's own navigation in the sidebar: a link per page, drawn at once (see app.py).
 
 A tiny component mends two things Streamlit's page links do:
-- On a phone the sidebar lies over the page, and Streamlit leaves it open after a page link is
-  tapped: the visitor would see the menu, not the page. It closes it then, as Streamlit's own
-  navigation does.
-- A page switch can be lost. While a busy server still holds the request, a widget's value sent
-  just after the click (the drawing canvas, say, sends its strokes 200 ms after the pen lifts)
-  carries the page being left, and the server merges the two requests keeping the newer one's
-  page: the visitor stays where they were (about once in 6 minutes of 8 visitors in the load
-  test). When the app has settled on the old page after a click, the component clicks the link
-  again (twice at most).
+- on a phone it closes the sidebar after a tap, as Streamlit's own navigation does (open, it hides the page);
+- when the app settles on the old page after a click, it clicks the link again (twice at most): on a busy
+  server a widget's late value, which carries the page being left, can be merged over the page switch.
 """
 
 from __future__ import annotations
 
+import json
 from functools import lru_cache
 
 import streamlit as st
 
+from ui.streamlit_hooks import SCRIPT_NOT_RUNNING, SCRIPT_RUNNING, SCRIPT_STATE_ATTRIBUTE
+
 # One listener per page load, however often the component is mounted. `clicked` is the last page
 # link clicked, until its page shows; a link clicked again by the listener keeps its count of tries.
-# Streamlit marks its app with the script's state (data-test-script-state). A run that ends while
-# the address is still the old page's was the old page's rerun: the switch was lost. (The address
-# follows a moment after a run starts, hence the half second.) No run at all within 10 s: the
-# request never came through.
+# A run that ends while the address is still the old page's was the old page's rerun: the switch
+# was lost (the address follows a run's start by a moment, hence the half second; no run within
+# 10 s: the request never came through).
 _NAVIGATION_JS = """export default function () {
+  const [STATE, RUNNING, NOT_RUNNING] = SCRIPT_STATES;
   if (window.__vxNavigation) return;
   window.__vxNavigation = true;
   let clicked = null;
@@ -45,11 +42,11 @@ _NAVIGATION_JS = """export default function () {
     const observer = new MutationObserver(() => {
       clearTimeout(timer);
       if (done()) { observer.disconnect(); return; }
-      const state = app.dataset.testScriptState;
-      if (state === 'running') ran = true;
-      else if (state === 'notRunning' && ran) timer = setTimeout(again, 500);
+      const state = app.getAttribute(STATE);
+      if (state === RUNNING) ran = true;
+      else if (state === NOT_RUNNING && ran) timer = setTimeout(again, 500);
     });
-    observer.observe(app, { attributes: true, attributeFilter: ['data-test-script-state'] });
+    observer.observe(app, { attributes: true, attributeFilter: [STATE] });
     timer = setTimeout(again, 10000);
   };
   document.addEventListener('click', (e) => {
@@ -61,7 +58,7 @@ _NAVIGATION_JS = """export default function () {
     clicked = { path, tries: !e.isTrusted && clicked && clicked.path === path ? clicked.tries : 0 };
     if (location.pathname !== path) watch(clicked);
   }, true);
-}"""
+}""".replace("SCRIPT_STATES", json.dumps([SCRIPT_STATE_ATTRIBUTE, SCRIPT_RUNNING, SCRIPT_NOT_RUNNING]))
 
 
 @lru_cache(maxsize=1)

@@ -13,8 +13,10 @@ import streamlit as st
 
 from ui.state import DATASET_TITLES, LatentView, ModelEntry, test_set
 
-if TYPE_CHECKING:  # both import torch; the sidebar's metrics, on the first screen, need none of it
+if TYPE_CHECKING:  # compare and typicality import torch: the sidebar's metrics, on the first screen, need none
+    from vae_core.checkpoint import Latents
     from vae_core.compare import LatentSource
+    from vae_core.data import Dataset
     from vae_core.typicality import ScoreKind
 
 
@@ -25,32 +27,32 @@ def metric(entry: ModelEntry, key: str) -> float | None:
 
 
 def test_images(entry: ModelEntry, view: LatentView) -> np.ndarray | None:
-    """The test images behind the scatter's points (same order), or None when not on disk.
+    """The test images behind the scatter's points (same order), or None when not on disk."""
+    from vae_core.latents import images_behind
 
-    A checkpoint trained on a slice (--limit) holds the codes of the first N test images;
-    its labels must match the files', or the images would belong to other points.
-    """
-    data = test_set(entry.ckpt.dataset)
-    n = len(view.labels)
-    if data is None or n > len(data.labels) or not np.array_equal(data.labels[:n], view.labels):
-        return None
-    return data.images[:n]
+    return images_behind(view.labels, test_set(entry.ckpt.dataset))
 
 
+# Keyed by whether the test set is on disk too, so a download made meanwhile is picked up.
 @st.cache_resource(show_spinner="Scoring every test image (once per model)…", max_entries=16)
-def _computed(_entry: ModelEntry, _images: np.ndarray, entry_id: str, n: int) -> dict[ScoreKind, np.ndarray]:
-    from vae_core.typicality import score_images
+def _scored_latents(_entry: ModelEntry, _test_split: Dataset | None, entry_id: str, split_on_disk: bool
+                    ) -> Latents | None:
+    from vae_core.latents import checkpoint_latents
 
-    return score_images(_entry.ckpt.model, _images)
+    return checkpoint_latents(_entry.ckpt, _test_split)
 
 
 def test_scores(entry: ModelEntry, view: LatentView) -> dict[ScoreKind, np.ndarray] | None:
     """{"neg_elbo", "recon_error"} per test image in the scatter's order, or None (see missing_scores)."""
-    latents = entry.ckpt.latents
-    if latents is not None and latents.neg_elbo is not None and len(latents.neg_elbo) == len(view.labels):
-        return {"neg_elbo": latents.neg_elbo, "recon_error": latents.recon_error}
-    images = test_images(entry, view)
-    return None if images is None else _computed(entry, images, entry.id, len(images))
+    from vae_core.latents import checkpoint_latents, score_arrays
+
+    latents = checkpoint_latents(entry.ckpt)  # the stored ones: when they carry scores, nothing to compute
+    if latents is None or score_arrays(latents) is None:
+        split = test_set(entry.ckpt.dataset)
+        latents = _scored_latents(entry, split, entry.id, split is not None)
+    if latents is None or len(latents.labels) != len(view.labels):  # the view's codes come by the same rule
+        return None
+    return score_arrays(latents)
 
 
 def missing_scores(entry: ModelEntry) -> str:

@@ -96,7 +96,7 @@ def pretrained_entries() -> list[ModelEntry]:
     return entries
 
 
-def _companion(folder: str, file: str, kind: str) -> ModelEntry | None:
+def _pretrained_off_picker(folder: str, file: str, kind: str) -> ModelEntry | None:
     """A shipped model that serves one page beside the picker's (pretrained/<folder>/<file>)."""
     path = PRETRAINED_DIR / folder / file
     if not path.is_file():
@@ -111,7 +111,7 @@ def _companion(folder: str, file: str, kind: str) -> ModelEntry | None:
 
 def pretrained_autoencoder(dataset: str) -> ModelEntry | None:
     """The shipped plain autoencoder of a dataset (pretrained/autoencoder/, not in the picker)."""
-    return _companion("autoencoder", f"{dataset}-ae.safetensors", "autoencoder")
+    return _pretrained_off_picker("autoencoder", f"{dataset}-ae.safetensors", "autoencoder")
 
 
 def class_model(entry: ModelEntry) -> ModelEntry:
@@ -121,8 +121,8 @@ def class_model(entry: ModelEntry) -> ModelEntry:
     the model itself (vae_core.generate_class does its best with its test codes)."""
     if entry.ckpt.config.num_classes:
         return entry
-    companion = _companion("conditional", f"{entry.ckpt.dataset}.safetensors", "conditional VAE")
-    return companion if companion is not None and companion.ckpt.classes == entry.ckpt.classes else entry
+    conditional = _pretrained_off_picker("conditional", f"{entry.ckpt.dataset}.safetensors", "conditional VAE")
+    return conditional if conditional is not None and conditional.ckpt.classes == entry.ckpt.classes else entry
 
 
 def autoencoder_and_vae(entry: ModelEntry) -> tuple[ModelEntry | None, ModelEntry | None]:
@@ -201,16 +201,13 @@ def _load_test_set(dataset: str, folders: tuple[str, ...]) -> vc.Dataset | None:
 @st.cache_resource(show_spinner="Encoding the test set…", max_entries=16)
 def latent_view(_entry: ModelEntry, entry_id: str) -> LatentView | None:
     """Latents from the checkpoint, or computed from the test set when it has none."""
+    from vae_core.latents import checkpoint_latents
+
     ckpt = _entry.ckpt
-    if ckpt.latents is not None and len(ckpt.latents.labels):
-        z_mean, z_logvar, labels = ckpt.latents.z_mean, ckpt.latents.z_logvar, ckpt.latents.labels
-    else:
-        data = test_set(ckpt.dataset)
-        if data is None:
-            return None
-        z_mean, z_logvar = vc.encode(ckpt.model, data.images)
-        labels = data.labels
-    return LatentView(z_mean, z_logvar, labels, vc.latent_extent(z_mean))
+    latents = checkpoint_latents(ckpt, lambda: test_set(ckpt.dataset), scores=False)
+    if latents is None:
+        return None
+    return LatentView(latents.z_mean, latents.z_logvar, latents.labels, vc.latent_extent(latents.z_mean))
 
 
 def model_state(entry: ModelEntry) -> ModelState:

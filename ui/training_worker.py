@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Callable
 
 from vae_core.config import VAEConfig
+from vae_core.errors import DivergedError
 from vae_core.training import TrainConfig, TrainEvent
 
 Report = Callable[[dict], None]
@@ -43,6 +44,8 @@ def run_training(request: TrainingRequest, report: Report, stop_requested: Calla
     end without a model (then ``Aborted`` is raised). Every failure ends as one sentence."""
     try:
         _train(request, report, stop_requested)
+    except DivergedError as e:  # before any epoch ended: no model, and the CLI's sentence
+        report({"status": "diverged", "message": str(e)})
     except Aborted:
         report({"status": "failed", "message": "the training was called off."})
     except Exception as e:  # noqa: BLE001  (every failure becomes one sentence for the visitor)
@@ -62,22 +65,29 @@ def failure_sentence(error: BaseException) -> str:
     return f"an unexpected error ({type(error).__name__}) ended it; the server keeps running, so try again."
 
 
-def _train(request: TrainingRequest, report: Report, stop_requested: Callable[[], str | None]) -> None:
-    from vae_core.checkpoint import checkpoint_bytes
+def download_reporter(dataset: str, report: Report) -> Callable[[str, int, int | None], None]:
+    """The data module's ``progress(name, done, total)`` calls of a download of ``dataset`` (both
+    splits) as progress messages: the share of its files downloaded, and which one and how much."""
     from vae_core.data import get_spec
-    from vae_core.inference import encode
-    from vae_core.pipeline import load_splits, train_checkpoint
 
-    report({"status": "loading", "message": f"loading {request.dataset}", "fraction": 0.0})
-    files = 2 * len(get_spec(request.dataset).files)
+    files = 2 * len(get_spec(dataset).files)
     done_files: dict[str, float] = {}
 
     def on_download(name: str, done: int, total: int | None) -> None:
         done_files[name] = done / total if total else 0.0
         report({"status": "downloading", "fraction": sum(done_files.values()) / files,
                 "message": f"downloading {name}: {done / 1e6:.1f}" + (f" of {total / 1e6:.1f} MB" if total else " MB")})
+    return on_download
 
-    train_set, test_set = load_splits(request.dataset, root=request.root, limit=request.limit, progress=on_download)
+
+def _train(request: TrainingRequest, report: Report, stop_requested: Callable[[], str | None]) -> None:
+    from vae_core.checkpoint import checkpoint_bytes
+    from vae_core.latents import compute_latents
+    from vae_core.pipeline import load_splits, train_checkpoint
+
+    report({"status": "loading", "message": f"loading {request.dataset}", "fraction": 0.0})
+    train_set, test_set = load_splits(request.dataset, root=request.root, limit=request.limit,
+                                      progress=download_reporter(request.dataset, report))
     report({"status": "training", "message": "training", "fraction": 0.0})
     model_box: list = []
     history: list[dict] = []
@@ -91,9 +101,9 @@ def _train(request: TrainingRequest, report: Report, stop_requested: Callable[[]
         changes: dict = {"last_event": ev, "fraction": ev.step / ev.total_steps}
         if ev.kind == "epoch":
             # the live scatter: the test set encoded with this epoch's weights (~50 ms)
-            z, _ = encode(model_box[0], test_set.images)
+            latents = compute_latents(model_box[0], test_set, scores=False)
             history.append(ev.record)
-            changes.update(history=list(history), latents=(z, test_set.labels))
+            changes.update(history=list(history), latents=(latents.z_mean, latents.labels))
         if ev.kind != "step" or now - last_sent[0] >= STEP_REPORT_SECONDS:
             last_sent[0] = now
             report(changes)
@@ -106,8 +116,5 @@ def _train(request: TrainingRequest, report: Report, stop_requested: Callable[[]
 
     ckpt, result = train_checkpoint(train_set, test_set, request.model_config, request.train_config, on_event,
                                     request.iwae_k, on_model=model_box.append, progress=on_stage)
-    if result.status == "diverged" and not result.history:
-        report({"status": "diverged", "message": result.message + " No epoch completed, so there is no model."})
-        return
     report({"status": result.status, "message": result.message, "history": result.history, "fraction": 1.0,
             "checkpoint": checkpoint_bytes(ckpt)})

@@ -13,6 +13,7 @@ from ui.export import data_uri
 from ui.latent_plane import PlaneModel, plane_model
 from ui.session_keys import CURRENT_ENTRY
 from ui.state import LatentView, ModelEntry, latent_view
+from ui.streamlit_hooks import leave_pages_folder_mode
 
 
 def require_model() -> ModelEntry:
@@ -122,10 +123,7 @@ def ensure_shell() -> None:
     first request is for a sub-page URL (and in AppTest, which starts every run fresh).
     Turning that mode off and rerunning goes through app.py to the same page.
     """
-    from streamlit.runtime.pages_manager import PagesManager
-
-    if PagesManager.uses_pages_directory:
-        PagesManager.uses_pages_directory = False
+    if leave_pages_folder_mode():
         st.rerun()
     # One torch thread per script run: a click decodes a handful of images, which more threads
     # do not speed up, while on a busy machine every extra thread makes each operation wait for

@@ -28,7 +28,7 @@ _MODULES = {
                  "sample_posterior", "sample_prior"),
     "config": ("VAEConfig", "parse_layer_sizes"),
     "model": ("VAE", "LossTerms", "build_model", "vae_loss"),
-    "pipeline": ("load_splits", "package", "train_checkpoint"),
+    "pipeline": ("evaluated_checkpoint", "load_splits", "train_checkpoint"),
     "room": ("RoomError", "RoomFiles", "RoomManifest", "build_room", "room_points", "room_styles", "safe_room_file",
              "safe_room_id", "write_room"),
     "training": ("TrainConfig", "TrainEvent", "TrainResult", "resolve_device", "train"),

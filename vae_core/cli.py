@@ -24,13 +24,14 @@ from .errors import ConfigError, ImageError, VAEError
 from .evaluation import evaluate
 from .generate import generate_class
 from .images import latent_extent, png_bytes, scatter_image, tile
-from .inference import decode, decode_grid, encode, encode_image, sample_prior
+from .inference import decode, decode_grid, encode_image, sample_prior
+from .latents import checkpoint_latents, score_arrays
 from .config import ACTIVATIONS, ARCHITECTURES, VAEConfig, parse_layer_sizes
 from .model import count_parameters
 from .pipeline import load_splits, train_checkpoint
 from .room import (DATASET_TITLES, FIRST_VISIT_BUDGET, SHIPPED_DIR, TOTAL_BUDGET, build_room, shipped_conditional,
                    site_bytes, write_room)
-from .typicality import SCORE_KINDS, score_images, verdict
+from .typicality import SCORE_KINDS, verdict
 from .training import PRECISIONS, TrainConfig, TrainEvent
 
 DEFAULTS_MODEL, DEFAULTS_TRAIN = VAEConfig(), TrainConfig()
@@ -309,12 +310,11 @@ def cmd_train(args) -> int:
     previous = signal.signal(signal.SIGINT, on_interrupt)
     try:
         sys.stderr.write(f"training on {len(train_set):,} {args.dataset} images, testing on {len(test_set):,}\n")
+        # a divergence before any epoch raises DivergedError: --out keeps what it held
         ckpt, result = train_checkpoint(train_set, test_set, model_config, train_config, printer, args.iwae_k)
     finally:
         printer.close()
         signal.signal(signal.SIGINT, previous)
-    if result.status == "diverged" and not result.history:  # never overwrite --out with untrained weights
-        raise VAEError(f"{result.message} No epoch completed, so nothing was saved.")
     save_checkpoint(ckpt, args.out)
     m = ckpt.metrics
     summary = f"saved {args.out}  ({count_parameters(ckpt.model):,} parameters, {result.seconds:.1f} s, " \
@@ -405,23 +405,20 @@ def _read_image_file(path: str) -> bytes:
                      f"is too large for an image of a digit ({MAX_IMAGE_BYTES // 2**20} MB at most)", VAEError)
 
 
-def _test_reference(ckpt, data_dir: str | None) -> tuple:
-    """(z_mean, labels, scores) of the test set: from the checkpoint, else from the test set on disk."""
-    lat = ckpt.latents
-    if lat is not None and lat.neg_elbo is not None:
-        return lat.z_mean, lat.labels, {"neg_elbo": lat.neg_elbo, "recon_error": lat.recon_error}
+def _test_split_on_disk(dataset: str, data_dir: str | None) -> data_mod.Dataset | None:
+    """The test split when its files are at hand (never downloads here), else None."""
     try:
-        test = data_mod.load_dataset(ckpt.dataset, "test", root=data_dir, download=False)
+        return data_mod.load_dataset(dataset, "test", root=data_dir, download=False)
     except VAEError:
-        return (lat.z_mean, lat.labels, None) if lat is not None else (None, None, None)
-    z_mean = lat.z_mean if lat is not None else encode(ckpt.model, test.images)[0]
-    return z_mean, test.labels, score_images(ckpt.model, test.images)
+        return None
 
 
 def cmd_encode(args) -> int:
     ckpt = load_checkpoint(args.checkpoint)
     data = _read_image_file(args.image)
-    z_mean, labels, reference = _test_reference(ckpt, args.data_dir)
+    latents = checkpoint_latents(ckpt, lambda: _test_split_on_disk(ckpt.dataset, args.data_dir))
+    z_mean, labels = (None, None) if latents is None else (latents.z_mean, latents.labels)
+    reference = None if latents is None else score_arrays(latents)
     try:
         result = encode_image(ckpt.model, data, z_mean, reference)
     except ImageError as e:

@@ -24,3 +24,7 @@ class ImageError(VAEError):
 
 class ConfigError(VAEError):
     """A model or training setting is out of range."""
+
+
+class DivergedError(VAEError):
+    """A training diverged before its first epoch ended, so there is no model to keep."""

@@ -108,8 +108,8 @@ class TrainEvent:
 # recon + KL beyond ~18 times that only happens when the optimisation has blown up (with
 # Adam a too-high learning rate sends the loss to 1e10 and beyond before it ever turns NaN).
 DIVERGED_NATS = 1e4
-# One wild batch (an outlier meeting a sharp spot of the loss) is skipped without an update;
-# this many in a row mean the weights themselves are broken, and training stops.
+# One diverged batch (an outlier meeting a sharp spot of the loss) is skipped without an update;
+# this many in a row mean the weights themselves have diverged, and training stops.
 MAX_BAD_STEPS = 3
 
 # Return True to stop training after the current step.
@@ -233,7 +233,7 @@ class EMA:
 
 
 class DivergenceGuard:
-    """Skips a wild batch; after MAX_BAD_STEPS in a row, rolls the weights back to the end of
+    """Skips a diverged batch; after MAX_BAD_STEPS in a row, rolls the weights back to the end of
     the last good epoch (or to their initial values)."""
 
     def __init__(self, models: list[VAE]) -> None:
@@ -242,8 +242,8 @@ class DivergenceGuard:
         self.good_epoch = self.streak = 0
         self.first_bad: tuple[float, int, int] | None = None  # (loss, epoch, step) that began the streak
 
-    def wild(self, values: list[float], epoch: int, step: int) -> bool:
-        """Whether a batch's (loss, recon, kl) is NaN, infinite or beyond DIVERGED_NATS."""
+    def batch_diverged(self, values: list[float], epoch: int, step: int) -> bool:
+        """Whether a batch's (loss, recon, kl) is NaN, infinite or beyond DIVERGED_NATS (counted in the streak)."""
         if all(map(math.isfinite, values)) and values[1] + values[2] <= DIVERGED_NATS:
             self.streak, self.first_bad = 0, None
             return False
@@ -252,7 +252,8 @@ class DivergenceGuard:
         return True
 
     @property
-    def broken(self) -> bool:
+    def weights_diverged(self) -> bool:
+        """Whether MAX_BAD_STEPS batches in a row diverged: the weights themselves have."""
         return self.streak >= MAX_BAD_STEPS
 
     def epoch_done(self, epoch: int) -> None:
@@ -269,7 +270,7 @@ class DivergenceGuard:
                 f"the weights were rolled back to {restored}. Try a lower learning rate (now {lr:g}).")
 
 
-class Run:
+class TrainingState:
     """What lasts a whole run: the optimizer, the random generators, the schedule, the EMA,
     the divergence guard, the step count, and the events sent to the callback."""
 
@@ -327,7 +328,7 @@ class Run:
         return bool(self.callback(event)) if self.callback else False
 
 
-def batch_loss(run: Run, x: torch.Tensor, y: torch.Tensor | None, beta: float) -> LossTerms:
+def batch_loss(run: TrainingState, x: torch.Tensor, y: torch.Tensor | None, beta: float) -> LossTerms:
     """A batch's objective: the negative ELBO, or the IWAE bound with K > 1 samples; the matrix
     products in the run's precision, the loss terms in float32."""
     k = run.config.iwae_samples
@@ -338,9 +339,9 @@ def batch_loss(run: Run, x: torch.Tensor, y: torch.Tensor | None, beta: float) -
     return vae_loss(logits.float(), x, mu.float(), logvar.float(), beta)
 
 
-def train_epoch(run: Run, data: torch.Tensor, labels: torch.Tensor | None, epoch: int) -> dict | None:
+def train_epoch(run: TrainingState, data: torch.Tensor, labels: torch.Tensor | None, epoch: int) -> dict | None:
     """One pass over ``data``; returns the epoch's record, or None when the callback asked to
-    stop or the weights are broken (``run.guard.broken``)."""
+    stop or the weights diverged (``run.guard.weights_diverged``)."""
     model, config = run.model, run.config
     model.train()
     start = time.perf_counter()
@@ -349,9 +350,9 @@ def train_epoch(run: Run, data: torch.Tensor, labels: torch.Tensor | None, epoch
         beta = run.schedule()
         terms = batch_loss(run, x, y, beta)
         run.values = torch.stack([t.detach() for t in terms]).cpu().tolist()  # one device sync per step
-        if run.guard.wild(run.values, epoch, run.step):
+        if run.guard.batch_diverged(run.values, epoch, run.step):
             skipped += 1
-            if run.guard.broken:
+            if run.guard.weights_diverged:
                 return None
             continue
         run.optimizer.zero_grad(set_to_none=True)
@@ -392,12 +393,12 @@ def train(model: VAE, train_images, test_images=None, config: TrainConfig | None
         labels = as_labels(train_labels, len(data), device)
         test_y = as_labels(test_labels, len(test), device) if test is not None else None
     model.to(device)
-    run = Run(model, config, device, len(data), callback, len(test) if test is not None else 0)
+    run = TrainingState(model, config, device, len(data), callback, len(test) if test is not None else 0)
     history: list[dict] = []
     status, message = "done", ""
     for epoch in range(1, config.epochs + 1):
         record = train_epoch(run, data, labels, epoch)
-        if run.guard.broken:
+        if run.guard.weights_diverged:
             del history[run.guard.good_epoch:]
             status, message = "diverged", run.guard.roll_back(config.lr)
             break

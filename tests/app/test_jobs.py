@@ -12,6 +12,7 @@ import pytest
 from ui.executors import LocalProcessExecutor, default_workers, exit_sentence
 from ui.jobs import DownloadJob, TrainingJob, training_threads
 from ui.training_queue import TrainingQueue
+from ui.training_worker import download_reporter
 from vae_core.model import VAEConfig
 from vae_core.training import TrainConfig
 
@@ -87,6 +88,18 @@ def test_divergence_in_a_job_is_reported(queue):
                       root=MNIST_DIR, limit=1000).start(queue, "a")
     snap = wait(job)
     assert snap.status == "diverged" and "lower learning rate" in snap.message and snap.result is None
+
+
+def test_a_download_reports_its_share_of_the_four_files_and_its_megabytes():
+    messages = []
+    progress = download_reporter("mnist", messages.append)
+    progress("t10k-labels-idx1-ubyte.gz", 2_000_000, 4_000_000)
+    progress("t10k-images-idx3-ubyte.gz", 1_000_000, None)  # a mirror that sends no length
+    progress("t10k-labels-idx1-ubyte.gz", 4_000_000, 4_000_000)
+    assert messages == [
+        {"status": "downloading", "fraction": 0.125, "message": "downloading t10k-labels-idx1-ubyte.gz: 2.0 of 4.0 MB"},
+        {"status": "downloading", "fraction": 0.125, "message": "downloading t10k-images-idx3-ubyte.gz: 1.0 MB"},
+        {"status": "downloading", "fraction": 0.25, "message": "downloading t10k-labels-idx1-ubyte.gz: 4.0 of 4.0 MB"}]
 
 
 def test_a_training_job_leaves_a_core_to_the_app():

@@ -9,7 +9,7 @@ from torch.distributions import Normal, kl_divergence
 from vae_core.data import Dataset
 from vae_core.evaluation import evaluate, image_scores, iwae_nll, knn_accuracy, negative_elbo
 from vae_core.model import VAEConfig, build_model, iwae_loss, reconstruction_nll, to_input
-from vae_core.pipeline import package
+from vae_core.pipeline import evaluated_checkpoint
 from vae_core.training import TrainConfig, train
 
 
@@ -114,7 +114,8 @@ def test_evaluation_reports_its_stages_in_order(trained, digits):
     heard = []
     train_set = Dataset("mnist", "train", digits["train_x"][:300], digits["train_y"][:300], tuple("0123456789"))
     test_set = Dataset("mnist", "test", digits["test_x"][:100], digits["test_y"][:100], tuple("0123456789"))
-    ckpt = package(trained, train_set, test_set, iwae_k=3, progress=lambda stage, f: heard.append((stage, f)))
+    ckpt = evaluated_checkpoint(trained, train_set, test_set, iwae_k=3,
+                                progress=lambda stage, f: heard.append((stage, f)))
     assert [stage for stage, _ in heard] == ["the negative ELBO", "−log p(x) with K = 3",
                                              "the k-NN accuracy of the codes",
                                              "the test set's codes and per-image scores"]

@@ -18,7 +18,7 @@ from vae_core.data import Dataset
 from vae_core.errors import CheckpointError, ImageError
 from vae_core.evaluation import image_scores
 from vae_core.model import VAEConfig, build_model
-from vae_core.pipeline import package
+from vae_core.pipeline import evaluated_checkpoint
 from vae_core.training import TrainConfig, train
 from vae_core.typicality import (SCORE_KINDS, above, default_threshold, least_typical, percentile, rank,
                                  score_images, verdict)
@@ -225,10 +225,10 @@ def test_scores_of_another_dtype_are_refused():
         load_checkpoint(st_save(tensors, meta))
 
 
-def test_package_stores_the_test_scores(tiny_model, digits):
+def test_evaluated_checkpoint_stores_the_test_scores(tiny_model, digits):
     test = Dataset("mnist", "test", digits["test_x"][:60], digits["test_y"][:60], CLASSES)
     train_set = Dataset("mnist", "train", digits["train_x"][:60], digits["train_y"][:60], CLASSES)
-    ckpt = package(tiny_model, train_set, test, iwae_k=0)
+    ckpt = evaluated_checkpoint(tiny_model, train_set, test, iwae_k=0)
     expected = score_images(tiny_model, test.images)
     assert np.array_equal(ckpt.latents.neg_elbo, expected["neg_elbo"])
     assert np.array_equal(ckpt.latents.recon_error, expected["recon_error"])

@@ -20,7 +20,8 @@ validator, so Chromium fetches them again on each visit (measured): a reload aft
 script gets the new code, and no version in the URLs is needed.
 
 Streamlit discovers asset folders in installed packages' ``pyproject.toml``; this app runs from
-its checkout, so it declares the folders itself, on each runtime that mounts the plane.
+its checkout, so it declares the folders itself, on each runtime that mounts the plane (through
+ui/streamlit_hooks.py: Streamlit has no public way).
 """
 
 from __future__ import annotations
@@ -34,8 +35,8 @@ from pathlib import Path
 import plotly
 import vae_core
 from streamlit import config
-from streamlit.components.v2.get_bidi_component_manager import get_bidi_component_manager
-from streamlit.components.v2.manifest_scanner import ComponentConfig, ComponentManifest
+
+from ui.streamlit_hooks import component_asset_folder, declare_component_asset_folder
 
 PROJECT = "vae_explorer"
 PLANE, WEB, PLOTLY, DATA = "latent_plane", "plane_web", "plotly", "latent_plane_data"
@@ -55,10 +56,8 @@ def data_dir() -> Path:
 def declare_asset_folder(component: str, root: Path, asset_dir: str) -> None:
     """Serve ``root / asset_dir`` as the asset folder of ``vae_explorer.<component>``, on the
     running Streamlit runtime (once per runtime)."""
-    manager = get_bidi_component_manager()
-    if manager.get_component_asset_root(f"{PROJECT}.{component}") is None:
-        manager.register_from_manifest(ComponentManifest(PROJECT, "1", [ComponentConfig(component, asset_dir=asset_dir)]),
-                                       root)
+    if component_asset_folder(f"{PROJECT}.{component}") is None:
+        declare_component_asset_folder(PROJECT, component, root, asset_dir)
 
 
 def register_assets() -> None:
@@ -66,7 +65,7 @@ def register_assets() -> None:
     declare_asset_folder(PLANE, HERE, "web")
     declare_asset_folder(WEB, WEB_DIR, ".")
     declare_asset_folder(PLOTLY, PLOTLY_DIR, "package_data")
-    if get_bidi_component_manager().get_component_asset_root(DATA_NAME) is None:
+    if component_asset_folder(DATA_NAME) is None:
         folder = data_dir()
         folder.mkdir(parents=True, exist_ok=True, mode=0o700)  # Streamlit checks that it exists
         declare_asset_folder(DATA, folder, ".")
