@@ -47,6 +47,7 @@ from ui.state import MAX_USER_MODELS
 from ui.training_service import server_queue
 
 from helpers.data import FUZZ, MNIST_DIR, ROOT, has_mnist, needs_mnist
+from helpers.safetensors_bytes import join, split
 from helpers.training import nan_from_step_in_workers, nan_loss_from
 
 CLASSES = tuple(str(i) for i in range(10))
@@ -67,15 +68,6 @@ def small_checkpoint(hidden=(16,), n: int = 12, seed: int = 0, dataset: str = "m
 
 VALID = checkpoint_bytes(small_checkpoint())
 
-
-def _split(data: bytes) -> tuple[dict, bytes]:
-    (n,) = struct.unpack("<Q", data[:8])
-    return json.loads(data[8:8 + n]), data[8 + n:]
-
-
-def _join(header: dict, body: bytes) -> bytes:
-    raw = json.dumps(header).encode()
-    return struct.pack("<Q", len(raw)) + raw + body
 
 
 class Payload:
@@ -98,7 +90,7 @@ def _saved(save) -> bytes:
 def _foreign_weights(config: VAEConfig) -> bytes:
     """Real weights of another model under VALID's metadata (a forged or mixed-up file)."""
     state = build_model(config, seed=0).state_dict()
-    return st_save({f"model.{k}": v.contiguous() for k, v in state.items()}, _split(VALID)[0]["__metadata__"])
+    return st_save({f"model.{k}": v.contiguous() for k, v in state.items()}, split(VALID)[0]["__metadata__"])
 
 
 def _poisoned(value: float) -> bytes:
@@ -109,13 +101,13 @@ def _poisoned(value: float) -> bytes:
 
 
 def _with_header(**entries) -> bytes:
-    header, body = _split(VALID)
-    return _join({**header, **entries}, body)
+    header, body = split(VALID)
+    return join({**header, **entries}, body)
 
 
 def hostile_checkpoints(marker: Path) -> dict[str, bytes]:
     """Files that must be refused; the pickled ones would create ``marker`` if unpickled."""
-    meta = dict(_split(VALID)[0]["__metadata__"])
+    meta = dict(split(VALID)[0]["__metadata__"])
     return {
         "pickle": pickle.dumps(Payload(marker)),
         "torch-save": _saved(lambda f: torch.save({"state_dict": Payload(marker)}, f)),
@@ -293,7 +285,7 @@ def odd_checkpoints() -> dict[str, bytes]:
              "no-test-images": small_checkpoint(n=0),
              "huge-latents": small_checkpoint(scale=1e30)}
     files = {name: checkpoint_bytes(ckpt) for name, ckpt in files.items()}
-    meta = _split(VALID)[0]["__metadata__"]
+    meta = split(VALID)[0]["__metadata__"]
     files["metrics-not-numbers"] = _with_header(__metadata__={**meta, "metrics": json.dumps({"neg_elbo": "abc"})})
     files["metrics-incomplete"] = _with_header(__metadata__={**meta, "metrics": json.dumps({"neg_elbo": 1.0})})
     return files

@@ -45,11 +45,4 @@ def shipped_judge(dataset: str) -> Judge | None:
     sentence on the page (and None)."""
     if dataset not in state.DATASET_TITLES:  # an uploaded checkpoint names its dataset: never a path
         return None
-    path = state.PRETRAINED_DIR / "classifier" / f"{dataset}.safetensors"
-    if not path.is_file():
-        return None
-    loaded = _load(str(path), path.stat().st_mtime)
-    if isinstance(loaded, str):
-        st.error(f"The pretrained classifier could not be loaded: {loaded}")
-        return None
-    return loaded
+    return state.load_shipped(state.PRETRAINED_DIR / "classifier" / f"{dataset}.safetensors", _load, "classifier")

@@ -96,14 +96,24 @@ def pretrained_entries() -> list[ModelEntry]:
     return entries
 
 
+def load_shipped(path: Path, load, what: str):
+    """A shipped file, loaded once per server by ``load(path, mtime)`` (a cached loader that returns
+    the sentence of a failure), or None when it is not there; one that cannot be read is one
+    sentence on the page (and None)."""
+    if not path.is_file():
+        return None
+    loaded = load(str(path), path.stat().st_mtime)
+    if isinstance(loaded, str):
+        st.error(f"The pretrained {what} could not be loaded: {loaded}")
+        return None
+    return loaded
+
+
 def _pretrained_off_picker(folder: str, file: str, kind: str) -> ModelEntry | None:
     """A shipped model that serves one page beside the picker's (pretrained/<folder>/<file>)."""
     path = PRETRAINED_DIR / folder / file
-    if not path.is_file():
-        return None
-    loaded = _load_pretrained(str(path), path.stat().st_mtime)
-    if isinstance(loaded, str):
-        st.error(f"The pretrained {kind} {path.name} could not be loaded: {loaded}")
+    loaded = load_shipped(path, _load_pretrained, f"{kind} {path.name}")
+    if loaded is None:
         return None
     title = DATASET_TITLES.get(loaded.dataset, loaded.dataset)
     return ModelEntry(f"pretrained/{folder}/{path.name}", f"{title} {kind} (pretrained)", "pretrained", loaded)

@@ -29,6 +29,7 @@ from vae_core.errors import CheckpointError
 from vae_core.model import VAEConfig, build_model
 
 from helpers.data import FUZZ, ROOT
+from helpers.safetensors_bytes import join, split
 
 CLASSES = tuple(str(i) for i in range(10))
 
@@ -50,17 +51,6 @@ def make_checkpoint(arch: str = "mlp", hidden=(16,), latent_dim: int = 2, latent
 
 # A tiny valid checkpoint, built once: the raw material of the hostile files below.
 VALID = checkpoint_bytes(make_checkpoint(hidden=(4,), n=6))
-
-
-def split(data: bytes) -> tuple[dict, bytes]:
-    """A safetensors file -> (its JSON header, the tensor bytes after it)."""
-    (n,) = struct.unpack("<Q", data[:8])
-    return json.loads(data[8:8 + n]), data[8 + n:]
-
-
-def join(header: dict, body: bytes) -> bytes:
-    raw = json.dumps(header).encode()
-    return struct.pack("<Q", len(raw)) + raw + body
 
 
 def with_metadata(data: bytes, **changes) -> bytes:
