@@ -143,8 +143,10 @@ def test_a_closed_session_kills_its_worker_and_leaves_no_orphan():
         wait_until(lambda: leaving.snapshot().history, 120, "the first epoch")
         pid = queue._running[leaving].pid
         open_sessions.discard("leaving")
-        wait_until(lambda: not alive(pid), 15, "the closed session's worker killed")
-        assert in_group(pid) == [] and leaving.snapshot().status == "left"
+        # (the queue kills the worker, then marks the job: wait for both)
+        wait_until(lambda: not alive(pid) and leaving.snapshot().status == "left", 15,
+                   "the closed session's worker killed and its job marked as left")
+        assert in_group(pid) == []
         assert finished(waiting).status == "done"  # the next in line trained
     finally:
         queue.shutdown()
