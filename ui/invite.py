@@ -3,6 +3,7 @@ phones open, large and as a QR code, with the projector view and the room as a z
 
 from __future__ import annotations
 
+import functools
 import html
 import io
 import ipaddress
@@ -85,18 +86,22 @@ def room_zip(_files, room_id: str) -> bytes:
     return buffer.getvalue()
 
 
-def qr_png(address: str) -> bytes:
+@functools.lru_cache(maxsize=8)
+def qr_code(address: str):
+    """The address as a QR code (segno), made once for both of its pictures."""
     import segno
 
+    return segno.make(address, error="m")
+
+
+def qr_png(address: str) -> bytes:
     buffer = io.BytesIO()
-    segno.make(address, error="m").save(buffer, kind="png", scale=10, border=2)
+    qr_code(address).save(buffer, kind="png", scale=10, border=2)
     return buffer.getvalue()
 
 
 def qr_data_uri(address: str) -> str:
-    import segno
-
-    return segno.make(address, error="m").svg_data_uri(scale=10, border=2)
+    return qr_code(address).svg_data_uri(scale=10, border=2)
 
 
 def invite(entry: ModelEntry, address: str) -> tuple[str, object] | str:

@@ -36,6 +36,7 @@ from starlette.routing import Route, Router
 
 from ui.latent_plane.assets import data_dir
 from vae_core.errors import VAEError
+from vae_core.room import RoomManifest, safe_room_id, write_room
 
 ROOT = Path(__file__).resolve().parents[1]
 WEB_DIR = ROOT / "vae_core" / "web"
@@ -144,9 +145,8 @@ class RoomSite:
         folder = self.root / room_id
         try:
             manifest = (folder / "room.json").read_bytes()
-            names = [n for n in _data_files(manifest)]
             files = {"room.json": ServedFile.of(manifest, ".json")}
-            for name in names:
+            for name in RoomManifest.from_json(manifest).files():  # each name checked by from_json
                 files[name] = ServedFile.of((folder / name).read_bytes(), ".safetensors", immutable=True)
         except (OSError, ValueError, VAEError):  # (a room.json that is not one: RoomError)
             return None
@@ -191,35 +191,9 @@ class RoomSite:
             return {}
 
 
-def _data_files(manifest: bytes) -> list[str]:
-    """The data file names a room.json names, each checked (a file on disk is trusted no more
-    than a URL)."""
-    from vae_core.room import RoomManifest
-
-    room = RoomManifest.from_json(manifest.decode())
-    names = [room.decoder, room.points] + ([room.conditional] if room.conditional else [])
-    if any(safe_room_file(n) != n for n in names):
-        raise ValueError("a room names a file it may not")
-    return names
-
-
-def safe_room_id(text: str) -> str | None:
-    from vae_core.room import safe_room_id as check
-
-    return check(text)
-
-
-def safe_room_file(text: str) -> str | None:
-    from vae_core.room import safe_room_file as check
-
-    return check(text)
-
-
 def publish(files, root: Path | None = None, make_current: bool = True) -> str:
     """Write a room (``vae_core.build_room``'s result) among the published ones, unless it is there
     already, and with ``make_current`` make it the one ``/room`` shows. Returns its id."""
-    from vae_core.room import write_room
-
     root = root or rooms_dir()
     root.mkdir(parents=True, exist_ok=True, mode=0o700)
     room_id = files.manifest.id

@@ -18,7 +18,6 @@ from helpers.data import MNIST_DIR, ROOT
 
 SHIPPED = vc.load_checkpoint(ROOT / "pretrained" / "mnist.safetensors")
 TEST_IMAGES = vc.load_dataset("mnist", "test", root=MNIST_DIR, download=False).images
-FAMILY = sorted((ROOT / "pretrained" / "beta").glob("mnist-beta-*.safetensors"))
 NUMBER = r"(−?-?\d+\.\d+)"
 
 
@@ -110,8 +109,6 @@ def test_the_walk_through_and_the_beta_slider_at_1400x1000(page):
     shoot(page, "inside-desktop-cloud")
     page.locator("[data-testid=stPlotlyChart]").first.scroll_into_view_if_needed()
     shoot(page, "inside-desktop-loss")
-    if not FAMILY:
-        pytest.skip("the beta family (pretrained/beta/) is not shipped yet: the slider is left untested")
     page.locator(".lp-beta-bar").scroll_into_view_if_needed()
     swap_beta(page, lambda slider: (slider.focus(), slider.press("Home" if at_end(slider) else "End")))
     shoot(page, "inside-desktop-beta")
@@ -143,16 +140,15 @@ def test_the_page_on_a_phone(page, server):
                             " !== z[0]", arg=first.z.round(5).tolist())
     wait_idle(phone)
     assert_matches_vae_core(phone, 0, 1)
-    if FAMILY:
-        phone.locator(".lp-beta-bar").scroll_into_view_if_needed()
+    phone.locator(".lp-beta-bar").scroll_into_view_if_needed()
 
-        def tap_other_end(slider) -> None:
-            box = slider.bounding_box()
-            x = box["x"] + 4 if at_end(slider) else box["x"] + box["width"] - 4
-            phone.touchscreen.tap(x, box["y"] + box["height"] / 2)
+    def tap_other_end(slider) -> None:
+        box = slider.bounding_box()
+        x = box["x"] + 4 if at_end(slider) else box["x"] + box["width"] - 4
+        phone.touchscreen.tap(x, box["y"] + box["height"] / 2)
 
-        swap_beta(phone, tap_other_end)
-        shoot(phone, "inside-phone-beta")
+    swap_beta(phone, tap_other_end)
+    shoot(phone, "inside-phone-beta")
     assert not [e for e in errors if "ResizeObserver" not in e], errors
     context.close()
 
