@@ -34,19 +34,18 @@ def main() -> None:
     app_navigation(PAGES)
 
     from ui.links import apply_link, update_link  # (after the page config and navigation)
-    from ui.session_keys import CURRENT_ENTRY
     from ui.sidebar import model_sidebar
     from ui.state import pretrained_entries, restore_kept_widgets
     from ui.warmup import warm_up_in_background
 
     restore_kept_widgets()  # the widget values the pages keep across page switches (see keep_across_pages)
 
-    apply_link()  # a shared link's model, pick and endpoints, on a session's first run
-    st.session_state[CURRENT_ENTRY] = model_sidebar()
+    apply_link()  # a shared link's model, pick and endpoints into the view, on a session's first run
+    model_sidebar()
     try:
         page.run()
     finally:  # also when the page stops early (st.stop)
-        update_link(st.session_state[CURRENT_ENTRY])
+        update_link()  # the URL follows the view
         # the first page is drawn (without torch): now torch and the models, in the background
         warm_up_in_background([entry.ckpt for entry in pretrained_entries()])
 

@@ -1,15 +1,18 @@
-"""Anomalies: the test images the model finds least typical, on the scatter and in a gallery."""
+"""Anomalies: the test images the model finds least typical, on the latent plane (coloured by their
+score) and in a gallery."""
 
 import math
 
 import streamlit as st
 
 import vae_core as vc
-from ui.figures import add_pick, pick_from_points, score_histogram, score_scatter_figure
+from ui.figures import score_color_range, score_histogram
+from ui.latent_plane import ScoresPayload, event, latent_plane, parse_pick, scores_asset
+from ui.latent_plane.assets import publish
 from ui.scores import missing_scores, score_label, test_images, test_scores
 from ui.session_keys import ANOMALY_DETAILS
 from ui.state import keep_across_pages, model_state
-from ui.widgets import image_grid, pixel_image, png_download, require_model, require_view, selected_points
+from ui.widgets import image_grid, pixel_image, plane_model_of, png_download, require_model, require_view
 from vae_core.typicality import SCORE_KINDS, above, default_threshold, least_typical, percentile, rank
 
 GALLERY = 20
@@ -29,7 +32,7 @@ if scores is None:
     st.warning(missing_scores(entry))
     st.stop()
 
-kind = st.radio("Colour the scatter by", list(SCORE_KINDS), key="anomaly_kind", horizontal=True,
+kind = st.radio("Colour the points by", list(SCORE_KINDS), key="anomaly_kind", horizontal=True,
                 format_func=lambda k: score_label(entry, k))
 s = scores[kind]
 label = score_label(entry, kind)
@@ -38,16 +41,16 @@ images = test_images(entry, view)
 
 
 def select(index: int, where: str) -> None:
-    """Select a test image; its details show ``where`` it was chosen (beside the scatter, or under
+    """Select a test image; its details show ``where`` it was chosen (beside the plane, or under
     the gallery), in view of the click."""
     state["anomaly_pick"] = int(index)
     st.session_state[ANOMALY_DETAILS] = where
 
 
-def on_scatter_pick() -> None:
-    pick = pick_from_points(selected_points("anomaly_scatter"))
-    if pick is not None and pick["index"] is not None:
-        select(pick["index"], "scatter")
+def on_plane_pick() -> None:
+    pick = parse_pick(event("anomaly_plane", "pick"), view.z_mean)
+    if pick is not None and pick["index"] is not None:  # (the plane sends test points only)
+        select(pick["index"], "plane")
 
 
 def details(pick: int) -> None:
@@ -81,22 +84,22 @@ with side_col:
     st.plotly_chart(score_histogram(s, label, threshold=threshold, colored=True), key="anomaly_histogram",
                     config={"displayModeBar": False})
     st.markdown(f"**{len(flagged):,}** of {len(s):,} test images ({100 * len(flagged) / len(s):.1f} %) score above "
-                f"{threshold:.1f} nats; they stand out on the scatter, drawn larger (the others are faded). The "
-                "bars' colours are the points' colours.")
+                f"{threshold:.1f} nats; they stand out on the plane, drawn larger and outlined (the others are "
+                "faded). The bars' colours are the points' colours.")
 
     pick = state.get("anomaly_pick")
     picked = pick is not None and pick < len(s)
     if picked and st.session_state.get(ANOMALY_DETAILS) != "gallery":
         details(pick)
     elif not picked:
-        st.info("Click a point on the scatter, or **Select** an image in the gallery below.")
+        st.info("Click (or tap) a point on the plane, or **Select** an image in the gallery below.")
 
 with plot_col:
-    fig = score_scatter_figure(view.z_mean, s, label, threshold=threshold, extent=view.extent)
-    if pick is not None and pick < len(s):
-        add_pick(fig, view.z_mean[pick], view.sigma(pick), label="selected", gl=True)
-    st.plotly_chart(fig, key="anomaly_scatter", on_select=on_scatter_pick, selection_mode="points",
-                    config={"scrollZoom": True, "displaylogo": False})
+    low, high = score_color_range(s)  # the histogram's colour scale too
+    pin = {"index": pick, "z": [float(v) for v in view.z_mean[pick][:2]]} if picked else None
+    latent_plane("anomaly_plane", ScoresPayload(model=plane_model_of(entry, view), scores=publish(scores_asset(s)),
+                                                label=label, low=low, high=high, threshold=float(threshold),
+                                                pin=pin), on_pick=on_plane_pick)
 
 st.subheader(f"The {GALLERY} least typical test images by {label}")
 if images is None:

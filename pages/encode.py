@@ -5,12 +5,12 @@ import streamlit as st
 import vae_core as vc
 from ui.canvas import st_canvas
 from ui.export import data_uri
-from ui.figures import add_neighbours, score_histogram, zoom_figure
+from ui.figures import score_histogram
 from ui.scores import missing_scores, score_label, test_images, test_scores
 from ui import session_keys as keys
 from ui.judge import shipped_judge
 from ui.state import class_model, keep_across_pages, latent_view
-from ui.latent_plane import ComparePayload, latent_plane
+from ui.latent_plane import CloseupPayload, ComparePayload, latent_plane
 from ui.widgets import canvas_png, pixel_image, plane_model_of, png_download, require_model
 from vae_core.typicality import verdict
 
@@ -108,6 +108,11 @@ with plot_col:
                    "The test images' codes, coloured by class; your digit will appear among them as a cross.")
 
 
+def short(values) -> list[float]:
+    """A code's first two coordinates as the plane's JSON carries them (6 significant digits)."""
+    return [float(f"{v:.6g}") for v in values[:2]]
+
+
 def every_class_row(image) -> None:
     """The drawing's style drawn as every class by the conditional VAE, under the drawing's results."""
     maker = class_model(entry).ckpt
@@ -158,7 +163,10 @@ with near_col:
     else:
         st.markdown(f"Nearest first: {names}")
         st.caption("Their pictures need the test set on disk (the Train page can download it).")
-    zoom = add_neighbours(zoom_figure(view.z_mean, view.labels, mu, sigma, height=240), view.z_mean[near])
-    st.plotly_chart(zoom, key="enc_zoom", config={"staticPlot": True})
-    st.caption("Close-up: your digit (ring) with the 1σ and 2σ ellipses of q(z|x); crosses mark the nearest test "
-               "images.")
+    # the plane's own close-up, drawn in the browser from the points it already has: the drawing's
+    # code with its own sigma, and the nearest test codes as crosses
+    latent_plane("enc_closeup", CloseupPayload(
+        model=plane_model_of(entry, view), pin={"index": None, "z": short(mu), "sigma": short(sigma)},
+        marks=[short(view.z_mean[i]) for i in near],
+        caption="Close-up: your digit (ring) with the 1σ and 2σ ellipses of q(z|x); crosses mark its nearest test "
+                "images."))

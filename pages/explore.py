@@ -7,11 +7,11 @@ import streamlit as st
 import vae_core as vc
 from ui.latent_plane import ExplorePayload, PreviewPayload, event, latent_plane, parse_pick
 from ui.links import update_link
-from ui.state import model_state, test_set
+from ui.state import model_view, test_set
 from ui.widgets import pixel_image, plane_model_of, png_download, require_model, require_view
 
 entry = require_model()
-ckpt, state = entry.ckpt, model_state(entry)
+ckpt, shown = entry.ckpt, model_view(entry)  # the view's pin of this model
 st.title("Explore the latent space")
 st.caption("Each dot is a test image placed at its code z_mean. Point anywhere to see that spot decoded; click "
            "(or tap) to pin it. The chips under the plane hide and show classes.")
@@ -22,12 +22,12 @@ view = require_view(entry, "This checkpoint carries no test-set latents and the 
 def on_pick() -> None:
     pick = parse_pick(event("explore_plane", "pick"), view.z_mean)
     if pick is not None:
-        state["pick"] = pick
+        shown.pin = pick
 
 
 def panel() -> None:
     """The pinned point's images, then its close-up (drawn first: they are what a click waits for)."""
-    pick = state.get("pick")
+    pick = shown.pin
     if pick is None:
         st.info("Click (or tap) a point or any spot on the plane to pin it here.")
     elif pick["index"] is not None:
@@ -45,8 +45,8 @@ def panel() -> None:
         recon, mean = vc.decode(ckpt.model, np.stack([vc.sample_posterior(mu, logvar, seed=idx)[0], mu]))
         pixel_image(cols[1], recon, "Reconstruction (z ~ q(z|x))")
         pixel_image(cols[2], mean, "Decode of z_mean")
-        shown = [data.images[idx], recon, mean] if data is not None else [recon, mean]
-        png_download(st, shown, f"{ckpt.dataset}-test-{idx}.png", key="explore_png")
+        pictures = [data.images[idx], recon, mean] if data is not None else [recon, mean]
+        png_download(st, pictures, f"{ckpt.dataset}-test-{idx}.png", key="explore_png")
         st.caption(f"z_mean = ({mu[0]:.2f}, {mu[1]:.2f}); the encoder is unsure by σ = ({sigma[0]:.2f}, "
                    f"{sigma[1]:.2f}): the close-up above draws its 1σ and 2σ ellipses of q(z|x).")
     else:
@@ -64,7 +64,7 @@ def explorer() -> None:
     """The plane and the pin's panel. A click reruns only this (not the sidebar); hovering
     reruns nothing at all: the browser decodes."""
     plot, side = st.columns([3, 2], gap="large")
-    model, pin = plane_model_of(entry, view), state.get("pick")
+    model, pin = plane_model_of(entry, view), shown.pin
     with plot:
         noun = "digits" if ckpt.dataset == "mnist" else "images"
         latent_plane("explore_plane", ExplorePayload(model=model, pin=pin, group="explore", separate_preview=True,
@@ -74,7 +74,7 @@ def explorer() -> None:
         # the spot under the cursor, and the pin's close-up
         latent_plane("explore_preview", PreviewPayload(model=model, pin=pin, group="explore"))
         panel()
-    update_link(entry)  # the URL follows the pick (app.py does this after full runs only)
+    update_link()  # the URL follows the pin (app.py does this after full runs only)
 
 
 explorer()

@@ -12,7 +12,7 @@ from ui.inside import beta_family, beta_payload, latent_sizes, loss_heatmap
 from ui.latent_plane import latent_plane
 from ui.latent_plane.payloads import InsidePayload
 from ui.scores import metric, test_images
-from ui.state import keep_across_pages, model_state, test_set
+from ui.state import keep_across_pages, model_view, test_set
 from ui.widgets import canvas_png, image_grid, pixel_image, plane_model_of, require_model, require_view, reseed
 
 SOURCES = ["A test image", "Draw one"]
@@ -41,7 +41,7 @@ def _random_index() -> None:
 
 
 # Arriving from Explore with a pinned test image: walk that one (once per new pin).
-pin = model_state(entry).get("pick")
+pin = model_view(entry).pin
 if images is not None and pin and pin.get("index") is not None and 0 <= pin["index"] < len(images) \
         and st.session_state.get(keys.INSIDE_PIN_SEEN) != (entry.id, pin["index"]):
     st.session_state[keys.INSIDE_PIN_SEEN] = (entry.id, pin["index"])

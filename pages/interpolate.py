@@ -7,14 +7,14 @@ import streamlit as st
 import vae_core as vc
 from ui.latent_plane import InterpolatePayload, event, latent_plane, parse_endpoints
 from ui.link_format import Point
-from ui.state import interpolation_endpoints, keep_across_pages, model_state
+from ui.state import interpolation_endpoints, keep_across_pages, model_view
 from ui.widgets import image_grid, pixel_image, plane_model_of, require_model, require_view
 
 keep_across_pages("interp_method", "interp_mode", interp_steps=10)
 entry = require_model()
 st.title("Interpolate between two images")
 view = require_view(entry, "This checkpoint carries no test-set latents and the dataset is not on disk.")
-ckpt, state = entry.ckpt, model_state(entry)
+ckpt, shown = entry.ckpt, model_view(entry)  # the view's endpoints of this model
 ends = interpolation_endpoints(entry, view)
 
 
@@ -29,7 +29,7 @@ def on_endpoints() -> None:
     placed = parse_endpoints(event("interp_plane", "endpoints"), view.z_mean)
     if placed is not None:
         ends.update(placed[0])
-        state["next_endpoint"] = placed[1]
+        shown.next_endpoint = placed[1]
         st.session_state["interp_mode"] = "Place them on the plane"  # the class pickers would override them
 
 
@@ -62,7 +62,7 @@ def walk(frames: int) -> np.ndarray:
 
 model = plane_model_of(entry, view)
 latent_plane("interp_plane", InterpolatePayload(model=model, endpoints={"a": ends["a"], "b": ends["b"]},
-                                                next=state.get("next_endpoint", "a"), method=method, steps=steps,
+                                                next=shown.next_endpoint, method=method, steps=steps,
                                                 height=520),
              on_endpoints=on_endpoints)
 if model.decoder_url is None:  # the browser cannot run this decoder: the strip comes from the server

@@ -3,14 +3,13 @@ codes and newly generated points can all be seen at once."""
 
 import streamlit as st
 
-from ui.figures import add_points, angle_groups, component_groups, latent_extent, plane_figure
+from ui.figures import add_points, angle_groups, component_groups, plane_figure
 from ui.latent_plane import ToyPayload, ToyWorld, latent_plane, plane_model
 from ui.session_keys import TOY_TRAIN_REQUESTED
 from ui.state import keep_across_pages, keep_toy_fit, toy_fit
 from ui.widgets import ensure_shell, plane_points
+from vae_core.images import PICK_COLOR, latent_extent
 from vae_core.toy import NEAR_NOISE, TOY_DATASETS, component_names, fit_toy, make_toy
-
-GENERATED_COLOR = "#D55E00"
 
 ensure_shell()
 keep_across_pages(toy_dataset="moons", toy_n=2000, toy_noise=0.1, toy_seed=0, toy_steps=1000, toy_beta=1.0,
@@ -76,7 +75,7 @@ else:
         means = st.session_state["toy_means"]
         st.markdown("**Generated** " + ("decoder mean of z" if means else "x ~ p(x | z)") + ", z ~ N(0, I)")
         fig = add_points(plane_figure(extent, height=380), data.x, name="data", color="#BBBBBB", opacity=0.6)
-        add_points(fig, fit.means if means else fit.samples, name="generated", color=GENERATED_COLOR, opacity=0.8)
+        add_points(fig, fit.means if means else fit.samples, name="generated", color=PICK_COLOR, opacity=0.8)
         st.plotly_chart(fig, key="toy_generated", config={"displaylogo": False})
         st.toggle("Decoder means only (no noise)", key="toy_means",
                   help="The mean of p(x|z) for each z: the curve or sheet the decoder has learned, without the "

@@ -5,8 +5,10 @@ stay usable, and redraws its figures only when an epoch ends."""
 import streamlit as st
 
 import vae_core as vc
-from ui.figures import history_figure, live_scatter_figure
+from ui.figures import history_figure
 from ui.jobs import DownloadJob, TrainingJob
+from ui.latent_plane import ComparePayload, PlaneModel, latent_plane, points_asset
+from ui.latent_plane.assets import publish
 from ui.session_keys import (DOWNLOAD_ANNOUNCED, DOWNLOAD_JOB, TRAIN_ADDED, TRAIN_DRAWN, TRAIN_ERROR, TRAIN_FIGURES,
                              TRAIN_JOB)
 from ui.state import DATASET_TITLES, MAX_USER_MODELS, add_trained_model, keep_across_pages
@@ -21,6 +23,11 @@ PRESETS = {
 }
 # β, the weight of the KL term: 0 (reconstruction only), 1 (the true ELBO), 4 (a β-VAE), ...
 BETAS = [0.0, 0.25, 0.5, 1.0, 2.0, 4.0, 8.0]
+# The live plane's words: a training's decoder stays in its worker process until the model is done.
+NO_DECODER = "Decoding comes with the trained model."  # (one line on the plane, even a phone's)
+LIVE_HINT = ("Each dot is a test image's code: watch the classes spread out and separate as it trains. The trained "
+             "model joins the model picker, and Explore decodes any spot of it. Point at the plane to read a "
+             "spot's z; the chips hide and show classes.")
 
 ensure_shell()
 keep_across_pages("train_preset", "train_dataset", "train_epochs", "train_batch_size", "train_lr", "train_beta",
@@ -150,8 +157,9 @@ def figures_key() -> tuple[int, int, bool] | None:
 
 
 def job_figures() -> tuple | None:
-    """The training's loss curves and live scatter (or None), built anew only when an epoch
-    was added; records what they show, which the polling panel compares against."""
+    """The training's loss curves and its test codes for the live plane (the points file and the
+    view's half-width, or None), built anew only when an epoch was added; records what they show,
+    which the polling panel compares against."""
     job = st.session_state.get(TRAIN_JOB)
     snap = job.snapshot() if job is not None else None
     key = None if job is None else (id(job), len(snap.history), snap.status == "queued")
@@ -160,19 +168,31 @@ def job_figures() -> tuple | None:
         return None
     cached = st.session_state.get(TRAIN_FIGURES)
     if cached is None or cached[0][:2] != key[:2]:
-        scatter = (live_scatter_figure(*snap.latents, vc.DATASETS[job.dataset].classes)
-                   if snap.latents is not None else None)
-        cached = st.session_state[TRAIN_FIGURES] = (key, history_figure(snap.history), scatter)
+        # every code (up to the test set's 10,000): a points file of 90 KB, drawn in the browser
+        codes = ((points_asset(*snap.latents), vc.latent_extent(snap.latents[0]))
+                 if snap.latents is not None else None)
+        cached = st.session_state[TRAIN_FIGURES] = (key, history_figure(snap.history), codes)
     return cached
 
 
+def live_plane(dataset: str, epochs: int, points: bytes, extent: float) -> ComparePayload:
+    """The test codes after ``epochs`` epochs on the live latent plane, with no decoder. The points
+    file is named by its content: a new epoch's is a new file, which the plane redraws; the same
+    payload again (a rerun) only refreshes it."""
+    # published on every full run (a stat when it exists): a file in use is the last the cache prunes
+    model = PlaneModel(f"training/epoch-{epochs}", None, NO_DECODER, publish(points),
+                       tuple(vc.DATASETS[dataset].classes), tuple(vc.PALETTE), extent)
+    return ComparePayload(model=model, height=440, title=f"The test images' codes after epoch {epochs}",
+                          hint=LIVE_HINT)
+
+
 def draw_figures(figures: tuple | None) -> None:
+    """The curves, and under them the plane (as wide as the column: its points need the room)."""
     if figures is None:
         return
-    curves, latents = st.columns(2)
-    curves.plotly_chart(figures[1], key="train_curves")
+    st.plotly_chart(figures[1], key="train_curves")
     if figures[2] is not None:
-        latents.plotly_chart(figures[2], key="train_scatter")
+        latent_plane("train_plane", live_plane(st.session_state[TRAIN_JOB].dataset, figures[0][1], *figures[2]))
 
 
 def job_progress() -> None:

@@ -49,6 +49,7 @@ from ui.training_service import server_queue
 from helpers.data import FUZZ, MNIST_DIR, ROOT, has_mnist, needs_mnist
 from helpers.safetensors_bytes import join, split
 from helpers.training import nan_from_step_in_workers, nan_loss_from
+from helpers.apptest import show
 
 CLASSES = tuple(str(i) for i in range(10))
 PAGES = re.findall(r'st\.Page\("pages/(\w+)\.py"', (ROOT / "app.py").read_text())  # every page of the app
@@ -298,7 +299,7 @@ def test_app_shows_every_page_for_unusual_but_sound_uploads(case, app):
     assert not app.error and picker(app).value.startswith("session/")
     entry_id = picker(app).value
     for pick in ({"index": 3, "z": [0.1, 0.2]}, {"index": None, "z": [0.1, 0.2]}):
-        app.session_state["per_model"] = {entry_id: {"pick": pick}}
+        show(app, entry_id, pick)
         app.run()
         assert not app.exception, (pick, [e.value for e in app.exception])
     for page in PAGES:
@@ -856,7 +857,8 @@ def test_a_session_keeps_its_newest_models_and_says_which_it_let_go(monkeypatch)
     """A visitor who trains or uploads all day holds at most MAX_USER_MODELS models."""
     at = upload(new_app(monkeypatch), "model-0.safetensors", VALID)
     (oldest,) = at.session_state["user_models"]
-    at.session_state["per_model"] = {oldest: {"pick": {"index": 3}}}  # a choice made with the oldest model
+    show(at, oldest, {"index": 3, "z": [0.0, 0.0]})  # a pin on the oldest model...
+    at.session_state["per_model"] = {oldest: {"generate_class": 3}}  # ...and a page's choice
     for i in range(1, MAX_USER_MODELS + 2):
         upload(at, f"model-{i}.safetensors", VALID)
     models = at.session_state["user_models"]
@@ -866,7 +868,7 @@ def test_a_session_keeps_its_newest_models_and_says_which_it_let_go(monkeypatch)
     assert [t.value for t in at.toast] == [
         f"model-1.safetensors (uploaded) was let go: a session keeps its {MAX_USER_MODELS} newest models. "
         "To keep a model, download it from the sidebar."]
-    assert oldest not in at.session_state["per_model"]
+    assert oldest not in at.session_state["per_model"] and oldest not in at.session_state["view"].models
     assert_app_runs(at.run())
     assert not at.toast  # said once
 

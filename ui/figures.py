@@ -1,6 +1,6 @@
-"""Plotly figures of a latent space: the class scatter, a picked point with its posterior
-ellipse, score views, toy-world planes and training curves (the live latent plane draws
-itself in the browser: ui/latent_plane).
+"""Plotly figures beside the latent plane: score histograms, toy-world planes and training
+curves. Every latent scatter, with its picks and close-ups, is the live latent plane's, drawn in
+the browser (ui/latent_plane).
 
 Figures are plain Plotly objects (no Streamlit), so the app stays thin and this is tested here.
 """
@@ -17,10 +17,9 @@ import numpy as np
 import pandas  # noqa: F401
 import plotly.graph_objects as go
 
-from vae_core.images import PALETTE, latent_extent
+from vae_core.images import ABOVE_COLOR, PALETTE, PICK_COLOR, SCORE_SCALE
 
 
-PICK_COLOR = "#D55E00"  # vermillion: stands out against every class colour
 MARGIN = dict(l=10, r=10, t=10, b=10)
 
 
@@ -41,89 +40,6 @@ def square_axes(x_range, y_range, titles: tuple[str, str] | None = None, zero_li
     return dict(xaxis=xaxis, yaxis=yaxis)
 
 
-def _latent_scatter_layout(fig: go.Figure, extent: float, height: int, **layout) -> None:
-    """A latent scatter's layout: pan and click to select, square, over [-extent, extent]²."""
-    fig.update_layout(height=height, margin=MARGIN, dragmode="pan", hovermode="closest", clickmode="event+select",
-                      plot_bgcolor="white", uirevision="keep", **layout,
-                      **square_axes((-extent, extent), (-extent, extent), ("z₁", "z₂")))
-
-
-def scatter_figure(z_mean, labels, classes, extent: float | None = None, height: int = 640) -> go.Figure:
-    """The test set's z_mean, one WebGL trace per class (the legend hides and shows classes).
-
-    Each point's customdata is its test-set index. Picks are styled through each trace's
-    selected/unselected settings, so the figure itself never depends on what is picked.
-    """
-    z = np.asarray(z_mean, np.float32)
-    labels = np.asarray(labels)
-    extent = extent or latent_extent(z)
-    fig = go.Figure()
-    for c, name in enumerate(classes):
-        idx = np.flatnonzero(labels == c)
-        if not len(idx):
-            continue
-        fig.add_trace(go.Scattergl(
-            x=z[idx, 0].round(4), y=z[idx, 1].round(4), customdata=idx, mode="markers", name=name,
-            marker=dict(size=4, color=class_color(c), opacity=0.75),
-            selected=dict(marker=dict(size=12, color="#000000", opacity=1.0)),
-            unselected=dict(marker=dict(opacity=0.75)),
-            hovertemplate=f"<b>{name}</b><br>test image #%{{customdata}}<br>z = (%{{x:.2f}}, %{{y:.2f}})"
-                          "<extra></extra>"))
-    _latent_scatter_layout(fig, extent, height,
-                           legend=dict(title=dict(text="class (click to hide or show)", side="top"),
-                                       itemsizing="constant", orientation="h", yanchor="top", y=-0.12,
-                                       xanchor="center", x=0.5))
-    return fig
-
-
-def live_scatter_figure(z_mean, labels, classes, max_points: int = 3000) -> go.Figure:
-    """A small scatter of the first ``max_points`` codes that follows a training job: redrawn
-    every epoch (no kept zoom), not for clicking (no dragging)."""
-    fig = scatter_figure(z_mean[:max_points], labels[:max_points], classes, height=360)
-    fig.update_layout(dragmode=False, uirevision=None, legend=dict(title=None, font=dict(size=10), y=-0.18))
-    return fig
-
-
-def ellipse_points(center, sigma, n_sigma: float = 1.0, steps: int = 64) -> np.ndarray:
-    """Points [steps, 2] on the axis-aligned ellipse center + n_sigma * sigma * (cos t, sin t)."""
-    t = np.linspace(0, 2 * np.pi, steps)
-    c, s = np.asarray(center, np.float64)[:2], np.asarray(sigma, np.float64)[:2]
-    return np.stack([c[0] + n_sigma * s[0] * np.cos(t), c[1] + n_sigma * s[1] * np.sin(t)], axis=1)
-
-
-def add_pick(fig: go.Figure, z, sigma=None, label: str = "picked", gl: bool = False) -> go.Figure:
-    """Mark a picked location, with its posterior's 1- and 2-sigma ellipses when sigma is known.
-
-    ``gl`` draws the marks with WebGL: on a WebGL scatter, SVG marks lie under the points.
-    """
-    kind = go.Scattergl if gl else go.Scatter
-    if sigma is not None:
-        for k, dash in ((1, "solid"), (2, "dot")):
-            e = ellipse_points(z, sigma, k)
-            fig.add_trace(kind(x=e[:, 0], y=e[:, 1], mode="lines", showlegend=False, hoverinfo="skip",
-                               line=dict(color=PICK_COLOR, width=2, dash=dash)))
-    fig.add_trace(kind(x=[z[0]], y=[z[1]], mode="markers", name=label, showlegend=False, hoverinfo="skip",
-                       marker=dict(symbol="circle-open", size=22, color=PICK_COLOR,
-                                   line=dict(width=3, color=PICK_COLOR))))
-    return fig
-
-
-def zoom_figure(z_mean, labels, center, sigma=None, height: int = 260) -> go.Figure:
-    """A close-up of the latent plane around ``center``: the neighbouring test codes, the
-    point, and its posterior's 1- and 2-sigma ellipses (too small to see at full scale)."""
-    center = np.asarray(center, np.float64)[:2]
-    half = 0.5 if sigma is None else float(max(0.25, 3.0 * np.max(sigma)))
-    z, labels = np.asarray(z_mean)[:, :2], np.asarray(labels)
-    near = np.flatnonzero(np.all(np.abs(z - center) <= half, axis=1))
-    fig = go.Figure(go.Scatter(x=z[near, 0], y=z[near, 1], mode="markers", hoverinfo="skip", showlegend=False,
-                               marker=dict(size=7, color=[class_color(int(c)) for c in labels[near]], opacity=0.8)))
-    add_pick(fig, center, sigma)
-    fig.update_layout(height=height, margin=MARGIN, plot_bgcolor="white",
-                      **square_axes((center[0] - half, center[0] + half), (center[1] - half, center[1] + half),
-                                    zero_lines=False))
-    return fig
-
-
 def history_figure(history: list[dict], height: int = 320) -> go.Figure:
     """Train and test loss (negative ELBO, nats per image) per epoch."""
     fig = go.Figure()
@@ -138,70 +54,12 @@ def history_figure(history: list[dict], height: int = 320) -> go.Figure:
     return fig
 
 
-def pick_from_points(points: list[dict]) -> dict | None:
-    """Turn a Plotly click selection into a pick: {"index": test index or None, "z": [z1, z2]}.
-
-    Class traces carry the test index as customdata; a point without it is a location.
-    """
-    if not points:
-        return None
-    point = points[0]
-    index = point.get("customdata")
-    if isinstance(index, list):
-        index = index[0] if index else None
-    return {"index": int(index) if index is not None else None, "z": [float(point["x"]), float(point["y"])]}
-
-
-def add_neighbours(fig: go.Figure, z, name: str = "nearest test images") -> go.Figure:
-    """Mark test codes (a picked point's nearest neighbours) with crosses."""
-    z = np.asarray(z, np.float64).reshape(-1, 2)
-    fig.add_trace(go.Scatter(x=z[:, 0], y=z[:, 1], mode="markers", name=name, showlegend=False, hoverinfo="skip",
-                             marker=dict(symbol="x-thin", size=11, line=dict(width=2, color="#000000"))))
-    return fig
-
-
-SCORE_COLORSCALE = "Viridis"  # perceptually uniform and readable with colour-vision deficiencies
-ABOVE_TRACE = "above threshold"
-ABOVE_COLOR = "#000000"  # outlines and bars over the threshold (the picked image keeps PICK_COLOR)
-
-
 def score_color_range(scores) -> tuple[float, float]:
-    """The colour scale's span for a per-image score: the 1st to 99th percentile, so a few extreme
-    images do not wash out the rest."""
+    """The colour scale's span for a per-image score (SCORE_SCALE's ends, on the Anomalies plane and
+    its histogram): the 1st to 99th percentile, so a few extreme images do not wash out the rest."""
     s = np.asarray(scores, np.float64)
     lo, hi = np.percentile(s, [1, 99]) if len(s) else (0.0, 1.0)
     return float(lo), float(max(hi, lo + 1e-6))
-
-
-def score_scatter_figure(z_mean, scores, label: str, threshold: float | None = None, extent: float | None = None,
-                         height: int = 560) -> go.Figure:
-    """The test codes coloured by a per-image score (bright = less typical; the histogram beside
-    it, score_histogram with the same colours, is its colour scale). With a ``threshold`` the codes
-    below it are faded and those above drawn on top, larger and outlined: however many there are,
-    each stays visible (rings of their own merged into a dark blob). Each point's customdata is its
-    test index, so clicks select images.
-    """
-    z, s = np.asarray(z_mean, np.float32), np.asarray(scores, np.float64)
-    extent = extent or latent_extent(z)
-    order = np.argsort(s, kind="stable")  # the least typical drawn last, on top
-    lo, hi = score_color_range(s)
-    colors = dict(colorscale=SCORE_COLORSCALE, cmin=lo, cmax=hi)
-    fig = go.Figure(go.Scattergl(
-        x=z[order, 0].round(4), y=z[order, 1].round(4), customdata=order, mode="markers", name="test images",
-        marker=dict(size=4, color=s[order].round(2), opacity=0.25 if threshold is not None else 0.85, **colors),
-        selected=dict(marker=dict(size=12, color="#000000", opacity=1.0)),
-        hovertemplate=f"test image #%{{customdata}}<br>{label} %{{marker.color:.1f}}<extra></extra>",
-        showlegend=False))
-    if threshold is not None:
-        hot = order[s[order] > threshold]
-        fig.add_trace(go.Scattergl(
-            x=z[hot, 0].round(4), y=z[hot, 1].round(4), customdata=hot, mode="markers", name=ABOVE_TRACE,
-            marker=dict(size=7, color=s[hot].round(2), line=dict(width=0.8, color=ABOVE_COLOR), **colors),
-            selected=dict(marker=dict(color="#000000")), unselected=dict(marker=dict(opacity=1.0)),
-            hovertemplate=f"test image #%{{customdata}}: {label} %{{marker.color:.1f}}, above the threshold"
-                          "<extra></extra>", showlegend=False))
-    _latent_scatter_layout(fig, extent, height)
-    return fig
 
 
 def score_histogram(scores, label: str, threshold: float | None = None, value: float | None = None,
@@ -209,7 +67,8 @@ def score_histogram(scores, label: str, threshold: float | None = None, value: f
                     colored: bool = False) -> go.Figure:
     """The distribution of a per-image score over the test set, with a threshold line (bars above
     it highlighted) and/or one image's score marked. ``colored``: each bar in the colour its images
-    have on score_scatter_figure, faded below the threshold as there: the scatter's colour scale."""
+    have on the Anomalies plane (SCORE_SCALE over score_color_range), faded below the threshold as
+    there: the plane's colour scale."""
     s = np.asarray(scores, np.float64)
     shown = np.append(s, [] if value is None else [value])  # the range holds every bar and the mark
     lo, hi = float(shown.min()), float(shown.max())
@@ -220,14 +79,14 @@ def score_histogram(scores, label: str, threshold: float | None = None, value: f
     fig = go.Figure()
     groups = [("test images", s if threshold is None else s[s <= threshold], "#88CCEE", 1.0 if threshold is None else 0.45)]
     if threshold is not None:
-        groups.append((ABOVE_TRACE, s[s > threshold], ABOVE_COLOR, 1.0))
+        groups.append(("above threshold", s[s > threshold], ABOVE_COLOR, 1.0))
     for name, values, color, opacity in groups:
         counts = np.histogram(values, edges)[0]
-        marker = (dict(color=centres, colorscale=SCORE_COLORSCALE, cmin=c_lo, cmax=c_hi, opacity=opacity)
+        marker = (dict(color=centres, colorscale=SCORE_SCALE, cmin=c_lo, cmax=c_hi, opacity=opacity)
                   if colored else dict(color=color))
+        where = " above the threshold" if name == "above threshold" else ""
         fig.add_trace(go.Bar(x=centres, y=counts, width=size * 0.95, name=name, marker=marker, showlegend=False,
-                             hovertemplate="%{x:.0f} nats: %{y} images" + (" above the threshold" if name == ABOVE_TRACE
-                                                                            else "") + "<extra></extra>"))
+                             hovertemplate=f"%{{x:.0f}} nats: %{{y}} images{where}<extra></extra>"))
     if threshold is not None:
         fig.add_vline(x=threshold, line=dict(color=ABOVE_COLOR, width=2, dash="dash"),
                       annotation=dict(text="threshold"), annotation_position="top")

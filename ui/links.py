@@ -1,5 +1,6 @@
-"""Shareable links: the model, the picked point and the interpolation endpoints live in
-the URL's query parameters, so opening a link reproduces the view."""
+"""Shareable links: the view (ui/view_state.py: the model, its pin and its interpolation
+endpoints) written into the URL's query parameters after every run, so opening a link
+reproduces the view; a link opened is read into the view on the session's first run."""
 
 from __future__ import annotations
 
@@ -9,8 +10,8 @@ from functools import lru_cache
 import streamlit as st
 
 from ui.link_format import parse_view, view_params
-from ui.session_keys import LINK_APPLIED, SELECT_MODEL
-from ui.state import ModelEntry, latent_view, model_state, pretrained_entries
+from ui.session_keys import LINK_APPLIED
+from ui.state import ModelEntry, current_entry, latent_view, pretrained_entries, view_state
 
 
 def _link_name(entry: ModelEntry) -> str | None:
@@ -33,28 +34,31 @@ def apply_link() -> None:
     view = latent_view(target, target.id)
     z_means = {_link_name(target): view.z_mean} if view is not None else {}
     linked = parse_view(params, list(entries), z_means)
+    view = view_state()
     if linked.model:
-        st.session_state[SELECT_MODEL] = target.id
-    state = model_state(target)
-    if linked.pick:
-        state["pick"] = linked.pick
-    if linked.endpoints:
-        state.setdefault("endpoints", {}).update(linked.endpoints)
+        view.show(target.id, linked.pick, linked.endpoints)
+    else:  # the points are the first model's; the view shows it only when the link says so
+        shown = view.of(target.id)
+        shown.pin = linked.pick or shown.pin
+        shown.endpoints.update(linked.endpoints)
     if linked.problems:
         st.toast("Part of this link was left out: " + "; ".join(linked.problems) + ".", icon=":material/link_off:")
 
 
-def link_params(entry: ModelEntry) -> dict[str, str]:
-    name = _link_name(entry)
+def link_params() -> dict[str, str]:
+    """The view as query parameters: a shipped model's name, its pin and its endpoints (nothing for a
+    visitor's own model, which a link cannot open)."""
+    entry = current_entry()
+    name = _link_name(entry) if entry is not None else None
     if name is None:
         return {}
-    state = model_state(entry)
-    return view_params(name, state.get("pick"), state.get("endpoints"))
+    shown = view_state().of(entry.id)
+    return view_params(name, shown.pin, shown.endpoints)
 
 
-def update_link(entry: ModelEntry | None) -> None:
+def update_link() -> None:
     """Keep the URL in step with the view (called after every run and fragment run)."""
-    params = link_params(entry) if entry is not None else {}
+    params = link_params()
     if {key: st.query_params[key] for key in st.query_params} != params:
         st.query_params.from_dict(params)
 

@@ -6,13 +6,12 @@ Imports nothing, so every module can use it.
 
 from typing import Final
 
-# Models and choices (ui/state.py, ui/links.py, app.py)
+# Models and choices (ui/state.py, ui/links.py, ui/sidebar.py)
+VIEW: Final = "view"  # the ViewState (ui/view_state.py): the model shown, each model's pin and endpoints
 USER_MODELS: Final = "user_models"  # {ModelEntry.id: ModelEntry}: the visitor's own models, oldest first
-PER_MODEL: Final = "per_model"  # {ModelEntry.id: ModelState}: the choices made with each model
-SELECT_MODEL: Final = "select_model"  # a ModelEntry.id for the picker to select on the next run
-MODEL_PICKER: Final = "model_id"  # the picker widget's key: the app also sets it (see current_entry)
+PER_MODEL: Final = "per_model"  # {ModelEntry.id: ModelState}: a page's other choices made with each model
+MODEL_PICKER: Final = "model_id"  # the picker widget's key: set from the view before the picker is drawn
 MODEL_NOTICE: Final = "model_notice"  # a sentence for the visitor, shown once (a model let go)
-CURRENT_ENTRY: Final = "current_entry"  # the ModelEntry this run shows, or None
 KEPT_WIDGETS: Final = "kept_widgets"  # set of widget keys re-stored on every run (see keep_across_pages)
 LINK_APPLIED: Final = "link_applied"  # True once the URL's view was taken (a session's first run)
 UPLOAD_ERROR: Final = "upload_error"  # why the last uploaded checkpoint was refused
@@ -20,7 +19,7 @@ UPLOAD_ERROR: Final = "upload_error"  # why the last uploaded checkpoint was ref
 # The Train page
 TRAIN_JOB: Final = "train_job"  # the session's TrainingJob (ui/jobs.py)
 TRAIN_DRAWN: Final = "train_drawn"  # (id of the job, epochs, still in line) the page was last drawn for
-TRAIN_FIGURES: Final = "train_figures"  # ((id of the job, epochs, …), curves figure, scatter figure or None)
+TRAIN_FIGURES: Final = "train_figures"  # ((id of the job, epochs, …), curves figure, (points file, extent) or None)
 TRAIN_ERROR: Final = "train_error"  # why the training settings were refused
 TRAIN_ADDED: Final = "train_added"  # True once the finished job's model joined the picker
 MODELS_TRAINED: Final = "models_trained"  # how many models the session trained ("My model N")

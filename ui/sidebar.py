@@ -11,7 +11,7 @@ from ui.links import share_link
 from ui.scores import metric
 from ui.session_keys import MODEL_PICKER, UPLOAD_ERROR
 from ui.state import (DATASET_TITLES, ModelEntry, add_user_model, all_entries, current_entry, latent_view,
-                      take_notice)
+                      pretrained_failures, take_notice, view_state)
 from vae_core.checkpoint import MAX_UPLOAD_MB
 
 
@@ -67,20 +67,28 @@ def model_card(entry: ModelEntry) -> None:
                            key=f"download-{entry.id}")
 
 
-def model_sidebar() -> ModelEntry | None:
+def _on_model_picked() -> None:
+    view_state().show(st.session_state[MODEL_PICKER])
+
+
+def model_sidebar() -> None:
+    """The sidebar; the picker shows the view's model, and a model picked there is the view's."""
     if notice := take_notice():
         st.toast(notice, icon=":material/inventory_2:")
     with st.sidebar:
         refused = st.session_state.get(UPLOAD_ERROR)
         if refused:  # at the top, in view: beside the uploader it fell below the fold
             st.error(refused)
+        for failure in pretrained_failures():
+            st.error(failure)
         entries = {e.id: e for e in all_entries()}
         entry = current_entry()
         if entry is None:
             st.info("No model yet: train one on the Train page or upload a checkpoint.")
         else:
-            st.selectbox("Model", list(entries), key=MODEL_PICKER, format_func=lambda i: entries[i].label)
-            entry = entries[st.session_state[MODEL_PICKER]]
+            st.session_state[MODEL_PICKER] = entry.id  # (before the picker exists in this run)
+            st.selectbox("Model", list(entries), key=MODEL_PICKER, format_func=lambda i: entries[i].label,
+                         on_change=_on_model_picked)
             model_card(entry)
             share_link(entry)
             invite_button(entry)
@@ -90,4 +98,3 @@ def model_sidebar() -> ModelEntry | None:
                              on_change=_on_upload,
                              help=f"Up to {MAX_UPLOAD_MB} MB. Checkpoints are read as plain tensors; nothing in "
                                   "them is ever executed.")
-    return entry

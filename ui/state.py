@@ -1,6 +1,7 @@
 """Models and choices that live across pages: the pretrained models (loaded once per
-server), the visitor's own models (in that visitor's session only), picks, the widget
-values kept across page switches, and the Toy world's model."""
+server), the visitor's own models (in that visitor's session only), the view (ui/view_state.py:
+the model shown, its pin and endpoints), each page's other choices, the widget values kept
+across page switches, and the Toy world's model."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ import streamlit as st
 import vae_core as vc
 from ui import session_keys as keys
 from ui.link_format import Point
+from ui.view_state import ModelView, ViewState
 
 if TYPE_CHECKING:  # (both import torch, which the first screen does without)
     from vae_core.toy import ToyFit
@@ -61,11 +63,9 @@ class LatentView:
 
 
 class ModelState(TypedDict, total=False):
-    """The choices made with one model, kept across page switches (see model_state)."""
+    """A page's other choices made with one model, kept across page switches (see model_state); the
+    pin and the endpoints are the view's (view_state)."""
 
-    pick: Point  # Explore: the pinned point
-    endpoints: dict[str, Point]  # Interpolate: "a" and "b"
-    next_endpoint: Literal["a", "b"]  # Interpolate: the one a click on the plane places next
     generate_class: int  # Generate: the class last asked for
     class_seed: int  # Generate: a new seed per press of a class button (new images each time)
     anomaly_pick: int  # Anomalies: the selected test image
@@ -80,20 +80,31 @@ def _load_pretrained(path: str, mtime: float) -> vc.Checkpoint | str:
         return str(e)
 
 
-def pretrained_entries() -> list[ModelEntry]:
-    """The shipped models, MNIST first (the default a visitor meets)."""
-    entries = []
+def _pretrained() -> tuple[list[ModelEntry], list[str]]:
+    """The shipped models, MNIST first (the default a visitor meets), and a sentence for each that
+    could not be loaded."""
+    entries, failures = [], []
     order = list(DATASET_TITLES)
     for path in sorted(PRETRAINED_DIR.glob("*.safetensors"),
                        key=lambda p: (order.index(p.stem) if p.stem in order else len(order), p.name)):
         loaded = _load_pretrained(str(path), path.stat().st_mtime)
         if isinstance(loaded, str):
-            st.sidebar.error(f"Pretrained model {path.name} could not be loaded: {loaded}")
+            failures.append(f"Pretrained model {path.name} could not be loaded: {loaded}")
             continue
         title = DATASET_TITLES.get(loaded.dataset, loaded.dataset)
         kind = "" if loaded.config.arch == "mlp" else f", {loaded.config.arch}"
         entries.append(ModelEntry(f"pretrained/{path.name}", f"{title} (pretrained{kind})", "pretrained", loaded))
-    return entries
+    return entries, failures
+
+
+def pretrained_entries() -> list[ModelEntry]:
+    """The shipped models, MNIST first; one that cannot be loaded is left out (the sidebar says why:
+    pretrained_failures)."""
+    return _pretrained()[0]
+
+
+def pretrained_failures() -> list[str]:
+    return _pretrained()[1]
 
 
 def load_shipped(path: Path, load, what: str):
@@ -153,19 +164,19 @@ def all_entries() -> list[ModelEntry]:
 
 
 def add_user_model(ckpt: vc.Checkpoint, source: ModelSource, label: str) -> ModelEntry:
-    """Keep a visitor's model in their session and select it (from the next run on: the
-    picker widget may already exist in this one, and then its value cannot change).
+    """Keep a visitor's model in their session and show it (the picker follows on the next run).
     Beyond MAX_USER_MODELS the oldest is dropped, with a notice (see take_notice)."""
-    models = user_models()
+    models, view = user_models(), view_state()
     while len(models) >= MAX_USER_MODELS:
         dropped = models.pop(next(iter(models)))
         st.session_state.get(keys.PER_MODEL, {}).pop(dropped.id, None)
+        view.forget(dropped.id)
         st.session_state[keys.MODEL_NOTICE] = (
             f"{dropped.label} was let go: a session keeps its {MAX_USER_MODELS} newest models. "
             "To keep a model, download it from the sidebar.")
     entry = ModelEntry(f"session/{uuid.uuid4().hex}", label, source, ckpt)
     models[entry.id] = entry
-    st.session_state[keys.SELECT_MODEL] = entry.id
+    view.show(entry.id)
     return entry
 
 
@@ -180,15 +191,26 @@ def take_notice() -> str | None:
     return st.session_state.pop(keys.MODEL_NOTICE, None)
 
 
+def view_state() -> ViewState:
+    """The session's view: the model shown, its pin and endpoints (see ui/view_state.py)."""
+    return st.session_state.setdefault(keys.VIEW, ViewState())
+
+
 def current_entry() -> ModelEntry | None:
+    """The model the view shows (the first model when it shows none, or one let go), or None
+    when there is no model at all."""
     entries = {e.id: e for e in all_entries()}
     if not entries:
         return None
-    if st.session_state.get(keys.SELECT_MODEL) in entries:
-        st.session_state[keys.MODEL_PICKER] = st.session_state.pop(keys.SELECT_MODEL)
-    if st.session_state.get(keys.MODEL_PICKER) not in entries:
-        st.session_state[keys.MODEL_PICKER] = next(iter(entries))
-    return entries[st.session_state[keys.MODEL_PICKER]]
+    view = view_state()
+    if view.model not in entries:
+        view.show(next(iter(entries)))
+    return entries[view.model]
+
+
+def model_view(entry: ModelEntry) -> ModelView:
+    """The pin and endpoints of ``entry`` (kept in the view across page and model switches)."""
+    return view_state().of(entry.id)
 
 
 def test_set(dataset: str) -> vc.Dataset | None:
@@ -221,20 +243,20 @@ def latent_view(_entry: ModelEntry, entry_id: str) -> LatentView | None:
 
 
 def model_state(entry: ModelEntry) -> ModelState:
-    """The choices made with a model (picks, endpoints, ...), kept across page switches."""
+    """A page's other choices made with a model (a class, a threshold, ...), kept across page switches."""
     return st.session_state.setdefault(keys.PER_MODEL, {}).setdefault(entry.id, {})
 
 
 def interpolation_endpoints(entry: ModelEntry, view: LatentView) -> dict[str, Point]:
     """The model's interpolation endpoints (kept in its state): a shared link's, and where it set
     none a useful start, a "1" turning into a "7" (or the first class into the second)."""
-    state = model_state(entry)
-    ends = state.setdefault("endpoints", {})
+    shown = model_view(entry)
+    ends = shown.endpoints
     if len(ends) < 2:
         a, b = (1, 7) if len(entry.ckpt.classes) > 7 else (0, 1)
         ends.setdefault("a", view.first_of(a))
         ends.setdefault("b", view.first_of(b))
-        state["next_endpoint"] = "a"
+        shown.next_endpoint = "a"
     return ends
 
 

@@ -11,15 +11,14 @@ import streamlit as st
 import vae_core as vc
 from ui.export import data_uri
 from ui.latent_plane import PlaneModel, plane_model
-from ui.session_keys import CURRENT_ENTRY
-from ui.state import LatentView, ModelEntry, latent_view
+from ui.state import LatentView, ModelEntry, current_entry, latent_view
 from ui.streamlit_hooks import leave_pages_folder_mode
 
 
 def require_model() -> ModelEntry:
-    """The selected model, or a friendly stop when there is none."""
+    """The model the view shows, or a friendly stop when there is none."""
     ensure_shell()
-    entry = st.session_state.get(CURRENT_ENTRY)
+    entry = current_entry()
     if entry is None:
         st.info("There is no model yet. Train one on the **Train** page or upload a checkpoint in the sidebar.")
         st.stop()
@@ -49,15 +48,6 @@ def plane_points(points, labels) -> dict:
 def reseed(key: str) -> None:
     """A "new ..." button's callback: the seed widget ``key`` moves on to the next seed."""
     st.session_state[key] = st.session_state.get(key, 0) + 1
-
-
-def selected_points(key: str) -> list[dict]:
-    """The points of a plotly_chart selection stored under ``key`` (empty when none)."""
-    event = st.session_state.get(key)
-    if not event:
-        return []
-    selection = event.get("selection") if hasattr(event, "get") else getattr(event, "selection", None)
-    return list((selection or {}).get("points", []))
 
 
 # All images of the app are pixel art (digits, grids of digits): the browser scales them up

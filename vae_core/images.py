@@ -1,10 +1,14 @@
 """Pictures in and out: turn a user's image into an MNIST-style digit; upscale, tile,
-draw a latent scatter, and encode images as PNG and animated GIF bytes (Pillow)."""
+draw a latent scatter, and encode images as PNG and animated GIF bytes (Pillow); the colours
+every plane and picture shares (read from web/colors.js)."""
 
 from __future__ import annotations
 
 import io
+import json
+import re
 import warnings
+from pathlib import Path
 
 import numpy as np
 from PIL import Image, UnidentifiedImageError
@@ -14,11 +18,26 @@ from .errors import ImageError
 MAX_PIXELS = 25_000_000  # a 5000x5000 photo; larger declared sizes are refused before decoding
 DIGIT_BOX = 20  # MNIST digits fit in 20x20 ...
 CANVAS = 28  # ... centred by centre of mass in 28x28
-# Class colours of every latent scatter (these pictures and the app's): Paul Tol's "muted"
-# scheme, distinct under colour-vision deficiencies, its pale grey swapped for a darker one
-# so the tenth class stays visible on white.
-PALETTE = ("#332288", "#88CCEE", "#44AA99", "#117733", "#999933",
-           "#DDCC77", "#CC6677", "#882255", "#AA4499", "#777777")
+COLORS_FILE = Path(__file__).resolve().parent / "web" / "colors.js"
+
+
+def plane_colors(path: Path = COLORS_FILE) -> dict:
+    """The colours every plane and picture shares, read from their one definition: the JSON
+    literal ``export const COLORS = {...};`` of vae_core/web/colors.js (what each one is for is
+    written there)."""
+    found = re.search(r"^export const COLORS = (\{.*?^\});$", path.read_text(encoding="utf-8"), re.S | re.M)
+    try:
+        return json.loads(found.group(1))
+    except (AttributeError, ValueError):  # no literal, or not JSON
+        raise RuntimeError(f"{path.name} holds no JSON literal `export const COLORS = {{...}};`: this "
+                           "installation of vae_core is incomplete (reinstall it)") from None
+
+
+_COLORS = plane_colors()
+PALETTE: tuple[str, ...] = tuple(_COLORS["palette"])  # one colour per class, in every latent scatter
+PICK_COLOR: str = _COLORS["pick"]
+ABOVE_COLOR: str = _COLORS["above"]
+SCORE_SCALE: tuple[tuple[float, str], ...] = tuple((float(stop), color) for stop, color in _COLORS["scores"])
 
 
 def open_image(source) -> Image.Image:

@@ -185,7 +185,8 @@ def test_quick_training_completes_and_appears_in_the_picker(app):
     assert any("Finished" in s.value for s in app.success)
     picker = app.sidebar.selectbox(key="model_id")
     assert "My model 1 (MNIST)" in picker.options and picker.value.startswith("session/")
-    assert len(app.get("plotly_chart")) == 2  # loss curves and the latent scatter
+    assert len(app.get("plotly_chart")) == 1  # the loss curves, and the codes on the live plane:
+    assert planes(app)["train_plane"]["title"] == "The test images' codes after epoch 2"
 
 
 def test_bad_training_settings_get_a_clear_message(app):

@@ -1,5 +1,5 @@
-"""AppTest coverage of the "Your digit" and "Anomalies" pages: uploads (including every image
-case of issue 6), the scatter marks, the typicality readout, the gallery and its selection."""
+"""AppTest coverage of the "Your digit" page (the Anomalies page: test_app_anomaly.py): uploads
+(including every image case of issue 6), the scatter marks, the typicality readout."""
 
 from __future__ import annotations
 
@@ -19,17 +19,13 @@ from vae_core.classifier import classify, load_classifier
 
 from helpers.hostile_images import CASES, PLAIN
 from helpers.apptest import images, open_page, planes
-from helpers.data import ROOT, has_mnist, needs_mnist
+from helpers.data import ROOT, has_mnist
 
 
 
 def figure(at: AppTest, key: str) -> dict:
     chart = next(c for c in at.get("plotly_chart") if c.proto.id.endswith(key) or key in c.proto.id)
     return json.loads(chart.proto.spec)
-
-
-def trace(fig: dict, name: str) -> dict | None:
-    return next((t for t in fig["data"] if t.get("name") == name), None)
 
 
 def values(v) -> np.ndarray:
@@ -62,7 +58,7 @@ def test_your_digit_starts_with_the_canvas_and_an_empty_scatter(app):
     assert app.title[0].value == "Encode your own digit"
     assert app.radio(key="enc_source").value == "Draw"
     assert app.info[0].value.startswith("Draw a digit on the black square")
-    assert your_digit(app) is None
+    assert your_digit(app) is None and "enc_closeup" not in planes(app)
     assert not images(app)
 
 
@@ -77,9 +73,16 @@ def test_an_uploaded_digit_lands_on_the_scatter_with_its_reconstruction(app):
     del captions[2:12]  # the drawing's style as every digit (its own test below)
     assert any(f"**seven.png** is encoded at z_mean = ({result.mu[0]:.2f}, {result.mu[1]:.2f})" in c.value
                for c in app.caption)
-    zoom = figure(app, "enc_zoom")
-    crosses = zoom["data"][-1]
-    assert np.allclose(values(crosses["x"]), ckpt.latents.z_mean[result.nearest, 0], atol=1e-5)
+    # the close-up: the drawing's code with its own sigma, crosses on the nearest test codes
+    closeup = planes(app)["enc_closeup"]
+    assert closeup["mode"] == "closeup" and closeup["pin"]["index"] is None
+    assert np.allclose(closeup["pin"]["z"], result.mu[:2], rtol=1e-5, atol=1e-6)
+    assert np.allclose(closeup["pin"]["sigma"], result.sigma[:2], rtol=1e-5, atol=1e-6)
+    assert np.allclose(closeup["marks"], ckpt.latents.z_mean[result.nearest, :2], rtol=1e-5, atol=1e-6)
+    assert closeup["model"] == planes(app)["enc_plane"]["model"]  # the plane's own points: fetched once
+    assert closeup["caption"] == ("Close-up: your digit (ring) with the 1σ and 2σ ellipses of q(z|x); crosses mark "
+                                  "its nearest test images.")
+    assert not [c for c in app.get("plotly_chart") if "enc_zoom" in c.proto.id]
     if has_mnist:
         names = ", ".join(f"#{i} ({ckpt.classes[ckpt.latents.labels[i]]})" for i in result.nearest)
         assert captions[2] == f"Nearest first: {names}" and len(captions) == 3
@@ -217,63 +220,3 @@ def test_a_checkpoint_carrying_scores_needs_no_dataset(monkeypatch):
     worst = int(np.argmax(ckpt.latents.neg_elbo))
     assert images(at)[0].caption.startswith(f"#{worst} · ")
     assert "decodes of their codes" in " ".join(c.value for c in at.caption)
-
-
-# --- Anomalies ------------------------------------------------------------------------------------
-
-@needs_mnist
-def test_anomaly_view_scatter_histogram_and_gallery(app):
-    open_page(app, "anomaly")
-    assert app.title[0].value == "Find unusual images"
-    fig = figure(app, "anomaly_scatter")
-    points, ringed = fig["data"][0], fig["data"][1]
-    assert len(values(points["x"])) == 10_000 and ringed["name"] == "above threshold"
-    threshold = app.slider[0].value
-    assert 0 < len(values(ringed["x"])) < 200  # the default threshold flags about 1 %
-    assert f"score above {threshold:.1f} nats" in app.markdown[0].value
-    gallery = [i.caption for i in images(app)]
-    assert len(gallery) == 20 and len([b for b in app.button if b.label == "Select"]) == 20
-    assert all(c.endswith(" nats") for c in gallery)  # each number says what it is
-    scores = [float(c.rsplit("·", 1)[1].removesuffix(" nats")) for c in gallery]
-    assert scores == sorted(scores, reverse=True) and min(scores) >= threshold - 1
-    app.slider[0].set_value(threshold - 50).run()
-    fig = figure(app, "anomaly_scatter")
-    assert len(values(fig["data"][1]["x"])) > len(values(ringed["x"]))
-    assert app.info[0].value.startswith("Click a point on the scatter")
-
-
-@needs_mnist
-def test_selecting_a_gallery_image_marks_it_on_the_scatter(app):
-    open_page(app, "anomaly")
-    caption = images(app)[3].caption
-    index = int(caption.split(" ")[0][1:])
-    app.button(key="anomaly_select_3").click().run()
-    # its details under the gallery, where its Select button was pressed
-    headings = [h.value for h in app.subheader]
-    assert headings[-1].startswith(f"Test image #{index} · class ") and headings[0].startswith("The 20 least")
-    fig = figure(app, "anomaly_scatter")
-    ring = trace(fig, "selected")
-    points = fig["data"][0]
-    at = list(values(points["customdata"])).index(index)
-    assert values(ring["x"])[0] == pytest.approx(values(points["x"])[at], abs=1e-4)
-    assert values(ring["y"])[0] == pytest.approx(values(points["y"])[at], abs=1e-4)
-    assert [i.caption for i in images(app)][-2:] == ["Original", "Decode of z_mean"]  # after the gallery
-    assert any("rank **4**" in m.value for m in app.markdown)
-    assert app.button(key="anomaly_select_3").proto.type == "primary"
-    open_page(app, "explore")  # the choice survives a page switch
-    open_page(app, "anomaly")
-    assert app.subheader[-1].value.startswith(f"Test image #{index}")
-
-
-@needs_mnist
-def test_switching_the_score_recolours_and_reranks(app):
-    open_page(app, "anomaly")
-    before = figure(app, "anomaly_scatter")["data"][0]["marker"]["color"]
-    app.radio(key="anomaly_kind").set_value("recon_error").run()
-    assert "reconstruction error" in app.slider[0].label
-    after = figure(app, "anomaly_scatter")["data"][0]["marker"]["color"]
-    assert not np.array_equal(values(before), values(after))
-    assert "by reconstruction error" in app.subheader[-1].value
-    open_page(app, "generate")
-    open_page(app, "anomaly")
-    assert app.radio(key="anomaly_kind").value == "recon_error"  # kept across pages

@@ -13,7 +13,7 @@ import vae_core as vc
 from vae_core.compare import random_latents
 from vae_core.toy import make_toy
 from helpers.data import FASHION_DIR, ROOT, SHARED_DATA, needs_mnist
-from helpers.apptest import images, image_urls, open_page, planes, train_briefly
+from helpers.apptest import images, image_urls, open_page, planes, show, train_briefly
 
 MNIST_ID, FASHION_ID = "pretrained/mnist.safetensors", "pretrained/fashion-mnist.safetensors"
 FASHION_NAMES = list(vc.DATASETS["fashion-mnist"].classes)
@@ -140,7 +140,7 @@ def test_compare_with_an_autoencoder_selected_puts_it_on_its_side(app):
     ckpt = vc.load_checkpoint(ROOT / "pretrained" / "autoencoder" / "mnist-ae.safetensors")
     entry = ModelEntry("session/my-ae", "my-ae.safetensors (uploaded)", "uploaded", ckpt)
     app.session_state["user_models"] = {entry.id: entry}
-    app.session_state["select_model"] = entry.id
+    show(app, entry.id)
     open_page(app, "compare")
     captions = [c.value.replace("\\", "") for c in app.main.caption]  # markdown escapes off
     assert any(c.startswith("my-ae.safetensors (uploaded)") for c in captions)
@@ -219,10 +219,10 @@ def test_fashion_explore_names_classes(app):
     plane = planes(app)["explore_plane"]
     assert plane["model"]["id"] == FASHION_ID and plane["model"]["classes"] == FASHION_NAMES
     assert plane["manifold_label"] == "Show decoded images behind the points"
-    app.session_state["per_model"] = {FASHION_ID: {"pick": {"index": 0, "z": [0.0, 0.0]}}}
+    show(app, FASHION_ID, {"index": 0, "z": [0.0, 0.0]})
     app.run()
     assert app.subheader[0].value == f"Test image #0 · class {FASHION_NAMES[9]}"  # the first test image: a boot
-    app.session_state["per_model"] = {FASHION_ID: {"pick": {"index": None, "z": [1.0, 0.0]}}}
+    show(app, FASHION_ID, {"index": None, "z": [1.0, 0.0]})
     app.run()
     assert app.subheader[0].value == "Location (1.00, 0.00)"
     assert any(f"(class {name})." in c.value for c in app.main.caption for name in FASHION_NAMES)
@@ -277,5 +277,4 @@ def test_fashion_training_names_classes(app):
     assert any("Finished" in s.value for s in app.success)
     assert app.sidebar.selectbox(key="model_id").value.startswith("session/")
     assert "My model 1 (Fashion-MNIST)" in app.sidebar.selectbox(key="model_id").options
-    _, scatter = figures(app)  # loss curves, then the live latent scatter
-    assert legend_names(scatter) == FASHION_NAMES
+    assert planes(app)["train_plane"]["model"]["classes"] == FASHION_NAMES  # the live plane's chips

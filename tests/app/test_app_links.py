@@ -5,7 +5,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 import vae_core as vc
-from helpers.apptest import open_page, pick, planes
+from helpers.apptest import open_page, pick, planes, show, url_params
 from helpers.data import ROOT
 from ui.state import ModelEntry
 
@@ -27,16 +27,11 @@ def linked(monkeypatch):
     return open_link
 
 
-def params(at: AppTest) -> dict:
-    return {key: at.query_params[key][0] if isinstance(at.query_params[key], list) else at.query_params[key]
-            for key in at.query_params}
-
-
 def test_a_link_selects_the_model_and_the_picked_point(linked):
     at = linked(model="fashion-mnist", pick="5")
     assert at.sidebar.selectbox(key="model_id").value == FASHION_ID
     assert at.subheader[0].value.startswith("Test image #5 · class ")
-    assert params(at) == {"model": "fashion-mnist", "pick": "5"}  # endpoints appear with the Interpolate page
+    assert url_params(at) == {"model": "fashion-mnist", "pick": "5"}  # endpoints appear with the Interpolate page
 
 
 def test_a_link_to_a_location_and_to_endpoints(linked):
@@ -53,12 +48,12 @@ def test_a_link_to_a_location_and_to_endpoints(linked):
 
 def test_the_url_follows_the_view(linked):
     at = linked()
-    assert params(at) == {"model": "mnist"}  # nothing picked yet (endpoints appear with their page)
+    assert url_params(at) == {"model": "mnist"}  # nothing picked yet (endpoints appear with their page)
     pick(at, index=None, z=[1.25, 0.0])  # a click on the plane stores this pick
     at.run()
-    assert params(at) == {"model": "mnist", "pick": "1.250,0.000"}
+    assert url_params(at) == {"model": "mnist", "pick": "1.250,0.000"}
     open_page(at, "interpolate")
-    assert set(params(at)) == {"model", "pick", "a", "b"}
+    assert set(url_params(at)) == {"model", "pick", "a", "b"}
     # "Share this view" shows the address bar itself (tests/browser/test_plane.py checks what it reads)
     assert "vae_explorer.share_link" in [el.proto.component_name for el in at.sidebar.get("bidi_component")]
 
@@ -77,10 +72,10 @@ def test_a_visitors_own_model_is_not_put_in_a_link(linked):
     at = linked(pick="2")
     mine = ModelEntry("session/x", "mine (uploaded)", "uploaded", vc.load_checkpoint(str(ROOT / MNIST_ID)))
     at.session_state["user_models"] = {mine.id: mine}
-    at.session_state["select_model"] = mine.id
+    show(at, mine.id)
     at.run()
     assert at.sidebar.selectbox(key="model_id").value == mine.id
-    assert params(at) == {}
+    assert url_params(at) == {}
     assert "Links can open the pretrained models only" in at.sidebar.caption[-1].value
 
 

@@ -1,33 +1,11 @@
 import numpy as np
-import plotly.graph_objects as go
+import plotly.colors
 import pytest
 
-from ui.figures import (ABOVE_TRACE, PALETTE, PICK_COLOR, add_neighbours, add_pick, add_points,
-                        angle_groups, component_groups, ellipse_points, history_figure, latent_extent,
-                        live_scatter_figure, pick_from_points, plane_figure, scatter_figure, score_histogram,
-                        score_scatter_figure, square_axes, zoom_figure)
+from ui.figures import (PALETTE, add_points, angle_groups, component_groups, history_figure, plane_figure,
+                        score_color_range, score_histogram, square_axes)
+from vae_core.images import ABOVE_COLOR, PICK_COLOR, SCORE_SCALE, latent_extent
 from vae_core.toy import make_toy
-from vae_core.typicality import above
-
-
-@pytest.fixture
-def codes():
-    rng = np.random.default_rng(0)
-    return rng.normal(size=(300, 2)).astype(np.float32), rng.integers(0, 3, 300)
-
-
-def test_scatter_has_one_webgl_trace_per_class_with_indices(codes):
-    z, labels = codes
-    fig = scatter_figure(z, labels, ["a", "b", "c"])
-    assert [t.name for t in fig.data] == ["a", "b", "c"]  # the classes, and nothing under them
-    assert all(isinstance(t, go.Scattergl) for t in fig.data)
-    for c, trace in enumerate(fig.data):
-        idx = np.asarray(trace.customdata)
-        assert (labels[idx] == c).all() and trace.marker.color == PALETTE[c]
-        np.testing.assert_allclose(trace.x, z[idx, 0], atol=1e-4)
-    assert sum(len(t.x) for t in fig.data) == 300
-    extent = latent_extent(z)
-    assert tuple(fig.layout.xaxis.range) == (-extent, extent) and fig.layout.yaxis.scaleanchor == "x"
 
 
 def test_palette_is_ten_distinct_colours():
@@ -39,29 +17,6 @@ def test_latent_extent_covers_the_prior_and_the_points():
     assert latent_extent(np.array([[5.0, 0], [-1, 1]])) == pytest.approx(5.5, abs=0.02)
 
 
-def test_pick_from_points_reads_a_test_point_or_a_location():
-    assert pick_from_points([]) is None
-    assert pick_from_points([{"x": 1.5, "y": -2, "customdata": 17}]) == {"index": 17, "z": [1.5, -2.0]}
-    assert pick_from_points([{"x": 1.5, "y": -2, "customdata": [4]}])["index"] == 4
-    assert pick_from_points([{"x": 0.25, "y": 0.5, "curve_number": 0}]) == {"index": None, "z": [0.25, 0.5]}
-
-
-def test_ellipses_and_overlays():
-    e = ellipse_points([1, 2], [0.5, 0.1], n_sigma=2)
-    np.testing.assert_allclose(((e[:, 0] - 1) / 1.0) ** 2 + ((e[:, 1] - 2) / 0.2) ** 2, 1.0, atol=1e-9)
-    fig = add_pick(go.Figure(), [1, 2], [0.5, 0.1])
-    assert len(fig.data) == 3  # 1-sigma, 2-sigma and the point
-    assert len(add_pick(go.Figure(), [1, 2]).data) == 1
-
-
-def test_zoom_shows_only_the_neighbourhood(codes):
-    z, labels = codes
-    fig = zoom_figure(z, labels, z[0], sigma=[0.1, 0.1])
-    shown = np.stack([fig.data[0].x, fig.data[0].y], axis=1)
-    assert len(shown) < 300 and np.all(np.abs(shown - z[0]) <= 0.3 + 1e-6)
-    assert fig.layout.xaxis.range[1] - fig.layout.xaxis.range[0] == pytest.approx(0.6)
-
-
 def test_square_axes_share_one_scale_over_their_ranges():
     axes = square_axes((-2, 2), (0, 1), titles=("x", "y"))
     assert axes["xaxis"]["range"] == [-2, 2] and axes["yaxis"]["range"] == [0, 1]
@@ -69,13 +24,6 @@ def test_square_axes_share_one_scale_over_their_ranges():
     assert axes["yaxis"]["scaleanchor"] == "x" and axes["xaxis"]["zeroline"] is True
     bare = square_axes((0, 1), (0, 1), zero_lines=False)
     assert "zeroline" not in bare["xaxis"] and "title" not in bare["yaxis"]
-
-
-def test_live_scatter_shows_the_first_codes_and_is_not_for_clicking(codes):
-    z, labels = codes
-    fig = live_scatter_figure(z, labels, ["a", "b", "c"], max_points=100)
-    assert sum(len(t.x) for t in fig.data) == 100 and [t.name for t in fig.data] == ["a", "b", "c"]
-    assert fig.layout.dragmode is False and fig.layout.height == 360
 
 
 def test_angle_groups_bin_directions_and_name_their_ranges():
@@ -98,23 +46,10 @@ def test_history_figure_plots_train_and_test_curves():
 
 # --- the anomaly view ---
 
-def test_score_scatter_colours_by_score_and_brings_out_points_above_the_threshold():
-    rng = np.random.default_rng(0)
-    z, s = rng.normal(size=(300, 2)).astype(np.float32), rng.gamma(5, 20, 300)
-    fig = score_scatter_figure(z, s, "negative ELBO", threshold=150.0)
-    points, hot = fig.data
-    assert sorted(points.customdata.tolist()) == list(range(300))
-    assert np.allclose(points.marker.color, s[points.customdata].round(2))
-    assert list(points.marker.color) == sorted(points.marker.color)  # the least typical drawn last, on top
-    assert np.allclose(points.x, z[points.customdata, 0], atol=1e-4)
-    assert hot.name == ABOVE_TRACE and sorted(hot.customdata.tolist()) == above(s, 150.0).tolist()
-    assert points.marker.cmin == hot.marker.cmin == pytest.approx(np.percentile(s, 1))
-    assert points.marker.cmax == hot.marker.cmax == pytest.approx(np.percentile(s, 99))
-    # the others faded; those above in their own colours, larger, outlined (not open rings, which merged)
-    assert points.marker.opacity < 0.5 and hot.marker.size > points.marker.size and hot.marker.line.width > 0
-    assert np.allclose(hot.marker.color, s[hot.customdata].round(2))
-    assert not points.marker.showscale  # the histogram beside it is its colour scale
-    assert len(score_scatter_figure(z, s, "x").data) == 1  # no threshold, nothing brought out
+def test_the_score_colour_range_leaves_out_the_extreme_percent():
+    s = np.arange(1001, dtype=np.float64)
+    assert score_color_range(s) == (10.0, 990.0)  # the 1st to 99th percentile
+    assert score_color_range(np.full(5, 7.0)) == (7.0, pytest.approx(7.0 + 1e-6))  # never an empty span
 
 
 def test_score_histogram_splits_at_the_threshold_and_marks_a_value():
@@ -127,31 +62,19 @@ def test_score_histogram_splits_at_the_threshold_and_marks_a_value():
     assert 150.0 in lines and 900.0 in lines
     assert fig.layout.xaxis.range[1] > 900.0  # the mark is in view, however far out
     assert [a.text for a in fig.layout.annotations] == ["threshold", "your digit"]
+    assert [shape.line.color for shape in fig.layout.shapes] == [ABOVE_COLOR, PICK_COLOR]
 
 
-def test_a_colored_histogram_is_the_score_scatters_colour_scale():
+def test_a_colored_histogram_is_the_planes_colour_scale():
     s = np.random.default_rng(2).gamma(5, 20, 500)
-    scatter, bars = score_scatter_figure(np.zeros((500, 2)), s, "x", threshold=150.0), score_histogram(
-        s, "x", threshold=150.0, colored=True)
+    bars = score_histogram(s, "x", threshold=150.0, colored=True)
     for trace in bars.data:
         assert list(trace.marker.color) == list(trace.x)  # each bar coloured by its own score
-        assert (trace.marker.colorscale, trace.marker.cmin, trace.marker.cmax) == (
-            scatter.data[0].marker.colorscale, scatter.data[0].marker.cmin, scatter.data[0].marker.cmax)
+        assert (trace.marker.colorscale, (trace.marker.cmin, trace.marker.cmax)) == (SCORE_SCALE, score_color_range(s))
     assert bars.data[0].marker.opacity < bars.data[1].marker.opacity  # faded below the threshold, as the points
     assert len(score_histogram(s, "x").data) == 1 and not score_histogram(s, "x").layout.shapes
-
-
-def test_pick_ring_and_neighbour_crosses():
-    fig = add_neighbours(add_pick(score_scatter_figure(np.zeros((3, 2)), np.ones(3), "x"), [1.0, 2.0],
-                                  [0.1, 0.2], label="your digit"), np.array([[0.0, 1.0], [2.0, 3.0]]))
-    ring = next(t for t in fig.data if t.name == "your digit")
-    assert (ring.x[0], ring.y[0]) == (1.0, 2.0) and ring.marker.color == PICK_COLOR
-    assert ring.type == "scatter"  # SVG by default (close-ups)
-    crosses = fig.data[-1]
-    assert list(crosses.x) == [0.0, 2.0] and list(crosses.y) == [1.0, 3.0]
-    # On a WebGL scatter the marks are WebGL too, drawn after (over) the points.
-    fig = add_pick(score_scatter_figure(np.zeros((3, 2)), np.ones(3), "x"), [1.0, 2.0], [0.1, 0.2], gl=True)
-    assert [t.type for t in fig.data] == ["scattergl"] * 4 and fig.data[-1].name == "picked"
+    # the scores plane's scale (vae_core/web/colors.js) is Plotly's own Viridis, stop for stop
+    assert SCORE_SCALE == tuple((float(stop), color) for stop, color in plotly.colors.PLOTLY_SCALES["Viridis"])
 
 
 # --- the toy world's planes ---

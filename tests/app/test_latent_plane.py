@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from safetensors.numpy import load as np_load
 
-from ui.latent_plane import decoder_asset, parse_endpoints, parse_pick, points_asset
+from ui.latent_plane import decoder_asset, parse_endpoints, parse_pick, points_asset, scores_asset
 from ui.latent_plane import assets
 from vae_core.model import VAEConfig, build_model
 
@@ -46,6 +46,14 @@ def test_points_travel_as_float32_codes_uint8_labels_and_sigma():
     assert tensors["labels"].tolist() == [0, 9, 3] and tensors["labels"].dtype == np.uint8
     assert np.array_equal(tensors["sigma"], np.ones((3, 2), np.float32))
     assert points_asset(Z_MEAN, [0, 1, 2]) == points_asset(Z_MEAN, [0, 1, 2])  # same codes, same file
+
+
+def test_scores_travel_as_float32_one_per_point():
+    scores = np.array([150.25, 98.5, 301.0])
+    tensors = np_load(scores_asset(scores))
+    assert list(tensors) == ["scores"] and tensors["scores"].dtype == np.float32
+    assert tensors["scores"].tolist() == [150.25, 98.5, 301.0]
+    assert scores_asset(scores) == scores_asset(scores.astype(np.float32))  # same scores, same file
 
 
 def test_a_decoder_too_large_for_browsers_falls_back_to_the_server(monkeypatch):

@@ -10,9 +10,9 @@ import re
 import pytest
 
 from helpers.data import ROOT
-from ui.latent_plane.payloads import (PAYLOADS, BetaModel, BetaPayload, ComparePayload, ExplorePayload,
-                                      InsidePayload, InterpolatePayload, PlaneModel, PreviewPayload, ToyPayload,
-                                      ToyWorld)
+from ui.latent_plane.payloads import (PAYLOADS, BetaModel, BetaPayload, CloseupPayload, ComparePayload, ExplorePayload,
+                                      InsidePayload, InterpolatePayload, PlaneModel, PreviewPayload, ScoresPayload,
+                                      ToyPayload, ToyWorld)
 
 MODEL = PlaneModel("pretrained/mnist.safetensors", "/d.safetensors", None, "/p.safetensors", ("0", "1"),
                    ("#000000", "#ffffff"), 4.0)
@@ -30,7 +30,8 @@ def browser_fields() -> dict:
 
 def test_python_and_the_browser_name_the_same_modes_and_fields():
     fields = browser_fields()
-    assert set(PAYLOADS) == {"explore", "preview", "interpolate", "compare", "toy", "inside", "beta"}
+    assert set(PAYLOADS) == {"explore", "preview", "interpolate", "compare", "toy", "inside", "beta", "closeup",
+                             "scores"}
     # every mode but the room page's, whose payload its own script makes (vae_core/web/room/)
     assert set(fields["modes"]) - set(PAYLOADS) <= {"room"} and set(PAYLOADS) <= set(fields["modes"])
     for mode, cls in PAYLOADS.items():
@@ -96,3 +97,25 @@ def test_the_inside_and_beta_payloads_carry_their_posterior_and_their_family():
                               {"beta": 2.0, "recon": 130.0, "kl": 1.5, "model": MODEL.as_data()}]
     fields = browser_fields()["modes"]
     assert fields["inside"]["cloud"] == "marks" and fields["beta"]["models"] == "family"
+
+
+def test_the_closeup_payload_carries_a_pin_with_its_own_sigma_and_the_marks():
+    pin = {"index": None, "z": [0.5, -1.0], "sigma": [0.05, 0.125]}
+    sent = json.loads(CloseupPayload(model=MODEL, pin=pin, marks=[[0.5, -0.9]], caption="Close.").to_json())
+    assert sent == {"mode": "closeup", "model": MODEL.as_data(), "pin": pin, "marks": [[0.5, -0.9]],
+                    "caption": "Close."}
+    assert json.loads(CloseupPayload(model=MODEL, pin=PICK).to_json())["caption"] is None
+    fields = browser_fields()["modes"]["closeup"]
+    assert fields["pin"] == "pick" and fields["marks"] == "marks"  # (a pick's sigma is checked in payload.js)
+
+
+def test_the_scores_payload_names_its_file_its_span_and_the_threshold():
+    sent = json.loads(ScoresPayload(model=MODEL, scores="/s.safetensors", label="negative ELBO", low=95.5, high=210.0,
+                                    threshold=180.0, pin=PICK).to_json())
+    assert sent == {"mode": "scores", "model": MODEL.as_data(), "scores": "/s.safetensors", "label": "negative ELBO",
+                    "low": 95.5, "high": 210.0, "threshold": 180.0, "pin": PICK, "height": 560, "title": None,
+                    "hint": None}
+    bare = json.loads(ScoresPayload(model=MODEL, scores="/s.safetensors", label="x", low=0.0, high=1.0).to_json())
+    assert bare["threshold"] is None and bare["pin"] is None
+    fields = browser_fields()["modes"]["scores"]
+    assert fields["scores"] == "string" and fields["threshold"] == "number|null" and fields["pin"] == "pick|null"

@@ -1,15 +1,20 @@
 """The Train page and the server's queue, in AppTest: a visitor's place in line and honest wait,
-leaving the line, a full queue's sentence, and figures built only when an epoch was added."""
+leaving the line, a full queue's sentence, and figures built only when an epoch was added (the
+curves, and the epoch's codes on the live latent plane)."""
+
+import json
 
 import numpy as np
 import pytest
+from safetensors.numpy import load as np_load
 
 import ui.figures
+import ui.latent_plane
 import ui.training_service
 from ui.jobs import JobState, TrainingJob
 from ui.training_queue import TrainingQueue
 
-from helpers.apptest import open_page
+from helpers.apptest import open_page, planes
 from helpers.training import FakeExecutor, fake_job, wait_until
 
 
@@ -52,34 +57,64 @@ def test_a_full_queue_answers_with_one_sentence(app, fake_queue):
 
 
 class EpochsJob(TrainingJob):
-    """A training the test moves on epoch by epoch, as the worker's messages would."""
+    """A training the test moves on epoch by epoch, as the worker's messages would: each epoch's
+    codes are new (300 test images, 10 classes)."""
 
     def __init__(self) -> None:
         super().__init__("mnist", None, None)
         self.update(status="training", message="training")
 
     def add_epoch(self) -> None:
-        history = self.snapshot().history + [{"epoch": len(self.snapshot().history) + 1, "train_loss": 200.0,
+        epoch = len(self.snapshot().history) + 1
+        history = self.snapshot().history + [{"epoch": epoch, "train_loss": 200.0,
                                               "test_loss": 210.0, "train_recon": 190.0, "train_kl": 10.0}]
-        z = np.random.default_rng(0).normal(size=(300, 2)).astype(np.float32)
+        z = np.random.default_rng(epoch).normal(size=(300, 2)).astype(np.float32)
         self.update(history=history, latents=(z, np.arange(300) % 10))
 
 
-def test_figures_are_built_only_when_an_epoch_is_added(app, monkeypatch):
-    built = []
-    real = ui.figures.history_figure
+def test_figures_are_built_only_when_an_epoch_is_added(app, monkeypatch, tmp_path):
+    monkeypatch.setenv("VAE_ASSET_DIR", str(tmp_path))
+    built, files = [], []
+    real, real_points = ui.figures.history_figure, ui.latent_plane.points_asset
     monkeypatch.setattr(ui.figures, "history_figure", lambda history: built.append(len(history)) or real(history))
+    monkeypatch.setattr(ui.latent_plane, "points_asset", lambda *a: files.append(len(a[0])) or real_points(*a))
     job = EpochsJob()
     app.session_state["train_job"] = job
     open_page(app, "train")
-    assert built == [] and not app.get("plotly_chart")
+    assert built == [] and not app.get("plotly_chart") and not planes(app)
     job.add_epoch()
     app.run()
-    assert built == [1] and len(app.get("plotly_chart")) == 2
+    assert built == [1] and files == [300] and len(app.get("plotly_chart")) == 1 and set(planes(app)) == {"train_plane"}
+    first = planes(app)["train_plane"]
     app.run()
     app.run()  # polls and reruns with nothing new: the figures are kept, not built again
-    assert built == [1] and len(app.get("plotly_chart")) == 2
+    assert built == [1] and files == [300] and len(app.get("plotly_chart")) == 1
+    assert planes(app)["train_plane"] == first  # the same payload: the browser's plane only refreshes
     job.add_epoch()
     app.run()
-    assert built == [1, 2]
+    assert built == [1, 2] and files == [300, 300]
+    assert planes(app)["train_plane"]["model"]["points"] != first["model"]["points"]  # the new codes: a new file
     assert JobState().version == 0 and job.snapshot().version == 3  # every change counted
+
+
+def test_the_live_plane_draws_the_epochs_codes_from_a_served_file_without_a_decoder(app, monkeypatch, tmp_path):
+    monkeypatch.setenv("VAE_ASSET_DIR", str(tmp_path))
+    job = EpochsJob()
+    app.session_state["train_job"] = job
+    open_page(app, "train")
+    job.add_epoch()
+    job.add_epoch()
+    app.run()
+    assert not app.exception
+    sent = planes(app)["train_plane"]
+    z, labels = job.snapshot().latents
+    file = np_load((tmp_path / sent["model"]["points"].rsplit("/", 1)[1]).read_bytes())  # the file the browser gets
+    assert np.array_equal(file["z"], z) and file["labels"].tolist() == labels.tolist() and "sigma" not in file
+    assert sent["mode"] == "compare" and sent["group"] is None and sent["marks"] == []
+    assert sent["title"] == "The test images' codes after epoch 2"
+    model = sent["model"]
+    assert model["decoder"] is None and model["fallback"] == "Decoding comes with the trained model."
+    assert model["classes"] == [str(k) for k in range(10)] and model["extent"] == pytest.approx(
+        max(3.0, np.percentile(np.abs(z), 99.9) + 0.5))
+    assert "click" not in sent["hint"] and "Point at the plane to read a spot's z" in sent["hint"]  # (hovering shows z)
+    assert len(json.dumps(sent)) < 1000  # the codes travel as a file, not in the payload

@@ -1,5 +1,5 @@
 """End to end in Chromium: draw a digit on the "Your digit" canvas (and upload one) and see it
-land on the scatter with its reconstruction; select an image in the Anomalies gallery.
+land on the scatter with its reconstruction (the Anomalies page: test_anomaly.py).
 Reuses the server and browser fixtures of test_browser.py; screenshots go to $SCREENSHOT_DIR."""
 
 from __future__ import annotations
@@ -8,23 +8,8 @@ import re
 
 from PIL import Image, ImageDraw
 
-from helpers.browser import goto, images, shoot, wait_idle
+from helpers.browser import PHONE, goto, images, shoot, visitor_tab, wait_idle
 
-
-
-def trace_xy(page, name: str):
-    """(x, y) of the first point of a trace called ``name`` in any Plotly chart, or None."""
-    return page.evaluate("""name => {
-        for (const gd of document.querySelectorAll('.js-plotly-plot')) {
-            for (const t of gd._fullData || []) if (t.name === name) return [t.x[0], t.y[0]];
-        }
-        return null;
-    }""", name)
-
-
-def wait_for_trace(page, name: str) -> None:
-    page.wait_for_function("""name => [...document.querySelectorAll('.js-plotly-plot')]
-        .some(gd => (gd._fullData || []).some(t => t.name === name))""", arg=name)
 
 
 def your_digit(page):
@@ -111,21 +96,15 @@ def test_a_drawn_digit_lands_on_the_scatter(page):
 
 
 def test_on_a_phone_a_drawing_shows_its_style_as_every_digit(page, server):
-    context = page.context.browser.new_context(viewport={"width": 390, "height": 844}, has_touch=True, is_mobile=True)
-    phone = context.new_page()
-    phone.set_default_timeout(60_000)
-    errors: list[str] = []
-    phone.on("pageerror", lambda e: errors.append(str(e)))
-    phone.goto(server + "/encode")
-    phone.wait_for_selector(".lp-mode-compare[data-ready='1']")
-    draw_seven(phone, finger=context.new_cdp_session(phone))
-    phone.wait_for_selector("text=Your handwriting in every digit")
-    wait_idle(phone)
-    assert_style_row(phone)
-    phone.locator(".st-key-enc_every_class").scroll_into_view_if_needed()
-    shoot(phone, "encode-phone-style")
-    context.close()
-    assert not [e for e in errors if "ResizeObserver" not in e], errors
+    with visitor_tab(page, server, **PHONE) as phone:
+        phone.goto(server + "/encode")
+        phone.wait_for_selector(".lp-mode-compare[data-ready='1']")
+        draw_seven(phone, finger=phone.context.new_cdp_session(phone))
+        phone.wait_for_selector("text=Your handwriting in every digit")
+        wait_idle(phone)
+        assert_style_row(phone)
+        phone.locator(".st-key-enc_every_class").scroll_into_view_if_needed()
+        shoot(phone, "encode-phone-style")
 
 
 def test_the_drawing_survives_a_visit_to_upload(page):
@@ -225,62 +204,3 @@ def test_an_uploaded_digit_and_a_bad_file(page, tmp_path):
     assert your_digit(page) is not None
     assert "not an image" not in main_text(page)
     shoot(page, "encode-upload")
-
-
-def test_selecting_an_anomaly_in_the_gallery_marks_it_on_the_scatter(page):
-    goto(page, "Anomalies")
-    page.wait_for_selector("text=least typical test images")
-    wait_idle(page)
-    # The gallery's first tile: the least typical image, with its Select button.
-    tile = page.locator("[data-testid='stColumn']").filter(has=page.locator("[data-testid='stImage']")) \
-        .filter(has=page.get_by_role("button", name="Select", exact=True)).first
-    index = int(re.search(r"#(\d+) · ", tile.inner_text())[1])
-    tile.get_by_role("button", name="Select", exact=True).click()
-    page.wait_for_selector(f"h3:has-text('Test image #{index}')")
-    wait_for_trace(page, "selected")
-    wait_idle(page)
-    heading = page.locator(f"h3:has-text('Test image #{index}')").bounding_box()  # where the click was: in view
-    assert 0 <= heading["y"] and heading["y"] + heading["height"] <= page.viewport_size["height"], heading
-    # The ring sits on the chosen image's own point of the scatter.
-    point = page.evaluate("""index => {
-        for (const gd of document.querySelectorAll('.js-plotly-plot')) {
-            const t = (gd._fullData || []).find(t => t.name === 'test images');
-            if (t) { const i = Array.from(t.customdata).indexOf(index); return [t.x[i], t.y[i]]; }
-        }
-        return null;
-    }""", index)
-    ring = trace_xy(page, "selected")
-    assert point is not None and abs(point[0] - ring[0]) < 1e-3 and abs(point[1] - ring[1]) < 1e-3
-    assert "rank 1 of 10,000" in main_text(page)
-    shoot(page, "anomaly-gallery")
-    page.get_by_text("Find unusual images").evaluate("e => e.scrollIntoView({block: 'start'})")
-    shoot(page, "anomaly")
-
-
-def test_clicking_a_point_of_the_anomaly_scatter_selects_it(page):
-    """After the gallery, a click on the scatter itself picks an image (an isolated one, so the
-    click cannot land on a neighbour)."""
-    target = page.evaluate("""() => {
-        const gd = document.querySelector('.js-plotly-plot'), t = gd._fullData[0], fl = gd._fullLayout;
-        const limit = 0.8 * fl.xaxis.range[1], n = t.x.length;
-        let best = -1, bestDist = -1;
-        for (let i = n - 1; i >= Math.max(0, n - 400); i--) {  // the least typical, drawn on top
-            if (Math.abs(t.x[i]) > limit || Math.abs(t.y[i]) > limit) continue;
-            let nearest = Infinity;
-            for (let j = 0; j < n; j++) {
-                if (j !== i) nearest = Math.min(nearest, (t.x[j] - t.x[i]) ** 2 + (t.y[j] - t.y[i]) ** 2);
-            }
-            if (nearest > bestDist) { bestDist = nearest; best = i; }
-        }
-        const r = gd.querySelector('.nsewdrag').getBoundingClientRect();
-        return {index: t.customdata[best], x: r.left + fl.xaxis.l2p(t.x[best]), y: r.top + fl.yaxis.l2p(t.y[best]),
-                zx: t.x[best], zy: t.y[best]};
-    }""")
-    page.mouse.click(target["x"], target["y"])
-    page.wait_for_selector(f"h3:has-text('Test image #{target['index']} ')")
-    heading = page.locator(f"h3:has-text('Test image #{target['index']} ')").bounding_box()  # beside the scatter
-    assert 0 <= heading["y"] and heading["y"] + heading["height"] <= page.viewport_size["height"], heading
-    page.wait_for_function("z => { const gd = document.querySelector('.js-plotly-plot');"
-                           " const t = gd._fullData.find(t => t.name === 'selected');"
-                           " return t && Math.abs(t.x[0] - z[0]) < 1e-3 && Math.abs(t.y[0] - z[1]) < 1e-3; }",
-                           arg=[target["zx"], target["zy"]])

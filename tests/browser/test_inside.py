@@ -13,7 +13,7 @@ import pytest
 from PIL import Image
 
 import vae_core as vc
-from helpers.browser import SENT_FRAMES, goto, shoot, wait_for_scatter, wait_idle
+from helpers.browser import PHONE, SENT_FRAMES, goto, shoot, visitor_tab, wait_for_scatter, wait_idle
 from helpers.data import MNIST_DIR, ROOT
 
 SHIPPED = vc.load_checkpoint(ROOT / "pretrained" / "mnist.safetensors")
@@ -123,34 +123,27 @@ def test_the_walk_through_and_the_beta_slider_at_1400x1000(page):
 
 
 def test_the_page_on_a_phone(page, server):
-    context = page.context.browser.new_context(viewport={"width": 390, "height": 844}, has_touch=True,
-                                               is_mobile=True)
-    phone = context.new_page()
-    phone.set_default_timeout(60_000)
-    errors: list[str] = []
-    phone.on("pageerror", lambda e: errors.append(str(e)))
-    phone.on("websocket", lambda ws: ws.on("framesent", lambda frame: SENT_FRAMES.append(frame)))
-    phone.goto(server + "/inside")
-    wait_for_scatter(phone, "inside")
-    wait_idle(phone)
-    first = assert_matches_vae_core(phone, 0, 0)
-    shoot(phone, "inside-phone")
-    phone.get_by_role("button", name="Resample ε").tap()
-    phone.wait_for_function("z => [...window.__latentPlane.views].find(v => v.data.mode === 'inside').data.z[0]"
-                            " !== z[0]", arg=first.z.round(5).tolist())
-    wait_idle(phone)
-    assert_matches_vae_core(phone, 0, 1)
-    phone.locator(".lp-beta-bar").scroll_into_view_if_needed()
+    with visitor_tab(page, server, **PHONE) as phone:
+        phone.on("websocket", lambda ws: ws.on("framesent", lambda frame: SENT_FRAMES.append(frame)))
+        phone.goto(server + "/inside")
+        wait_for_scatter(phone, "inside")
+        wait_idle(phone)
+        first = assert_matches_vae_core(phone, 0, 0)
+        shoot(phone, "inside-phone")
+        phone.get_by_role("button", name="Resample ε").tap()
+        phone.wait_for_function("z => [...window.__latentPlane.views].find(v => v.data.mode === 'inside').data.z[0]"
+                                " !== z[0]", arg=first.z.round(5).tolist())
+        wait_idle(phone)
+        assert_matches_vae_core(phone, 0, 1)
+        phone.locator(".lp-beta-bar").scroll_into_view_if_needed()
 
-    def tap_other_end(slider) -> None:
-        box = slider.bounding_box()
-        x = box["x"] + 4 if at_end(slider) else box["x"] + box["width"] - 4
-        phone.touchscreen.tap(x, box["y"] + box["height"] / 2)
+        def tap_other_end(slider) -> None:
+            box = slider.bounding_box()
+            x = box["x"] + 4 if at_end(slider) else box["x"] + box["width"] - 4
+            phone.touchscreen.tap(x, box["y"] + box["height"] / 2)
 
-    swap_beta(phone, tap_other_end)
-    shoot(phone, "inside-phone-beta")
-    assert not [e for e in errors if "ResizeObserver" not in e], errors
-    context.close()
+        swap_beta(phone, tap_other_end)
+        shoot(phone, "inside-phone-beta")
 
 
 def test_a_drawing_is_walked_through_the_model(page):

@@ -9,8 +9,8 @@ import time
 
 import pytest
 
-from helpers.browser import (assert_quiet_log, goto, images, isolated_point, plane_position, running_app, shoot,
-                             wait_for_model, wait_for_scatter, wait_idle)
+from helpers.browser import (PHONE, assert_quiet_log, goto, images, isolated_point, plane_position, running_app,
+                             shoot, visitor_tab, wait_for_model, wait_for_scatter, wait_idle)
 from helpers.data import ROOT
 
 
@@ -133,20 +133,17 @@ def test_no_frame_of_the_legacy_navigation_on_a_fresh_or_a_warm_server(page, tmp
 def test_on_a_phone_a_tapped_page_link_closes_the_sidebar(page, server):
     """The sidebar covers a phone's page: after a tap on a page link it closes, and the page is in
     view (Streamlit would leave it open over the page). On a wide screen it stays."""
-    context = page.context.browser.new_context(viewport={"width": 390, "height": 844}, has_touch=True, is_mobile=True)
-    phone = context.new_page()
-    phone.set_default_timeout(60_000)
-    phone.goto(server)
-    phone.wait_for_selector("h1")
-    phone.locator("[data-testid=stExpandSidebarButton]").first.tap()
-    sidebar_right = "() => document.querySelector('[data-testid=stSidebar]').getBoundingClientRect().right"
-    phone.wait_for_function(sidebar_right + " > 0")  # open: it covers the page
-    phone.locator(".st-key-app_navigation").get_by_text("Generate", exact=True).tap()
-    phone.wait_for_selector("h1:has-text('Generate new images')")
-    phone.wait_for_function(sidebar_right + " <= 0")  # closed
-    title = phone.locator("h1").bounding_box()
+    with visitor_tab(page, server, **PHONE) as phone:
+        phone.goto(server)
+        phone.wait_for_selector("h1")
+        phone.locator("[data-testid=stExpandSidebarButton]").first.tap()
+        sidebar_right = "() => document.querySelector('[data-testid=stSidebar]').getBoundingClientRect().right"
+        phone.wait_for_function(sidebar_right + " > 0")  # open: it covers the page
+        phone.locator(".st-key-app_navigation").get_by_text("Generate", exact=True).tap()
+        phone.wait_for_selector("h1:has-text('Generate new images')")
+        phone.wait_for_function(sidebar_right + " <= 0")  # closed
+        title = phone.locator("h1").bounding_box()
     assert title["x"] >= 0 and title["y"] + title["height"] <= 844
-    context.close()
     goto(page, "Generate")  # a wide screen: the sidebar stays
     assert page.evaluate(sidebar_right) > 0
     goto(page, "Explore")

@@ -14,7 +14,8 @@ import pytest
 from playwright.sync_api import expect
 
 import vae_core as vc
-from helpers.browser import SENT_FRAMES, goto, isolated_point, plane_position, running_app, shoot, wait_for_model, wait_for_scatter, wait_idle
+from helpers.browser import (PHONE, SENT_FRAMES, goto, isolated_point, plane_position, running_app, shoot, visitor_tab,
+                             wait_for_model, wait_for_scatter, wait_idle)
 from helpers.data import ROOT
 from ui.latent_plane import (ComparePayload, ExplorePayload, InterpolatePayload, PlaneModel, PreviewPayload,
                              ToyPayload, ToyWorld, decoder_asset, points_asset)
@@ -306,17 +307,12 @@ def test_hovering_the_toy_latent_plane_moves_the_decoded_point(page):
 def test_the_four_pages_on_a_phone(page, server):
     """Touch: a one-finger drag explores with the preview in the plane's corner, a tap pins the
     spot tapped (not the previous one), and the page still scrolls past the plane."""
-    if True:  # a second context of the module's browser
-        context = page.context.browser.new_context(viewport={"width": 390, "height": 844}, has_touch=True, is_mobile=True)
-        phone = context.new_page()
-        phone.set_default_timeout(60_000)
-        errors: list[str] = []
-        phone.on("pageerror", lambda e: errors.append(str(e)))
+    with visitor_tab(page, server, **PHONE) as phone:
         phone.goto(server)
         wait_for_scatter(phone)
         stage = phone.locator(".lp-mode-explore .lp-stage")
         stage.scroll_into_view_if_needed()
-        cdp = context.new_cdp_session(phone)
+        cdp = phone.context.new_cdp_session(phone)
 
         def touch(kind: str, *points) -> None:
             cdp.send("Input.dispatchTouchEvent", {"type": kind, "touchPoints": [{"x": x, "y": y} for x, y in points]})
@@ -365,43 +361,38 @@ def test_the_four_pages_on_a_phone(page, server):
         phone.get_by_role("button", name="Train").click()
         wait_for_scatter(phone, "toy")
         shoot(phone, "plane-phone-toy")
-        assert not [e for e in errors if "ResizeObserver" not in e], errors
-        context.close()
 
 
 def test_a_tap_on_a_phone_leaves_its_digit_in_view_with_the_plane(page, server):
     """Explore at 390x844: the digit of the spot tapped stays in the plane's corner after the finger
     lifts (and after the page's answer), in the viewport with the plane; a tap where that corner
     sits sends the digit to the other corner, off the spot."""
-    context = page.context.browser.new_context(viewport={"width": 390, "height": 844}, has_touch=True, is_mobile=True)
-    phone = context.new_page()
-    phone.set_default_timeout(60_000)
-    phone.goto(server)
-    wait_for_scatter(phone)
-    phone.locator(".lp-mode-explore .lp-stage").scroll_into_view_if_needed()
-    inside = lambda box: box["x"] >= 0 and box["y"] >= 0 and box["x"] + box["width"] <= 390 and \
-        box["y"] + box["height"] <= 844  # noqa: E731
-    stage_box = phone.locator(".lp-mode-explore .lp-stage").bounding_box()
-    digit = phone.locator(".lp-mode-explore .lp-corner canvas")
-    # a spot at the bottom right, then a pixel where the digit sits at first (the top left)
-    for tap in (plane_position(phone, (2.5, -2.5)), (stage_box["x"] + 90, stage_box["y"] + 70)):
-        phone.touchscreen.tap(*tap)
-        phone.wait_for_timeout(2000)  # longer than a preview that goes once the finger lifts would stay
-        wait_idle(phone)  # and the page has answered the tap (its pin)
-        assert digit.is_visible()
-        stage, box = phone.locator(".lp-mode-explore .lp-stage").bounding_box(), digit.bounding_box()
-        assert inside(stage) and inside(box), (stage, box)
-        assert not (box["x"] <= tap[0] <= box["x"] + box["width"] and box["y"] <= tap[1] <= box["y"] + box["height"])
-        shown = [float(v) for v in phone.get_attribute(".lp-mode-explore .lp-corner", "data-z").split(",")]
-        touched = phone.evaluate("([x, y]) => { const v = [...window.__latentPlane.views].find(v => v.data.mode === "
-                                 "'explore'); const r = v.main.stage.getBoundingClientRect(); "
-                                 "return v.main.toZ(x - r.left, y - r.top); }", list(tap))
-        assert np.allclose(shown, touched, atol=0.02), (shown, touched)
-        expected = vc.decode(SHIPPED.model, np.array([shown], np.float32))[0]
-        pixels = canvas_pixels(phone, ".lp-mode-explore .lp-corner canvas")
-        assert np.abs(pixels.astype(int) - expected.astype(int)).max() <= 1
-    shoot(phone, "plane-phone-explore-tap")
-    context.close()
+    with visitor_tab(page, server, **PHONE) as phone:
+        phone.goto(server)
+        wait_for_scatter(phone)
+        phone.locator(".lp-mode-explore .lp-stage").scroll_into_view_if_needed()
+        inside = lambda box: box["x"] >= 0 and box["y"] >= 0 and box["x"] + box["width"] <= 390 and \
+            box["y"] + box["height"] <= 844  # noqa: E731
+        stage_box = phone.locator(".lp-mode-explore .lp-stage").bounding_box()
+        digit = phone.locator(".lp-mode-explore .lp-corner canvas")
+        # a spot at the bottom right, then a pixel where the digit sits at first (the top left)
+        for tap in (plane_position(phone, (2.5, -2.5)), (stage_box["x"] + 90, stage_box["y"] + 70)):
+            phone.touchscreen.tap(*tap)
+            phone.wait_for_timeout(2000)  # longer than a preview that goes once the finger lifts would stay
+            wait_idle(phone)  # and the page has answered the tap (its pin)
+            assert digit.is_visible()
+            stage, box = phone.locator(".lp-mode-explore .lp-stage").bounding_box(), digit.bounding_box()
+            assert inside(stage) and inside(box), (stage, box)
+            assert not (box["x"] <= tap[0] <= box["x"] + box["width"] and box["y"] <= tap[1] <= box["y"] + box["height"])
+            shown = [float(v) for v in phone.get_attribute(".lp-mode-explore .lp-corner", "data-z").split(",")]
+            touched = phone.evaluate("([x, y]) => { const v = [...window.__latentPlane.views].find(v => v.data.mode === "
+                                     "'explore'); const r = v.main.stage.getBoundingClientRect(); "
+                                     "return v.main.toZ(x - r.left, y - r.top); }", list(tap))
+            assert np.allclose(shown, touched, atol=0.02), (shown, touched)
+            expected = vc.decode(SHIPPED.model, np.array([shown], np.float32))[0]
+            pixels = canvas_pixels(phone, ".lp-mode-explore .lp-corner canvas")
+            assert np.abs(pixels.astype(int) - expected.astype(int)).max() <= 1
+        shoot(phone, "plane-phone-explore-tap")
 
 
 def test_a_decoder_the_browser_cannot_run_is_decoded_on_the_server(page, tmp_path_factory):

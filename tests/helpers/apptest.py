@@ -45,8 +45,24 @@ def train_briefly(at: AppTest, epochs: int, iwae_k: int) -> None:
     at.run()  # ...which the sidebar's picker shows from this run on
 
 
+def show(at: AppTest, model_id: str, pin: dict | None = None) -> None:
+    """Make the session's view show ``model_id`` (with ``pin``), as a picker choice or a click would."""
+    from ui.view_state import ViewState
+
+    view = at.session_state["view"] if "view" in at.session_state else ViewState()
+    view.show(model_id, pin)
+    at.session_state["view"] = view
+
+
 def pick(at: AppTest, **pick_value) -> None:
-    at.session_state["per_model"] = {f"pretrained/{Path(PRETRAINED).name}": {"pick": pick_value}}
+    """A pin on the shipped MNIST model, as a click on Explore's plane stores it."""
+    show(at, f"pretrained/{Path(PRETRAINED).name}", pick_value)
+
+
+def url_params(at: AppTest) -> dict[str, str]:
+    """The URL's query parameters after the run (the share link)."""
+    return {key: at.query_params[key][0] if isinstance(at.query_params[key], list) else at.query_params[key]
+            for key in at.query_params}
 
 
 def planes(at: AppTest) -> dict[str, dict]:
@@ -54,3 +70,20 @@ def planes(at: AppTest) -> dict[str, dict]:
     (as JSON bytes: see ui.latent_plane.latent_plane)."""
     return {el.proto.id.rsplit("-", 1)[-1]: json.loads(el.proto.bytes) for el in at.get("bidi_component")
             if el.proto.component_name == "vae_explorer.latent_plane"}
+
+
+def plane_event(at: AppTest, key: str, name: str, value) -> AppTest:
+    """Rerun as the browser does when the plane ``key`` sends the event ``name`` (e.g. "pick") with
+    ``value``: the other widgets keep their values, the page's ``on_<name>`` callback runs first.
+    (AppTest has no way to act on a component: this sends the frontend's trigger widget state.)"""
+    from streamlit.components.v2.bidi_component.main import _make_trigger_id
+    from streamlit.proto.WidgetStates_pb2 import WidgetStates
+
+    (element,) = [el for el in at.get("bidi_component") if el.proto.component_name == "vae_explorer.latent_plane"
+                  and el.proto.id.rsplit("-", 1)[-1] == key]
+    states = WidgetStates()
+    states.widgets.extend(at._tree.get_widget_states().widgets)
+    trigger = states.widgets.add()
+    trigger.id = _make_trigger_id(element.proto.id, "events")
+    trigger.json_trigger_value = json.dumps([{"event": name, "value": value}])
+    return at._run(states)

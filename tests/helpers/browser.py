@@ -85,6 +85,39 @@ def assert_quiet_log(text: str) -> None:
             pytest.fail("the server logged a problem:\n" + "\n".join(lines[max(0, i - 1):i + 12]))
 
 
+PHONE = dict(viewport={"width": 390, "height": 844}, has_touch=True, is_mobile=True)  # a phone's tab
+
+
+def watch(tab, server: str) -> tuple[list[str], list[str]]:
+    """The page errors of ``tab`` and its requests to any host but ``server``, collected as they come."""
+    errors: list[str] = []
+    outside: list[str] = []  # the app must work offline: nothing but its own server is asked
+    tab.on("pageerror", lambda e: errors.append(str(e)))
+    tab.on("request", lambda r: None if r.url.startswith((server, "data:", "blob:")) else outside.append(r.url))
+    return errors, outside
+
+
+def assert_clean(errors: list[str], outside: list[str]) -> None:
+    """No page error (but the browser's harmless ResizeObserver notice) and no request to another host."""
+    assert not [e for e in errors if "ResizeObserver" not in e], errors
+    assert not outside, f"requests to other hosts: {sorted(set(outside))[:5]}"
+
+
+@contextlib.contextmanager
+def visitor_tab(page, server: str, **context_options):
+    """A new visitor's tab in the browser of ``page`` (``**PHONE`` for a phone); closed on leaving, and
+    then checked: no page error, nothing asked of another host."""
+    context = page.context.browser.new_context(**context_options)
+    tab = context.new_page()
+    tab.set_default_timeout(60_000)
+    errors, outside = watch(tab, server)
+    try:
+        yield tab
+    finally:
+        context.close()
+    assert_clean(errors, outside)
+
+
 def wait_for_scatter(page, mode: str = "explore") -> None:
     """Until the latent plane is drawn, its decoder loaded, and it listens to the pointer."""
     page.wait_for_selector(f"[data-testid=stMain] .lp-mode-{mode}[data-ready='1']")

@@ -25,12 +25,12 @@ from safetensors.numpy import save as np_save
 from vae_core.decoder_export import MAX_EXPORT_BYTES, ExportError, canonical_safetensors, export_decoder
 from ui.link_format import MAX_COORDINATE
 from ui.latent_plane.assets import PLANE_NAME, WEB_DIR, publish, register_assets
-from ui.latent_plane.payloads import (ComparePayload, ExplorePayload, InterpolatePayload, Payload, PlaneModel,
-                                      PreviewPayload, ToyPayload, ToyWorld)
+from ui.latent_plane.payloads import (CloseupPayload, ComparePayload, ExplorePayload, InterpolatePayload, Payload,
+                                      PlaneModel, PreviewPayload, ScoresPayload, ToyPayload, ToyWorld)
 
-__all__ = ["ComparePayload", "ExplorePayload", "InterpolatePayload", "PlaneModel", "PreviewPayload", "ToyPayload",
-           "ToyWorld", "decoder_asset", "event", "latent_plane", "parse_endpoints", "parse_pick", "plane_model",
-           "points_asset"]
+__all__ = ["CloseupPayload", "ComparePayload", "ExplorePayload", "InterpolatePayload", "PlaneModel", "PreviewPayload",
+           "ScoresPayload", "ToyPayload", "ToyWorld", "decoder_asset", "event", "latent_plane", "parse_endpoints",
+           "parse_pick", "plane_model", "points_asset", "scores_asset"]
 
 
 def browser_limit() -> int:
@@ -58,6 +58,12 @@ def points_asset(z_mean, labels, z_logvar=None) -> bytes:
     if z_logvar is not None:
         tensors["sigma"] = np.ascontiguousarray(np.exp(0.5 * np.asarray(z_logvar, np.float32)[:, :2]))
     return canonical_safetensors(np_save(tensors))
+
+
+def scores_asset(scores) -> bytes:
+    """One score per test point, in the points file's order, as a small safetensors file: scores
+    float32 [N] (a scores plane's, see ScoresPayload)."""
+    return canonical_safetensors(np_save({"scores": np.ascontiguousarray(np.asarray(scores, np.float32).ravel())}))
 
 
 @st.cache_resource(show_spinner=False, max_entries=32)

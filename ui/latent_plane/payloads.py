@@ -13,7 +13,8 @@ import json
 from dataclasses import dataclass
 from typing import Any, ClassVar, Literal
 
-Pick = dict  # {"index": int | None, "z": [z1, z2]}: a test point or a spot (see parse_pick)
+Pick = dict  # {"index": int | None, "z": [z1, z2]}: a test point or a spot (see parse_pick); a page may
+# add "sigma": [s1, s2], the encoder's (a drawing's, for its close-up)
 
 
 @dataclass(frozen=True)
@@ -110,6 +111,19 @@ class PreviewPayload(_Payload):
 
 
 @dataclass(frozen=True, kw_only=True)
+class CloseupPayload(_Payload):
+    """No plane: only the close-up of the model's points around ``pin``, with the 1 and 2 sigma
+    ellipses of the pin's ``sigma``, ``marks`` drawn as crosses ([[z1, z2], ...]) and the page's
+    ``caption`` under it (None: the close-up's own words)."""
+
+    mode: ClassVar[str] = "closeup"
+    model: PlaneModel
+    pin: Pick
+    marks: list[list[float]] = dataclasses.field(default_factory=list)
+    caption: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
 class InterpolatePayload(_Payload):
     """Interpolate: the endpoints {"a": pick, "b": pick}, which one a click sets ``next``, the
     path's ``method`` and the strip's ``steps``; a placed or dropped endpoint calls ``on_endpoints``."""
@@ -182,8 +196,28 @@ class BetaPayload(_Payload):
     hint: str | None = None
 
 
+@dataclass(frozen=True, kw_only=True)
+class ScoresPayload(_Payload):
+    """Anomalies: the test points coloured by a per-image score (the file at ``scores``, see
+    ui.latent_plane.scores_asset) on the colour scale from ``low`` to ``high``, named by ``label``;
+    with a ``threshold``, those above it larger and outlined, the others faded. A click on a point
+    selects its image (``on_pick``); ``pin`` is the selected one."""
+
+    mode: ClassVar[str] = "scores"
+    model: PlaneModel
+    scores: str
+    label: str
+    low: float
+    high: float
+    threshold: float | None = None
+    pin: Pick | None = None
+    height: int = 560
+    title: str | None = None
+    hint: str | None = None
+
+
 Payload = (ExplorePayload | PreviewPayload | InterpolatePayload | ComparePayload | ToyPayload | InsidePayload
-           | BetaPayload)
+           | BetaPayload | CloseupPayload | ScoresPayload)
 PAYLOADS: dict[str, type[_Payload]] = {cls.mode: cls for cls in (ExplorePayload, PreviewPayload, InterpolatePayload,
                                                                   ComparePayload, ToyPayload, InsidePayload,
-                                                                  BetaPayload)}
+                                                                  BetaPayload, CloseupPayload, ScoresPayload)}

@@ -1,9 +1,10 @@
 // Painting on canvases: digits, the glyphs of the overlay (rings, badges, crosses, diamonds),
 // the plane's canvas rendering (grid, ticks, axis titles, points) and the strip of decodes.
 
+import { COLORS } from "./colors.js";
 import { area, tickValues, toPx } from "./geometry.js";
 
-export const PICK = "#D55E00", A_COLOR = "#117733", B_COLOR = "#AA3377", INK = "#000000";
+export const { pick: PICK, a: A_COLOR, b: B_COLOR, ink: INK } = COLORS;  // (defined in colors.js)
 const TICK_FONT = '12px "Open Sans", verdana, arial, sans-serif', TITLE_FONT = '14px "Open Sans", verdana, arial, sans-serif';
 
 // A digit (white ink on black, as the app's other images) into a canvas of its size.
@@ -54,8 +55,9 @@ export function path(c, points) {
 }
 
 // The plane as a canvas draws it, at the geometry of `axes` (as Plotly would: its grid, zero
-// lines, ticks, axis titles, and the points class by class). `opts` holds size, axes (the titles),
-// colors and markerSize; `byClass` the points' indices by class; `hidden` the classes left out.
+// lines, ticks, axis titles, and the points class by class, or one by one as opts.shade says).
+// `opts` holds size, axes (the titles), colors, markerSize and shade; `byClass` the points'
+// indices by class; `hidden` the classes left out.
 export function paintScatter(c, axes, opts, points, byClass, hidden) {
   const a = area(axes), at = (z) => toPx(axes, z);
   c.clearRect(0, 0, opts.size, opts.size);
@@ -82,6 +84,7 @@ export function paintScatter(c, axes, opts, points, byClass, hidden) {
   c.save(); c.translate(20, a.y + a.h / 2); c.rotate(-Math.PI / 2); c.fillText(opts.axes[1], 0, 0); c.restore();
   const r = opts.markerSize / 2;
   c.save(); c.beginPath(); c.rect(a.x, a.y, a.w, a.h); c.clip();
+  if (opts.shade) { paintShaded(c, at, points, opts.shade); c.restore(); return; }
   c.globalAlpha = 0.75;
   byClass.forEach((idx, g) => {  // in class order, as Plotly stacks its traces
     if (hidden.has(g)) return;
@@ -92,6 +95,22 @@ export function paintScatter(c, axes, opts, points, byClass, hidden) {
     }
   });
   c.restore();
+}
+
+// Points styled one by one (a scores plane, ./modes/scores.js): `shade` holds `order`, the indices
+// in drawing order (the last on top), and per point its `color`, `alpha`, `radius` and `outline`
+// (a colour, or null for none).
+function paintShaded(c, at, points, shade) {
+  const { order, color, alpha, radius, outline } = shade;
+  c.lineWidth = 1;
+  for (const i of order) {
+    const [x, y] = at([points.z[2 * i], points.z[2 * i + 1]]);
+    c.globalAlpha = alpha[i];
+    c.beginPath(); c.arc(x, y, radius[i], 0, 2 * Math.PI);
+    c.fillStyle = color[i]; c.fill();
+    if (outline[i]) { c.strokeStyle = outline[i]; c.stroke(); }
+  }
+  c.globalAlpha = 1;
 }
 
 // Decoded 28x28 images side by side, 2 px apart on dark grey.

@@ -1,5 +1,5 @@
 // The files a latent plane draws from, fetched once per page and shared by every plane on it:
-// decoder exports and points files (safetensors), or points sent inline.
+// decoder exports, points files and scores files (safetensors), or points sent inline.
 
 import { parseDecoder } from "./decoder.js";
 import { readSafetensors } from "./safetensors.js";
@@ -57,6 +57,15 @@ export function getPoints(url) {
     }));
   }
   return shared.points.get(url);
+}
+
+// A scores file: one score per test point, scores [N] (a scores plane's, see ./modes/scores.js).
+export function getScores(url) {
+  return fetchFile(url).then((buffer) => {
+    const { scores } = readSafetensors(buffer).tensors;
+    if (!scores) throw new Error("the scores file holds no scores");
+    return scores.data instanceof Float32Array ? scores.data : Float32Array.from(scores.data);
+  });
 }
 
 // Points sent in the payload: {z: [x0, y0, x1, y1, ...], labels: [...]}.

@@ -2,7 +2,7 @@
 // part of a plane, behind its points) and the pin's close-up (its neighbourhood and ellipses).
 
 import { fmtZ } from "./geometry.js";
-import { PICK, ring } from "./draw.js";
+import { cross, INK, PICK, ring } from "./draw.js";
 
 const CELL_PX = 40;  // manifold digits are drawn this large, whatever the zoom: big enough to read
 
@@ -71,20 +71,24 @@ export class Manifold {
   }
 }
 
-// The pin's neighbourhood on `canvas` (160 px) with its caption: the nearby codes of `points`
-// and, for a test point with a known sigma, its encoder's 1 and 2 sigma ellipses (too small to
-// see on the plane). Hidden (display none) without a pin or points.
-export function paintCloseup(canvas, caption, pin, points, colors) {
+// The pin's neighbourhood on `canvas` (`size` px square) with its caption: the nearby codes of
+// `points`, the encoder's 1 and 2 sigma ellipses when the pin's sigma is known (too small to see on
+// the plane: the pin's own `sigma`, or a test point's from the points file), `marks` ([z1, z2]) as
+// crosses, and the pin as a ring at the centre. The window: 3 sigma each side (at least 0.25), or
+// 0.5 without a sigma. `text` replaces the caption's own words; marks outside the window are
+// counted there. Hidden (display none) without a pin or points.
+export function paintCloseup(canvas, caption, pin, points, colors, { size = 160, marks = [], text = null } = {}) {
   const p = points;
   canvas.parentElement.style.display = pin && p ? "block" : "none";
   if (!pin || !p) return;
-  const size = 160, ratio = window.devicePixelRatio || 1;
+  const ratio = window.devicePixelRatio || 1;
   canvas.width = size * ratio; canvas.height = size * ratio;
-  canvas.style.width = canvas.style.height = `${size}px`;
+  canvas.style.width = canvas.style.height = canvas.parentElement.style.width = `${size}px`;
   const c = canvas.getContext("2d");
   c.setTransform(ratio, 0, 0, ratio, 0, 0);
   c.fillStyle = "#ffffff"; c.fillRect(0, 0, size, size);
-  const sigma = pin.index !== null && p.sigma ? [p.sigma[2 * pin.index], p.sigma[2 * pin.index + 1]] : null;
+  const sigma = pin.sigma ? pin.sigma
+    : pin.index !== null && p.sigma ? [p.sigma[2 * pin.index], p.sigma[2 * pin.index + 1]] : null;
   const half = sigma ? Math.max(0.25, 3 * Math.max(...sigma)) : 0.5;
   const [cx, cy] = pin.z, scale = size / (2 * half);
   const at = (x, y) => [(x - cx + half) * scale, (cy - y + half) * scale];
@@ -109,9 +113,16 @@ export function paintCloseup(canvas, caption, pin, points, colors) {
     }
     c.setLineDash([]);
   }
+  const shown = marks.filter(([x, y]) => Math.abs(x - cx) <= half && Math.abs(y - cy) <= half);
+  for (const [x, y] of shown) cross(c, at(x, y), 5, INK);
   ring(c, at(cx, cy), 8, PICK, 2.5);
-  caption.textContent = sigma
+  const outside = marks.length - shown.length;
+  caption.textContent = (text || (sigma
     ? `Close-up: z_mean = ${fmtZ(pin.z)}, the encoder unsure by \u03c3 = ${fmtZ(sigma)} (1\u03c3 and 2\u03c3 ellipses of q(z|x))`
-    : `Close-up: the test codes around ${fmtZ(pin.z)}`;
+    : `Close-up: the test codes around ${fmtZ(pin.z)}`))
+    + (outside ? ` ${outside} of the ${marks.length} crosses lie outside this view.` : "");
+  // what is drawn, for tests: the pin, the half-width of the window and how many marks lie in it
   canvas.dataset.pin = JSON.stringify(pin);
+  canvas.dataset.half = String(half);
+  canvas.dataset.marks = String(shown.length);
 }

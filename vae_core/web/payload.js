@@ -22,18 +22,24 @@ export const FIELDS = {
                 "group": "string|null", "marks": "marks"},
     "toy": {"model": "model", "height": "integer", "hint": "string|null", "points": "points|null", "toy": "toy"},
     "preview": {"model": "model", "pin": "pick|null", "group": "string|null"},
+    "closeup": {"model": "model", "pin": "pick", "marks": "marks", "caption": "string|null"},
     "room": {"model": "model", "height": "integer", "title": "string|null", "hint": "string|null", "tool": "tool",
              "method": "method", "steps": "integer"},
     "inside": {"model": "model", "height": "integer", "title": "string|null", "hint": "string|null",
                "mu": "pair", "sigma": "pair", "z": "pair", "cloud": "marks"},
     "beta": {"model": "model", "height": "integer", "title": "string|null", "hint": "string|null",
-             "models": "family", "start": "integer"}
+             "models": "family", "start": "integer"},
+    "scores": {"model": "model", "height": "integer", "title": "string|null", "hint": "string|null",
+               "scores": "string", "label": "string", "low": "number", "high": "number",
+               "threshold": "number|null", "pin": "pick|null"}
   }
 };
 
 const isNumber = (v) => typeof v === "number" && Number.isFinite(v);
 const isZ = (v) => Array.isArray(v) && v.length === 2 && v.every(isNumber);
-const isPick = (v) => isObject(v) && (v.index === null || Number.isInteger(v.index)) && isZ(v.z);
+// a test point or a spot; with its encoder's sigma when the page knows it (a drawing's)
+const isPick = (v) => isObject(v) && (v.index === null || Number.isInteger(v.index)) && isZ(v.z)
+  && (v.sigma === undefined || (isZ(v.sigma) && v.sigma.every((s) => s > 0)));
 const isObject = (v) => v !== null && typeof v === "object" && !Array.isArray(v);
 
 // Each type: [what it must be, in words; its test].

@@ -170,6 +170,16 @@ export class Plane {
   // The visible point nearest to a pixel, if within `radius` pixels.
   nearest(px, py, radius) { return this.points ? nearestIndex(this.points, this.hidden, this.axes(), px, py, radius) : null; }
 
+  // The plane as one canvas, as it is on screen (background, points, overlay): what a canvas-only
+  // plane saves as a PNG (an upgrade has its own mode bar).
+  picture() {
+    const out = document.createElement("canvas"), c = out.getContext("2d");
+    out.width = this.over.width; out.height = this.over.height;
+    c.fillStyle = "#ffffff"; c.fillRect(0, 0, out.width, out.height);
+    for (const layer of [this.bg, this.first, this.over]) if (layer) c.drawImage(layer, 0, 0);
+    return out;
+  }
+
   // The overlay's context, cleared.
   ctx() { const c = this.over.getContext("2d"); c.clearRect(0, 0, this.opts.size, this.opts.size); return c; }
 

@@ -33,7 +33,7 @@ export class View {
     this.moments = {};  // performance.now() when its decoder was ready (for the bench)
     this.pending = null;
     this.cursor = null;  // the spot shown: [z1, z2], or null
-    this.pin = this.localPin = null;  // the pinned {index, z} (from the page, or clicked here)
+    this.pin = null;  // the pinned {index, z}: the payload's (the page's view), or clicked here until it answers
     this.drag = null;  // an endpoint being dragged: {handle, moved}
     this.decoded = null;  // the toy world's decoded point
     this.onReady = null;  // () => ..., once a build has drawn and has its decoder (root's data-ready="1")
@@ -92,9 +92,15 @@ export class View {
 
   async build() {
     const data = this.data, key = this.key;
+    if (this.main && this.main.painted && data.model.points && this.controller instanceof MODES[data.mode]) {
+      // A drawn plane of this mode keeps its drawing until the new points are in (a training's
+      // next epoch): no blank frame between the two.
+      await getPoints(data.model.points).catch(() => {});  // (a failure is reported below)
+      if (key !== this.key) return;
+    }
     this.teardown();
     this.root.replaceChildren();
-    this.root.className = `lp lp-mode-${data.mode}`;
+    this.root.className = `lp lp-mode-${data.mode}${data.model.decoder ? "" : " lp-no-decoder"}`;
     delete this.root.dataset.ready;  // until this build has drawn
     if (!(this.controller instanceof MODES[data.mode])) this.controller = new MODES[data.mode](this);
     const c = this.controller;
@@ -112,19 +118,19 @@ export class View {
     this.readout = element("div", "lp-readout", this.side, { "aria-live": "polite" });
     this.hint = element("div", "lp-hint", this.side);
     c.build(this.side);
-    if (!c.showsPreview) this.preview.style.display = "none";
+    if (!c.showsPreview || !data.model.decoder) this.preview.style.display = "none";  // (no decoder: nothing to show)
     this.floating = new Floating(this.main.stage);
     this.main.note.textContent = "Loading…";
     this.main.onChange = () => this.drawOverlay();
     this.manifold = new Manifold(this.main, this.root);
     // The upgrade, the points and the decoder load side by side; the points alone are enough
     // for the first paint, the decoder for hovering.
-    const upgrading = this.upgrade ? this.upgrade() : null;
+    const upgrading = this.upgrade && c.upgrades ? this.upgrade() : null;
     if (upgrading) upgrading.catch(() => {});  // (reported below)
     const decoder = data.model.decoder ? getDecoder(data.model.decoder) : null;
     let points, dataPoints;
     try {
-      [points, dataPoints] = await Promise.all([this.loadPoints(), c.dataPoints()]);
+      [points, dataPoints] = await Promise.all([this.loadPoints(), c.dataPoints(), c.prepare()]);
     } catch (e) {
       this.main.note.textContent = `The plane could not be drawn: ${e.message}.`;
       return;
@@ -137,7 +143,8 @@ export class View {
                      legend: true, size };
     const dataOpts = this.dataPlane && c.dataOptions(common);
     const mainOpts = { ...common, classes: data.model.classes, colors: data.model.colors, extent: data.model.extent,
-                       axes: ["z\u2081", "z\u2082"], legend: true, filename: `${data.mode}-latent-plane` };
+                       axes: ["z\u2081", "z\u2082"], legend: c.classChips, filename: `${data.mode}-latent-plane`,
+                       shade: c.shade(points) };
     if (this.dataPlane) this.dataPlane.paintFirst(dataPoints, dataOpts);
     this.main.paintFirst(points, mainOpts);
     this.main.onMove = (settled) => { settled ? this.computeManifold() : this.paintManifold(); this.drawOverlay(); };
@@ -216,7 +223,6 @@ export class View {
   refresh() {
     if (!this.controller) return;
     this.pin = this.data.pin || null;
-    this.localPin = null;
     this.controller.refresh();
   }
 

@@ -17,6 +17,8 @@ export class Controller {
   get beside() { return true; }  // the side panel beside the plane when the column is wide enough
   get showsPreview() { return true; }  // the side panel's decoded image
   get keepsCorner() { return false; }  // a touch's corner preview stays after the finger lifts
+  get upgrades() { return true; }  // the app's Plotly may take the plane over (else the canvas pans and zooms it)
+  get classChips() { return true; }  // the legend's class chips under the plane (hide and show classes)
 
   // Extra DOM in the side panel (or below the row, in view.root), once per build.
   build(side) {}
@@ -27,6 +29,12 @@ export class Controller {
   // The data plane's points and drawing options, for a mode with two planes.
   dataPoints() { return null; }
   dataOptions(common) { return null; }
+
+  // What the mode loads before the first paint, beside the points (a Promise, or null).
+  prepare() { return null; }
+
+  // The main plane's points styled one by one (see ../draw.js, paintScatter), or null: by class.
+  shade(points) { return null; }
 
   // --- what the pointer does ---------------------------------------------------------------
   click(pick) {}  // a click or tap on the plane: pick = {index, z} (a test point or a spot)

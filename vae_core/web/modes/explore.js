@@ -32,8 +32,7 @@ export class Explore extends Controller {
 
   click(pick) {
     const v = this.view;
-    v.localPin = pick;
-    v.pin = pick;
+    v.pin = pick;  // drawn at once; the page's next payload carries the same pin (its view's)
     v.cursor = pick.z;
     v.showSpot(pick.z, null, "pin");
     v.publish(pick.z, { pin: pick });
@@ -41,7 +40,7 @@ export class Explore extends Controller {
   }
 
   overlay(c, plane) {
-    const pin = this.view.localPin || this.view.pin;
+    const pin = this.view.pin;
     if (pin) ring(c, plane.toPx(pin.z), 10, PICK, 3);
     this.drawCursor(c, plane);
   }

@@ -6,12 +6,14 @@
 // For tests and benchmarks, <html> gets data-tap-ready="1" once a tap decodes, and
 // data-complete="1" once the class buttons' decoder is loaded too.
 
+import { COLORS } from "../colors.js";
 import { View } from "../view.js";
 import { checkRecord } from "../payload.js";
 import { getDecoder } from "../loader.js";
 import { classButtons } from "./classes.js";
 
 const part = (name) => document.querySelector(`[data-room="${name}"]`);
+document.documentElement.style.setProperty("--accent", COLORS.pick);  // (room.css: the pressed class button)
 
 function fail(message) {
   const box = part("error");
