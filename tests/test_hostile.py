@@ -781,6 +781,7 @@ def test_uploads_are_read_from_memory_and_their_name_is_never_a_path(app, monkey
 def test_no_user_string_becomes_a_file_path_in_the_app():
     """Every place the app's code builds a path or opens a file, listed: none takes user input."""
     allowed = {("ui/state.py", "Path(__file__)"), ("ui/links.py", "PurePosixPath(entry.id)"), ("app.py", "Path(__file__)"),
+               ("ui/state.py", "Path(path)"),  # a shipped model's file name, for its messages
                # the plane's served folders and stylesheet, and its served files: named by the hash of their bytes
                ("ui/latent_plane/__init__.py", 'STYLESHEET.read_text(encoding="utf-8")'),
                ("ui/latent_plane/assets.py", "Path(__file__)"),
@@ -991,3 +992,20 @@ def test_fuzz_idx_reader_raises_only_data_error(tmp_path_factory, content, which
         return
     assert ds.images.dtype == np.uint8 and ds.images.shape[1:] == (28, 28)
     assert ds.labels.dtype == np.int64 and len(ds.labels) == len(ds.images) and (ds.labels < 10).all()
+
+
+def test_a_shipped_model_that_cannot_be_read_is_said_once_and_the_others_still_serve(monkeypatch, tmp_path):
+    """A corrupt file among pretrained/ (a bad copy, a full disk): one sentence in the sidebar, once
+    per run (not once per page that lists the models), with no server path; the good model is shown."""
+    import ui.state
+
+    (tmp_path / "mnist.safetensors").symlink_to(ROOT / "pretrained" / "mnist.safetensors")
+    (tmp_path / "zz-broken.safetensors").write_bytes(b"\x00" * 64)
+    monkeypatch.setattr(ui.state, "PRETRAINED_DIR", tmp_path)
+    at = new_app(monkeypatch)
+    errors = [e.value for e in at.sidebar.error]
+    assert len(errors) == 1 and errors[0].startswith("Pretrained model zz-broken.safetensors could not be loaded: ")
+    assert str(tmp_path) not in errors[0] and "Traceback" not in errors[0]
+    assert picker(at).options == ["MNIST (pretrained)"] and picker(at).value == "pretrained/mnist.safetensors"
+    open_page(at, "interpolate")
+    assert [e.value for e in at.sidebar.error] == errors  # another page lists the models again: still once

@@ -74,8 +74,8 @@ class ModelState(TypedDict, total=False):
 
 @st.cache_resource(show_spinner="Loading the pretrained model…")
 def _load_pretrained(path: str, mtime: float) -> vc.Checkpoint | str:
-    try:
-        return vc.load_checkpoint(path)
+    try:  # (messages name the file, never the server's path to it)
+        return vc.load_checkpoint(path, name=Path(path).name)
     except vc.VAEError as e:
         return str(e)
 

@@ -178,8 +178,8 @@ def _read(source: str | os.PathLike | bytes, name: str | None = None) -> tuple[b
         return bytes(source), name or "the uploaded file"
     path = Path(source)
     data = read_file(path, MAX_BYTES, "a checkpoint file", f"is larger than any checkpoint ({MAX_BYTES:,} at most)",
-                     CheckpointError)
-    return data, str(path)
+                     CheckpointError, name)
+    return data, name or str(path)
 
 
 def safetensors_metadata(data: bytes) -> dict:
@@ -189,23 +189,26 @@ def safetensors_metadata(data: bytes) -> dict:
     return (header.get("__metadata__") if isinstance(header, dict) else None) or {}
 
 
-def read_file(path: str | os.PathLike, max_bytes: int, kind: str, too_large: str, error: type[VAEError]) -> bytes:
+def read_file(path: str | os.PathLike, max_bytes: int, kind: str, too_large: str, error: type[VAEError],
+              name: str | None = None) -> bytes:
     """The bytes of a file a user named, refused unread when over ``max_bytes``. Every failure
-    is one ``error`` sentence: "<path>: <size> bytes <too_large>", "<path>: is a folder, not <kind>", ..."""
+    is one ``error`` sentence: "<path>: <size> bytes <too_large>", "<path>: is a folder, not <kind>", ...,
+    where ``name`` replaces the path when given (a server's own file, whose path a visitor must not see)."""
     path = Path(path)
+    said = name or path
     try:
         size = path.stat().st_size
         if size > max_bytes:
-            raise error(f"{path}: {size:,} bytes {too_large}")
+            raise error(f"{said}: {size:,} bytes {too_large}")
         return path.read_bytes()
     except FileNotFoundError:
-        raise error(f"{path}: no such file") from None
+        raise error(f"{said}: no such file") from None
     except IsADirectoryError:
-        raise error(f"{path}: is a folder, not {kind}") from None
+        raise error(f"{said}: is a folder, not {kind}") from None
     except OSError as e:
-        raise error(f"{path}: cannot be read ({_reason(e)})") from e
+        raise error(f"{said}: cannot be read ({_reason(e)})") from e
     except ValueError:  # e.g. a NUL byte in the path
-        raise error(f"{str(path)!r} is not a valid file path") from None
+        raise error(f"{name or repr(str(path))} is not a valid file path") from None
 
 
 def _header(data: bytes, name: str) -> dict:
@@ -263,8 +266,8 @@ def _meta_json(meta: dict, key: str, name: str, kind: type):
 
 
 def load_checkpoint(source: str | os.PathLike | bytes, device: str = "cpu", name: str | None = None) -> Checkpoint:
-    """Load and validate a checkpoint from a path or from bytes (an upload; ``name`` is what
-    messages call it, by default "the uploaded file"; it is never used as a path). Its model is
+    """Load and validate a checkpoint from a path or from bytes (an upload). ``name`` is what
+    messages call it (by default the path, or "the uploaded file" for bytes); it is never used as a path. Its model is
     built on ``device`` when first used.
 
     Raises :class:`CheckpointError` with one clear sentence for anything that is not a

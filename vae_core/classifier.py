@@ -106,7 +106,7 @@ def load_classifier(path: str | os.PathLike) -> tuple[Classifier, dict]:
     """(model, {"dataset", "classes", "test_accuracy"}) from a file save_classifier wrote; any
     other file is refused with one CheckpointError sentence."""
     name = Path(path).name
-    data = read_file(path, MAX_BYTES, "a classifier file", "is larger than any classifier", CheckpointError)
+    data = read_file(path, MAX_BYTES, "a classifier file", "is larger than any classifier", CheckpointError, name)
     try:
         tensors = st_load(data)
         meta = safetensors_metadata(data)

@@ -724,3 +724,14 @@ def test_damaged_bytes_raise_only_checkpoint_error(ops):
         assert ckpt.latents.z_mean.shape == ckpt.latents.z_logvar.shape == (n, ckpt.config.latent_dim)
         assert np.isfinite(ckpt.latents.z_mean).all() and (ckpt.latents.labels >= 0).all()
         assert (ckpt.latents.labels < len(ckpt.classes)).all()
+
+
+def test_a_name_given_for_a_path_replaces_the_path_in_every_message(tmp_path):
+    """The app loads its shipped files by path but names them by file name: no server path in a sentence."""
+    (tmp_path / "garbage.safetensors").write_bytes(b"\x00" * 64)
+    for file, expected in (("gone.safetensors", "mnist.safetensors: no such file"),
+                           ("garbage.safetensors", "mnist.safetensors is not a VAE Explorer checkpoint"),
+                           ("", "mnist.safetensors: is a folder, not a checkpoint file")):
+        with pytest.raises(CheckpointError) as e:
+            load_checkpoint(tmp_path / file, name="mnist.safetensors")
+        assert str(e.value).startswith(expected) and str(tmp_path) not in str(e.value)
