@@ -31,8 +31,8 @@ def apply_link() -> None:
     if not entries:
         return
     target = entries.get(params.get("model")) or next(iter(entries.values()))
-    view = latent_view(target, target.id)
-    z_means = {_link_name(target): view.z_mean} if view is not None else {}
+    codes = latent_view(target, target.id)
+    z_means = {_link_name(target): codes.z_mean} if codes is not None else {}
     linked = parse_view(params, list(entries), z_means)
     view = view_state()
     if linked.model:
