@@ -42,10 +42,14 @@ def main() -> None:
 
     apply_link()  # a shared link's model, pick and endpoints into the view, on a session's first run
     model_sidebar()
+    # The URL follows the view: as this run's clicks and link left it, before the page (once a page
+    # stops early with st.stop, nothing more of its run reaches the browser), and as the page left
+    # it (Interpolate's first endpoints); update_link writes only what changed.
+    update_link()
     try:
         page.run()
-    finally:  # also when the page stops early (st.stop)
-        update_link()  # the URL follows the view
+        update_link()
+    finally:  # also when the page stops early
         # the first page is drawn (without torch): now torch and the models, in the background
         warm_up_in_background([entry.ckpt for entry in pretrained_entries()])
 

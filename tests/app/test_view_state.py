@@ -47,3 +47,10 @@ def test_the_picker_the_link_and_the_plane_follow_the_one_view(app):
     open_page(app, "interpolate")
     ends = app.session_state["view"].current.endpoints
     assert planes(app)["interp_plane"]["endpoints"] == ends and set(url_params(app)) == {"model", "pick", "a", "b"}
+
+
+def test_the_link_follows_the_view_on_a_page_that_stops_early(app):
+    """Your digit stops (st.stop) until something is drawn: the URL is still the view's."""
+    open_page(app, "encode")
+    app.sidebar.selectbox(key="model_id").set_value(FASHION_ID).run()
+    assert url_params(app) == {"model": "fashion-mnist"}
