@@ -18,7 +18,8 @@ from html.parser import HTMLParser
 from typing import Callable
 from urllib.parse import urljoin, urlsplit
 
-MANIFEST_FIELDS = ("decoder", "points", "conditional")
+from vae_core.room import FILE_KINDS
+
 AFTER_TAP_READY = ("conditional",)
 INLINE_SCHEMES = ("data", "blob", "javascript", "about")  # what a phone may still be loading when its first tap decodes
 # <link rel> values a browser fetches at once, and the kind of file each names (a module preload is
@@ -94,7 +95,7 @@ def manifest_files(text: str) -> dict[str, str]:
     manifest = json.loads(text)
     if not isinstance(manifest, dict):
         raise ValueError("the room manifest is not a JSON object")
-    return {name: manifest[name] for name in MANIFEST_FIELDS if isinstance(manifest.get(name), str)}
+    return {name: manifest[name] for name in FILE_KINDS if isinstance(manifest.get(name), str)}
 
 
 @dataclass

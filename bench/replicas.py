@@ -22,10 +22,11 @@ from pathlib import Path
 from bench.browser import APP_ROOT, AppServer, Session, chromium, percentile
 from bench.protocol import ProtocolVisitor
 from bench.report import Row
+from bench.streamlit_phone import HANDSHAKE_PATHS
+from deploy.replicas import COOKIE, Replicas
 
 VISITS = 50
 VISIT_TIMEOUT_S = 120.0
-FIRST_GETS = ("/", "/_stcore/health", "/_stcore/host-config")
 SETTLE_S = 10.0  # a server's warm-up after its first page (ui/warmup.py) takes a few seconds
 
 
@@ -35,7 +36,7 @@ def _get(url: str, cookie: str | None) -> tuple[str | None, str | None]:
     with urllib.request.urlopen(request, timeout=VISIT_TIMEOUT_S) as response:
         response.read()
         set_cookie = response.headers.get("Set-Cookie") or ""
-        return (set_cookie.split(";", 1)[0] if "VAE_REPLICA=" in set_cookie else None,
+        return (set_cookie.split(";", 1)[0] if f"{COOKIE}=" in set_cookie else None,
                 response.headers.get("X-VAE-Replica"))
 
 
@@ -45,8 +46,8 @@ async def first_visit(url: str) -> tuple[float | None, str | None, str]:
     start = time.perf_counter()
     replica = None
     try:
-        cookie, replica = await asyncio.to_thread(_get, url + FIRST_GETS[0], None)
-        for path in FIRST_GETS[1:]:
+        cookie, replica = await asyncio.to_thread(_get, url + "/", None)
+        for path in HANDSHAKE_PATHS:
             await asyncio.to_thread(_get, url + path, cookie)
         async with ProtocolVisitor(url, "first visit", cookie=cookie) as visitor:
             await visitor.run_page(None, timeout=VISIT_TIMEOUT_S)
@@ -106,8 +107,6 @@ async def upload_and_download(url: str, log_dir: Path) -> tuple[bool, str]:
 
 
 async def _replicas(quick: bool, log) -> tuple[list[Row], dict]:
-    from deploy.replicas import Replicas
-
     visits = 20 if quick else VISITS
     log_dir = Path(tempfile.mkdtemp(prefix="bench-replicas-"))
     log(f"  {visits} first visits at once against one app process…")

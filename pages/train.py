@@ -147,12 +147,14 @@ def progress_panel() -> None:
 
 
 def figures_key() -> tuple[int, int, bool] | None:
-    """What the page shows: the training job, how many epochs it has completed, and whether it
-    still waits in line (its start brings the Stop button)."""
+    """What the page shows of the session's training (see shown_of), or None without one."""
     job = st.session_state.get(TRAIN_JOB)
-    if job is None:
-        return None
-    snap = job.snapshot()
+    return None if job is None else shown_of(job, job.snapshot())
+
+
+def shown_of(job: TrainingJob, snap) -> tuple[int, int, bool]:
+    """The training job, how many epochs it has completed, and whether it still waits in line (its
+    start brings the Stop button)."""
     return id(job), len(snap.history), snap.status == "queued"
 
 
@@ -162,7 +164,7 @@ def job_figures() -> tuple | None:
     which the polling panel compares against."""
     job = st.session_state.get(TRAIN_JOB)
     snap = job.snapshot() if job is not None else None
-    key = None if job is None else (id(job), len(snap.history), snap.status == "queued")
+    key = None if job is None else shown_of(job, snap)
     st.session_state[TRAIN_DRAWN] = key
     if snap is None or not snap.history:
         return None

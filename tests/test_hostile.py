@@ -48,7 +48,7 @@ from ui.training_service import server_queue
 
 from helpers.data import FUZZ, MNIST_DIR, ROOT, has_mnist, needs_mnist
 from helpers.safetensors_bytes import join, split
-from helpers.training import nan_from_step_in_workers, nan_loss_from
+from helpers.training import finished, nan_from_step_in_workers, nan_loss_from
 from helpers.apptest import show
 
 CLASSES = tuple(str(i) for i in range(10))
@@ -410,19 +410,12 @@ def test_app_train_page_reports_each_broken_data_file_and_keeps_running(case, mo
     open_page(at, "train")
     assert not at.warning  # the files are there; only reading them tells they are broken
     at.button(key="train_start").click().run()
-    wait_for(at.session_state["train_job"])
+    finished(at.session_state["train_job"], 180)
     at.run()
     assert [e.value for e in at.error] == [f"Training failed: {message}"]
     assert not at.exception and "Start training" in [b.label for b in at.button]
     open_page(at, "explore")
     assert_app_runs(at)
-
-
-def wait_for(job, timeout: float = 180.0) -> None:
-    deadline = time.time() + timeout
-    while job.snapshot().running and time.time() < deadline:
-        time.sleep(0.1)
-    assert not job.snapshot().running, "the background job did not finish"
 
 
 # --- the command line: flags, files, outputs -----------------------------------------------------
@@ -552,7 +545,7 @@ def start_training(at: AppTest, **settings):
 
 
 def finish_in_app(at: AppTest, job) -> AppTest:
-    wait_for(job)
+    finished(job, 180)
     at.run()
     at.run()  # the run after a new model joined the picker
     assert not at.exception, [e.value for e in at.exception]
@@ -936,9 +929,8 @@ def test_a_gzip_bomb_from_a_mirror_is_refused_without_filling_memory(tmp_path, m
 
 # --- fuzzing the IDX reader ----------------------------------------------------------------------
 
-FUZZ_SPEC = DatasetSpec(name="fuzz", classes=CLASSES, files={"train": ("train-images-idx3-ubyte",
-                                                                       "train-labels-idx1-ubyte")},
-                        md5={}, mirrors=())
+FUZZ_SPEC = DatasetSpec(name="fuzz", title="Fuzz", classes=CLASSES,
+                        files={"train": ("train-images-idx3-ubyte", "train-labels-idx1-ubyte")}, md5={}, mirrors=())
 GOOD_IDX = {"images": idx_bytes(_digits(2), IMAGE_MAGIC), "labels": idx_bytes(np.array([3, 7]), LABEL_MAGIC)}
 
 

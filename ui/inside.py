@@ -14,7 +14,7 @@ from plotly.colors import hex_to_rgb, sequential
 
 from ui.latent_plane.payloads import BetaModel, BetaPayload
 from ui.scores import metric
-from ui.state import PRETRAINED_DIR, ModelEntry, _load_pretrained, latent_view
+from ui.state import PRETRAINED_DIR, ModelEntry, latent_view, load_pretrained
 from ui.widgets import plane_model_of
 
 BETA_DIR = PRETRAINED_DIR / "beta"
@@ -32,7 +32,7 @@ class FamilyMember:
 def _entry(path: Path, label: str) -> ModelEntry | None:
     """A shipped model, loaded once per server by the app's one loader of pretrained files; None
     when it cannot be read (the page then goes on without it)."""
-    ckpt = _load_pretrained(str(path), path.stat().st_mtime)
+    ckpt = load_pretrained(path)
     return None if isinstance(ckpt, str) else ModelEntry(f"pretrained/{path.parent.name}/{path.name}", label,
                                                           "pretrained", ckpt)
 

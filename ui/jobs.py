@@ -61,12 +61,29 @@ class JobState:
         return self.finished is None
 
 
-class Job(ABC):
+class Progress:
+    """A job's progress, thread-safe: ``update`` changes it, ``snapshot`` copies it out."""
+
+    def __init__(self, state: JobState) -> None:
+        self._lock = threading.Lock()
+        self._state = state
+
+    def snapshot(self) -> JobState:
+        with self._lock:
+            return copy.copy(self._state)
+
+    def update(self, **changes) -> None:
+        with self._lock:
+            for k, v in changes.items():
+                setattr(self._state, k, v)
+            self._state.version += 1
+
+
+class Job(Progress, ABC):
     """Runs ``work(job)`` in a daemon thread; ``work`` reports through ``update``."""
 
     def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._state = JobState()
+        super().__init__(JobState())
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
@@ -86,16 +103,6 @@ class Job(ABC):
     def join(self, timeout: float | None = None) -> None:
         if self._thread:
             self._thread.join(timeout)
-
-    def snapshot(self) -> JobState:
-        with self._lock:
-            return copy.copy(self._state)
-
-    def update(self, **changes) -> None:
-        with self._lock:
-            for k, v in changes.items():
-                setattr(self._state, k, v)
-            self._state.version += 1
 
     def _run(self) -> None:
         try:
@@ -149,7 +156,7 @@ def training_threads(requested: int | None, cpus: int | None = None, workers: in
     return max(1, ((cpus or os.cpu_count() or 1) - 1) // max(1, workers))
 
 
-class TrainingJob:
+class TrainingJob(Progress):
     """One visitor's training: its settings, and its progress as the server's queue reports it
     (the queue starts it in a worker when its turn comes; see ui.training_queue)."""
 
@@ -157,8 +164,7 @@ class TrainingJob:
                  limit: int | None = None, iwae_k: int = 100, name: str = "") -> None:
         self.dataset, self.model_config, self.train_config = dataset, model_config, train_config
         self.root, self.limit, self.iwae_k, self.name = root, limit, iwae_k, name
-        self._lock = threading.Lock()
-        self._state = JobState(status="queued", message="waiting for a free worker")
+        super().__init__(JobState(status="queued", message="waiting for a free worker"))
         self._queue: TrainingQueue | None = None
 
     @property
@@ -186,14 +192,8 @@ class TrainingJob:
             self._queue.leave(self)
 
     def snapshot(self) -> JobState:
-        with self._lock:
-            state = copy.copy(self._state)
+        """The progress, and while it waits its place in line and its wait."""
+        state = super().snapshot()
         if state.status == "queued" and self._queue is not None:
             state.place, state.wait = self._queue.place(self)
         return state
-
-    def update(self, **changes) -> None:
-        with self._lock:
-            for k, v in changes.items():
-                setattr(self._state, k, v)
-            self._state.version += 1

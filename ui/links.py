@@ -11,7 +11,7 @@ import streamlit as st
 
 from ui.link_format import parse_view, view_params
 from ui.session_keys import LINK_APPLIED
-from ui.state import ModelEntry, current_entry, latent_view, pretrained_entries, view_state
+from ui.state import ModelEntry, current_entry, latent_view, model_view, pretrained_entries, view_state
 
 
 def _link_name(entry: ModelEntry) -> str | None:
@@ -38,9 +38,7 @@ def apply_link() -> None:
     if linked.model:
         view.show(target.id, linked.pick, linked.endpoints)
     else:  # the points are the first model's; the view shows it only when the link says so
-        shown = view.of(target.id)
-        shown.pin = linked.pick or shown.pin
-        shown.endpoints.update(linked.endpoints)
+        view.of(target.id).place(linked.pick, linked.endpoints)
     if linked.problems:
         st.toast("Part of this link was left out: " + "; ".join(linked.problems) + ".", icon=":material/link_off:")
 
@@ -52,7 +50,7 @@ def link_params() -> dict[str, str]:
     name = _link_name(entry) if entry is not None else None
     if name is None:
         return {}
-    shown = view_state().of(entry.id)
+    shown = model_view(entry)
     return view_params(name, shown.pin, shown.endpoints)
 
 

@@ -36,12 +36,9 @@ from starlette.routing import Route, Router
 
 from ui.latent_plane.assets import data_dir
 from vae_core.errors import VAEError
-from vae_core.room import RoomManifest, safe_room_id, write_room
+from vae_core.room import SHIPPED_DIR, WEB_DIR, RoomManifest, safe_room_id, shipped_conditional, write_room
 
-ROOT = Path(__file__).resolve().parents[1]
-WEB_DIR = ROOT / "vae_core" / "web"
-DEFAULT_MODEL = ROOT / "pretrained" / "mnist.safetensors"
-DEFAULT_CONDITIONAL = ROOT / "pretrained" / "conditional" / "mnist.safetensors"
+DEFAULT_MODEL = SHIPPED_DIR / "mnist.safetensors"
 CURRENT_FILE, INVITE_FILE = "current", "invite.json"
 TYPES = {".html": "text/html; charset=utf-8", ".js": "text/javascript; charset=utf-8",
          ".css": "text/css; charset=utf-8", ".json": "application/json", ".svg": "image/svg+xml",
@@ -179,7 +176,8 @@ class RoomSite:
 
         with self.publishing:
             if self.default_id is None:
-                conditional = vc.load_checkpoint(DEFAULT_CONDITIONAL) if DEFAULT_CONDITIONAL.is_file() else None
+                conditional_path = shipped_conditional("mnist")
+                conditional = vc.load_checkpoint(conditional_path) if conditional_path is not None else None
                 files = vc.build_room(vc.load_checkpoint(DEFAULT_MODEL), conditional, title="MNIST (pretrained)")
                 self.default_id = publish(files, self.root, make_current=False)
             return self.default_id

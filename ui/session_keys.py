@@ -32,7 +32,7 @@ TOY_FIT: Final = "toy_fit"  # (settings, ToyFit): the session's toy model and wh
 
 # The Your digit page
 ENC_DRAWING: Final = "enc_drawing"  # the canvas's strokes (fabric.js JSON) as last drawn
-ANOMALY_DETAILS: Final = "anomaly_details"  # where the selected image's details show: "scatter" or "gallery"
+ANOMALY_DETAILS: Final = "anomaly_details"  # where the selected image's details show: "plane" or "gallery"
 ENC_RESTORE: Final = "enc_restore"  # the strokes the canvas redraws when it mounts again (after Upload)
 
 # The Inside the VAE page

@@ -8,7 +8,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal, TypedDict
+from typing import TYPE_CHECKING, Callable, Literal, TypedDict, TypeVar
 
 import numpy as np
 import streamlit as st
@@ -23,7 +23,7 @@ if TYPE_CHECKING:  # (both import torch, which the first screen does without)
     from vae_core.typicality import ScoreKind
 
 PRETRAINED_DIR = Path(__file__).resolve().parents[1] / "pretrained"
-DATASET_TITLES = {"mnist": "MNIST", "fashion-mnist": "Fashion-MNIST"}
+DATASET_TITLES = vc.DATASET_TITLES  # (re-exported: the pages name datasets through ui.state)
 # A visitor who trains all day must not fill the server's memory: a session keeps its
 # newest models (a few MB each) and says so when it lets the oldest go.
 MAX_USER_MODELS = 6
@@ -80,6 +80,12 @@ def _load_pretrained(path: str, mtime: float) -> vc.Checkpoint | str:
         return str(e)
 
 
+def load_pretrained(path: Path) -> vc.Checkpoint | str:
+    """A shipped checkpoint, loaded once per server (again when its file changes), or the sentence
+    saying why it cannot be read."""
+    return _load_pretrained(str(path), path.stat().st_mtime)
+
+
 def _pretrained() -> tuple[list[ModelEntry], list[str]]:
     """The shipped models, MNIST first (the default a visitor meets), and a sentence for each that
     could not be loaded."""
@@ -87,7 +93,7 @@ def _pretrained() -> tuple[list[ModelEntry], list[str]]:
     order = list(DATASET_TITLES)
     for path in sorted(PRETRAINED_DIR.glob("*.safetensors"),
                        key=lambda p: (order.index(p.stem) if p.stem in order else len(order), p.name)):
-        loaded = _load_pretrained(str(path), path.stat().st_mtime)
+        loaded = load_pretrained(path)
         if isinstance(loaded, str):
             failures.append(f"Pretrained model {path.name} could not be loaded: {loaded}")
             continue
@@ -107,7 +113,10 @@ def pretrained_failures() -> list[str]:
     return _pretrained()[1]
 
 
-def load_shipped(path: Path, load, what: str):
+Loaded = TypeVar("Loaded")
+
+
+def load_shipped(path: Path, load: Callable[[str, float], Loaded | str], what: str) -> Loaded | None:
     """A shipped file, loaded once per server by ``load(path, mtime)`` (a cached loader that returns
     the sentence of a failure), or None when it is not there; one that cannot be read is one
     sentence on the page (and None)."""

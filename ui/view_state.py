@@ -27,6 +27,13 @@ class ModelView:
     endpoints: dict[str, Point] = field(default_factory=dict)  # Interpolate's "a" and "b"
     next_endpoint: End = "a"  # the endpoint a click on the plane places next
 
+    def place(self, pin: Point | None = None, endpoints: dict[str, Point] | None = None) -> None:
+        """Take this pin and these endpoints where given (a link, a click); keep the rest."""
+        if pin is not None:
+            self.pin = pin
+        if endpoints:
+            self.endpoints.update(endpoints)
+
 
 @dataclass
 class ViewState:
@@ -47,11 +54,7 @@ class ViewState:
     def show(self, model: str, pin: Point | None = None, endpoints: dict[str, Point] | None = None) -> None:
         """Show ``model``, with this pin and these endpoints where given (a link, a click)."""
         self.model = model
-        view = self.of(model)
-        if pin is not None:
-            view.pin = pin
-        if endpoints:
-            view.endpoints.update(endpoints)
+        self.of(model).place(pin, endpoints)
 
     def forget(self, model: str) -> None:
         """A model let go: its view goes with it (the next run shows another model)."""

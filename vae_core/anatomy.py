@@ -66,7 +66,8 @@ def walk_through(model: VAE, image, eps, label: int | None = None) -> WalkThroug
     logits_t = model.decode(torch.as_tensor(z, dtype=torch.float32, device=device)[None], y)[0].float()
     bce = F.binary_cross_entropy_with_logits(logits_t, x[0], reduction="none").double().cpu().numpy()
     logits = logits_t.double().cpu().numpy()
-    pixels = np.round(255.0 / (1.0 + np.exp(-logits))).astype(np.uint8).reshape(IMAGE_SIZE, IMAGE_SIZE)
+    # inference.decode's own float32 steps, so the picture is the library's decode of z to the bit
+    pixels = logits_t.sigmoid().mul(255.0).round().to(torch.uint8).cpu().numpy().reshape(IMAGE_SIZE, IMAGE_SIZE)
     kl_terms = 0.5 * (mu ** 2 + sigma ** 2 - 1.0 - logvar)
     recon, kl = float(bce.sum()), float(kl_terms.sum())
     return WalkThrough(mu=mu, logvar=logvar, sigma=sigma, eps=eps, z=z, logits=logits, pixels=pixels,

@@ -78,13 +78,18 @@ def train_classifier(images, labels, num_classes: int, epochs: int = 4, batch_si
 
 
 @torch.no_grad()
-def classify(model: Classifier, images, batch_size: int = 2000) -> np.ndarray:
-    """uint8 images [N, 28, 28] -> predicted class int64 [N]."""
+def class_logits(model: Classifier, images, batch_size: int = 2000) -> torch.Tensor:
+    """uint8 images [N, 28, 28] -> class logits float32 [N, num_classes] on the CPU, in batches."""
     model.eval()
     device = next(model.parameters()).device
     x = torch.as_tensor(np.asarray(images, np.uint8))
-    out = [model(x[i:i + batch_size].to(device)).argmax(1).cpu() for i in range(0, len(x), batch_size)]
-    return torch.cat(out).numpy() if out else np.zeros(0, np.int64)
+    out = [model(x[i:i + batch_size].to(device)).cpu() for i in range(0, len(x), batch_size)]
+    return torch.cat(out) if out else torch.zeros(0, model.num_classes)
+
+
+def classify(model: Classifier, images, batch_size: int = 2000) -> np.ndarray:
+    """uint8 images [N, 28, 28] -> predicted class int64 [N]."""
+    return class_logits(model, images, batch_size).argmax(1).numpy()
 
 
 def accuracy(model: Classifier, images, labels) -> float:

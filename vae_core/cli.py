@@ -496,6 +496,12 @@ def _size(n: int) -> str:
     return f"{n / 1e6:.2f} MB" if n >= 1e6 else f"{n / 1e3:.1f} kB"
 
 
+def _against(n: int, budget: int) -> str:
+    """A size against its budget: "0.95 MB (budget 1.00 MB)", or "1.20 MB (OVER the budget of 1.00 MB)"."""
+    verdict = "budget" if n <= budget else "OVER the budget of"
+    return f"{_size(n)} ({verdict} {_size(budget)})"
+
+
 def cmd_export_room(args) -> int:
     ckpt = load_checkpoint(args.checkpoint)
     conditional_path = None if args.no_conditional else args.conditional or shipped_conditional(ckpt.dataset)
@@ -511,12 +517,8 @@ def cmd_export_room(args) -> int:
             print(f"  {kind:<12} {name:<42} {_size(room.sizes[name]):>9}")
     if not room.conditional:
         print("  (no conditional model: the page has no class buttons)")
-    def against(n: int, budget: int) -> str:
-        verdict = "budget" if n <= budget else "OVER the budget of"
-        return f"{_size(n)} ({verdict} {_size(budget)})"
-
-    print(f"first visit, to tap and see a digit: {against(first, FIRST_VISIT_BUDGET)}; "
-          f"everything: {against(total, TOTAL_BUDGET)}")
+    print(f"first visit, to tap and see a digit: {_against(first, FIRST_VISIT_BUDGET)}; "
+          f"everything: {_against(total, TOTAL_BUDGET)}")
     return 0
 
 

@@ -20,6 +20,9 @@ PIXELS = IMAGE_SIZE * IMAGE_SIZE
 ACTIVATIONS = ("relu", "gelu", "silu", "tanh", "elu")  # torch's modules of these names (GELU exact)
 ARCHITECTURES = ("mlp", "conv")
 MAX_CONDITION_CLASSES = 100
+# generation's default temperature (generate_class, the room's class buttons); here, so that a room
+# is built without torch
+DEFAULT_TEMPERATURE = 1.0
 
 
 @dataclass

@@ -43,6 +43,7 @@ class DatasetSpec:
     """What a dataset is made of: file names, their checksums, where to get them."""
 
     name: str
+    title: str  # as people write it, e.g. "Fashion-MNIST"
     classes: tuple[str, ...]
     files: dict[str, tuple[str, str]]  # split -> (images file, labels file), uncompressed names
     md5: dict[str, str]  # uncompressed file name -> MD5 of its content
@@ -57,6 +58,7 @@ _IDX_FILES = {
 
 MNIST = DatasetSpec(
     name="mnist",
+    title="MNIST",
     classes=tuple(str(d) for d in range(10)),
     files=_IDX_FILES,
     md5={
@@ -74,6 +76,7 @@ MNIST = DatasetSpec(
 
 FASHION_MNIST = DatasetSpec(
     name="fashion-mnist",
+    title="Fashion-MNIST",
     classes=("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
              "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"),
     files=_IDX_FILES,
@@ -91,6 +94,7 @@ FASHION_MNIST = DatasetSpec(
 )
 
 DATASETS: dict[str, DatasetSpec] = {s.name: s for s in (MNIST, FASHION_MNIST)}
+DATASET_TITLES: dict[str, str] = {s.name: s.title for s in DATASETS.values()}  # MNIST first
 
 
 @dataclass(frozen=True)

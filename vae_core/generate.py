@@ -17,12 +17,11 @@ import numpy as np
 import torch
 
 from .checkpoint import Checkpoint
-from .classifier import Classifier
-from .config import IMAGE_SIZE
+from .classifier import Classifier, class_logits
+from .config import DEFAULT_TEMPERATURE, IMAGE_SIZE
 from .errors import ConfigError
 from .inference import decode, encode, sample_prior
 
-DEFAULT_TEMPERATURE = 1.0
 PURE_NEIGHBOURS, PURE_SHARE = 10, 0.9  # a code is "pure" when 9 of its 10 nearest codes share its class
 
 
@@ -117,17 +116,12 @@ def variety(images, max_images: int = 200) -> float:
 SURE = 0.9  # the judge's probability that counts as "clearly one class" in prior_fidelity
 
 
-@torch.no_grad()
 def sure_share(judge: Classifier, images, sure: float = SURE, batch_size: int = 2000) -> float:
     """Share of uint8 images [N, 28, 28] whose most likely class the judge gives a probability of at least ``sure``."""
-    judge.eval()
-    device = next(judge.parameters()).device
-    x = torch.as_tensor(np.asarray(images, np.uint8))
-    if not len(x):
+    logits = class_logits(judge, images, batch_size)
+    if not len(logits):
         return float("nan")
-    top = torch.cat([judge(x[i:i + batch_size].to(device)).softmax(1).amax(1).cpu()
-                     for i in range(0, len(x), batch_size)])
-    return float((top >= sure).double().mean())
+    return float((logits.softmax(1).amax(1) >= sure).double().mean())
 
 
 def prior_fidelity(ckpt: Checkpoint, judge: Classifier, n: int = 1000, seed: int = 0, sure: float = SURE) -> float:

@@ -35,6 +35,8 @@ from safetensors.numpy import load as np_load
 from safetensors.numpy import save as np_save
 
 from .checkpoint import MAX_CLASS_NAME, MAX_CLASSES, Checkpoint
+from .data import DATASET_TITLES
+from .config import DEFAULT_TEMPERATURE
 from .decoder_export import ExportError, canonical_safetensors, export_decoder, read_decoder_export, \
     run_decoder_export
 from .errors import VAEError
@@ -52,10 +54,9 @@ MAX_TITLE = 120
 MAX_MANIFEST_BYTES = 256 * 1024
 WEB_DIR = Path(__file__).resolve().parent / "web"
 SHIPPED_DIR = Path(__file__).resolve().parents[1] / "pretrained"  # in a checkout of the repository
-DATASET_TITLES = {"mnist": "MNIST", "fashion-mnist": "Fashion-MNIST"}
 
 _ROOM_ID = re.compile(r"[0-9a-f]{12}")
-_ROOM_FILE = re.compile(r"(?:decoder|points|conditional)-[0-9a-f]{16}\.safetensors")
+_ROOM_FILE = re.compile(rf"(?:{'|'.join(FILE_KINDS)})-[0-9a-f]{{16}}\.safetensors")
 _COLOR = re.compile(r"#[0-9A-Fa-f]{6}")
 _DATASET = re.compile(r"[a-z0-9][a-z0-9-]{0,39}")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
@@ -239,14 +240,14 @@ class RoomManifest:
             if (name is None and kind == "conditional") or (safe_room_file(name) and name.startswith(f"{kind}-")):
                 continue
             raise bad(f"the {kind} file must be named {kind}-<16 hex digits>.safetensors")
-        files = [f["decoder"], f["points"]] + ([f["conditional"]] if f["conditional"] else [])
+        manifest = cls(**{**f, "classes": tuple(classes), "colors": tuple(colors)})
         sizes = f["sizes"]
-        if not (isinstance(sizes, dict) and set(sizes) == set(files)
+        if not (isinstance(sizes, dict) and set(sizes) == set(manifest.files())
                 and all(type(v) is int and 0 < v <= 2**31 for v in sizes.values())):
             raise bad("the sizes must give the bytes of each data file it names")
         if safe_room_id(f["id"]) is None or f["id"] != room_id(f["decoder"], f["points"], f["conditional"], f["title"]):
             raise bad("the id is not the one its files give")
-        return cls(**{**f, "classes": tuple(classes), "colors": tuple(colors)})
+        return manifest
 
 
 @dataclass(frozen=True)
@@ -310,9 +311,9 @@ def build_room(ckpt: Checkpoint, conditional_ckpt: Checkpoint | None = None, tit
     """A model's room files: its small decoder, its test-set codes and, with ``conditional_ckpt``
     (a conditional VAE of the same dataset), the class buttons' decoder. Raises RoomError with one
     sentence for a model the room page cannot draw."""
-    from .generate import DEFAULT_TEMPERATURE  # (generate imports torch; a room needs only this constant of it)
-
     _check_model(ckpt)
+    if conditional_ckpt is not None:  # before any decoder is exported and checked
+        _check_conditional(conditional_ckpt, ckpt)
     title = DATASET_TITLES.get(ckpt.dataset, ckpt.dataset) if title is None else title
     if not _text_ok(title, MAX_TITLE):
         raise RoomError(f"The room's title must be 1 to {MAX_TITLE} characters of plain text, without line breaks "
@@ -324,7 +325,6 @@ def build_room(ckpt: Checkpoint, conditional_ckpt: Checkpoint | None = None, tit
     files = {"decoder": _small_decoder(ckpt, grid, None, max_decoder_bytes, "decoder"),
              "points": room_points(z_mean, ckpt.latents.labels)}
     if conditional_ckpt is not None:
-        _check_conditional(conditional_ckpt, ckpt)
         c = conditional_ckpt.config.num_classes
         styles = np.tile(DEFAULT_TEMPERATURE * room_styles(0, CHECK_STYLES), (c, 1))
         files["conditional"] = _small_decoder(conditional_ckpt, styles, np.repeat(np.arange(c), CHECK_STYLES),

@@ -4,14 +4,13 @@ and the gallery's Select buttons choosing the same image, and the score switch."
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import numpy as np
 from safetensors.numpy import load
 
 import vae_core as vc
-from helpers.apptest import PRETRAINED, images, open_page, plane_event, planes
+from helpers.apptest import PRETRAINED, figure, images, open_page, plane_event, planes
 from helpers.data import ROOT, needs_mnist
 from ui.figures import score_color_range
 from ui.latent_plane.assets import data_dir
@@ -24,11 +23,6 @@ MODEL_ID = f"pretrained/{Path(PRETRAINED).name}"
 def published(url: str) -> np.ndarray:
     """The scores file a plane was sent, read back from the served folder."""
     return load((data_dir() / url.rsplit("/", 1)[1]).read_bytes())["scores"]
-
-
-def histogram(at) -> dict:
-    (chart,) = [c for c in at.get("plotly_chart") if "anomaly_histogram" in c.proto.id]
-    return json.loads(chart.proto.spec)
 
 
 def test_the_plane_is_coloured_by_the_published_scores(app):
@@ -46,7 +40,7 @@ def test_the_plane_is_coloured_by_the_published_scores(app):
     shown = [c for c in app.get("bidi_component") if c.proto.id.endswith("anomaly_plane")]
     assert len(shown[0].proto.bytes) < 2_000  # the scores travel as a file, not in the payload
     # the one Plotly chart left is the histogram, its bars on the plane's colour scale
-    bars = histogram(app)["data"]
+    bars = figure(app, "anomaly_histogram")["data"]
     assert [tuple(stop) for stop in bars[0]["marker"]["colorscale"]] == list(SCORE_SCALE)
     assert (bars[0]["marker"]["cmin"], bars[0]["marker"]["cmax"]) == (plane["low"], plane["high"])
     app.slider[0].set_value(threshold - 50).run()

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import base64
 import io
-import json
 
 import numpy as np
 import pytest
@@ -18,21 +17,9 @@ from vae_core.checkpoint import checkpoint_bytes
 from vae_core.classifier import classify, load_classifier
 
 from helpers.hostile_images import CASES, PLAIN
-from helpers.apptest import images, open_page, planes
+from helpers.apptest import figure, images, open_page, planes
 from helpers.data import ROOT, has_mnist
 
-
-
-def figure(at: AppTest, key: str) -> dict:
-    chart = next(c for c in at.get("plotly_chart") if c.proto.id.endswith(key) or key in c.proto.id)
-    return json.loads(chart.proto.spec)
-
-
-def values(v) -> np.ndarray:
-    """A Plotly JSON array: a list, or a typed array {"dtype", "bdata" (base64)}."""
-    if isinstance(v, dict) and "bdata" in v:
-        return np.frombuffer(base64.b64decode(v["bdata"]), dtype=np.dtype(v["dtype"]))
-    return np.asarray(v)
 
 
 def your_digit(at: AppTest) -> tuple[float, float] | None:

@@ -30,13 +30,6 @@ def queue():
     assert training_workers() == []  # nothing outlives the queue
 
 
-def wait(job, timeout=120.0):
-    deadline = time.time() + timeout
-    while job.snapshot().running and time.time() < deadline:
-        time.sleep(0.05)
-    return job.snapshot()
-
-
 @needs_mnist
 def test_training_job_runs_in_a_worker_process_and_returns_a_checkpoint(queue):
     seen, workers = [], set()
@@ -61,10 +54,9 @@ def test_training_job_runs_in_a_worker_process_and_returns_a_checkpoint(queue):
 @needs_mnist
 def test_stopping_a_training_job_keeps_the_model_so_far(queue):
     job = small_job(epochs=50).start(queue, "a")
-    while not job.snapshot().history:
-        time.sleep(0.02)
+    wait_until(lambda: job.snapshot().history, 120, "the first epoch")
     job.stop()
-    snap = wait(job)
+    snap = finished(job)
     assert snap.status == "stopped" and snap.result is not None
     assert 1 <= len(snap.result.history) < 50
 
@@ -74,19 +66,19 @@ def test_a_failing_job_reports_a_clear_message(tmp_path, monkeypatch, queue):
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     monkeypatch.setenv("VAE_DATA_MIRRORS", f"http://127.0.0.1:{port}/")
-    snap = wait(DownloadJob("mnist", root=tmp_path).start(), timeout=60)
+    snap = finished(DownloadJob("mnist", root=tmp_path).start(), 60)
     assert snap.status == "failed" and snap.message.startswith("mnist could not be downloaded: none of its mirrors")
     assert "train-images-idx3-ubyte.gz" in snap.message and str(tmp_path) not in snap.message  # no server path
     assert "http" not in snap.message
     job = TrainingJob("mnist", VAEConfig(), TrainConfig(epochs=1), root=tmp_path)
-    assert wait(job.start(queue, "a"), timeout=60).status == "failed"
+    assert finished(job.start(queue, "a"), 60).status == "failed"
 
 
 @needs_mnist
 def test_divergence_in_a_job_is_reported(queue):
     job = TrainingJob("mnist", VAEConfig(hidden=(32,)), TrainConfig(epochs=2, lr=1e4, warmup_epochs=0, device="cpu"),
                       root=MNIST_DIR, limit=1000).start(queue, "a")
-    snap = wait(job)
+    snap = finished(job)
     assert snap.status == "diverged" and "lower learning rate" in snap.message and snap.result is None
 
 

@@ -10,9 +10,9 @@ import re
 
 import numpy as np
 import pytest
-from PIL import Image, ImageDraw
 
 from helpers.browser import PHONE, shoot, visitor_tab, wait_idle
+from helpers.hostile_images import photo_of_a_seven
 from vae_core.images import PICK_COLOR
 
 SIZES = {"desktop": dict(viewport={"width": 1400, "height": 1000}),
@@ -62,9 +62,7 @@ def is_ink(rgb) -> bool:
 
 
 def upload_seven(tab, tmp_path) -> None:
-    digit = Image.new("RGB", (400, 300), (250, 248, 240))  # dark ink on paper, as a photo of one
-    ImageDraw.Draw(digit).line([(150, 60), (250, 60), (170, 250)], fill=(30, 30, 60), width=18)
-    digit.save(tmp_path / "seven.png")
+    (tmp_path / "seven.png").write_bytes(photo_of_a_seven())
     tab.locator("[data-testid='stMain'] [data-testid='stRadio']").get_by_text("Upload", exact=True).click()
     uploader = tab.locator("[data-testid='stMain'] input[type=file]")
     uploader.wait_for(state="attached")

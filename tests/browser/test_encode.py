@@ -1,14 +1,13 @@
 """End to end in Chromium: draw a digit on the "Your digit" canvas (and upload one) and see it
 land on the scatter with its reconstruction (the Anomalies page: test_anomaly.py).
-Reuses the server and browser fixtures of test_browser.py; screenshots go to $SCREENSHOT_DIR."""
+Uses the server and page fixtures of conftest.py; screenshots go to $SCREENSHOT_DIR."""
 
 from __future__ import annotations
 
 import re
 
-from PIL import Image, ImageDraw
-
-from helpers.browser import PHONE, goto, images, shoot, visitor_tab, wait_idle
+from helpers.browser import PHONE, draw_seven, goto, images, shoot, visitor_tab, wait_idle
+from helpers.hostile_images import photo_of_a_seven
 
 
 
@@ -21,35 +20,6 @@ def your_digit(page):
 
 def main_text(page) -> str:
     return page.inner_text("[data-testid='stMain']")
-
-
-def draw_seven(page, finger=None) -> None:
-    """Two strokes on the canvas, the bar and the stem of a 7: with the mouse, or with ``finger``
-    (a CDP session of a touch page) as a phone's touches."""
-    canvas = page.locator("[data-testid='stMain'] .canvas-root canvas").last  # fabric's event layer
-    canvas.wait_for()
-    canvas.scroll_into_view_if_needed()
-    box = canvas.bounding_box()
-    x0, y0, w = box["x"], box["y"], box["width"]
-
-    def touch(kind: str, x: float, y: float) -> None:
-        points = [] if kind == "touchEnd" else [{"x": x, "y": y}]
-        finger.send("Input.dispatchTouchEvent", {"type": kind, "touchPoints": points})
-
-    down, move, up = ((page.mouse.move, page.mouse.move, page.mouse.up) if finger is None else
-                      (lambda x, y: touch("touchStart", x, y), lambda x, y: touch("touchMove", x, y),
-                       lambda: touch("touchEnd", 0, 0)))
-    strokes = [[(0.3, 0.2), (0.72, 0.2)], [(0.72, 0.2), (0.42, 0.85)]]
-    for stroke in strokes:
-        (ax, ay), (bx, by) = stroke
-        down(x0 + ax * w, y0 + ay * w)
-        if finger is None:
-            page.mouse.down()
-        for i in range(1, 21):
-            t = i / 20
-            move(x0 + (ax + t * (bx - ax)) * w, y0 + (ay + t * (by - ay)) * w)
-        up()
-        page.wait_for_timeout(300)
 
 
 def style_row(page) -> list[str]:
@@ -194,10 +164,8 @@ def test_an_uploaded_digit_and_a_bad_file(page, tmp_path):
     uploader.set_input_files(str(bad))
     page.wait_for_selector("[data-testid='stMain'] [data-testid='stAlert'] >> text=not an image Pillow can read")
     assert your_digit(page) is None
-    digit = Image.new("RGB", (400, 300), (250, 248, 240))  # a photo-like page: dark ink on paper
-    ImageDraw.Draw(digit).line([(150, 60), (250, 60), (170, 250)], fill=(30, 30, 60), width=18)
     path = tmp_path / "seven.png"
-    digit.save(path)
+    path.write_bytes(photo_of_a_seven())
     uploader.set_input_files(str(path))
     page.wait_for_selector("text=seven.png is encoded at")
     wait_idle(page)

@@ -13,7 +13,8 @@ import pytest
 from PIL import Image
 
 import vae_core as vc
-from helpers.browser import PHONE, SENT_FRAMES, goto, shoot, visitor_tab, wait_for_scatter, wait_idle
+from helpers.browser import (PHONE, SENT_FRAMES, draw_seven, goto, shoot, visitor_tab, wait_for_scatter,
+                             wait_idle)
 from helpers.data import MNIST_DIR, ROOT
 
 SHIPPED = vc.load_checkpoint(ROOT / "pretrained" / "mnist.safetensors")
@@ -152,19 +153,7 @@ def test_a_drawing_is_walked_through_the_model(page):
     wait_idle(page)
     before = page.evaluate("() => [...window.__latentPlane.views].find(v => v.data.mode === 'inside').data.mu")
     page.get_by_text("Draw one", exact=True).click()
-    canvas = page.locator("[data-testid='stMain'] .canvas-root canvas").last  # fabric's event layer
-    canvas.wait_for()
-    canvas.scroll_into_view_if_needed()
-    box = canvas.bounding_box()
-    for (ax, ay), (bx, by) in [((0.3, 0.2), (0.72, 0.2)), ((0.72, 0.2), (0.42, 0.85))]:  # a 7
-        page.mouse.move(box["x"] + ax * box["width"], box["y"] + ay * box["height"])
-        page.mouse.down()
-        for i in range(1, 21):
-            t = i / 20
-            page.mouse.move(box["x"] + (ax + t * (bx - ax)) * box["width"],
-                            box["y"] + (ay + t * (by - ay)) * box["height"])
-        page.mouse.up()
-        page.wait_for_timeout(300)
+    draw_seven(page)
     page.wait_for_selector("[data-testid=stImage]:has-text('Your drawing: x, as the model sees it')")
     page.wait_for_function("m => { const v = [...window.__latentPlane.views].find(v => v.data.mode === 'inside');"
                            " return v && v.data.mu[0] !== m[0]; }", arg=before)

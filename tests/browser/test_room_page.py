@@ -8,8 +8,6 @@ from __future__ import annotations
 import shutil
 import subprocess
 import sys
-import time
-import urllib.request
 import zipfile
 from pathlib import Path
 
@@ -17,13 +15,13 @@ import numpy as np
 import pytest
 
 import vae_core as vc
-from helpers.browser import (CHROMIUM, CHROMIUM_FLAGS, SHOTS, free_port, playwright_api, running_app, shoot,
-                             wait_for_scatter, wait_idle)
+from helpers.browser import (CHROMIUM, CHROMIUM_FLAGS, PHONE, SHOTS, plane_position, playwright_api, running_app,
+                             shoot, wait_for_scatter, wait_idle)
 from helpers.data import ROOT
+from helpers.static_web import static_server
 
 MODELS = {"mnist": vc.load_checkpoint(ROOT / "pretrained" / "mnist.safetensors"),
           "fashion-mnist": vc.load_checkpoint(ROOT / "pretrained" / "fashion-mnist.safetensors")}
-PHONE = {"viewport": {"width": 390, "height": 844}, "has_touch": True, "is_mobile": True}
 LAPTOP = {"viewport": {"width": 1400, "height": 1000}}
 
 
@@ -82,10 +80,8 @@ class Visit:
         return [u for u in self.requests if not u.startswith((self.origin, "data:", "blob:"))]
 
     def position(self, z) -> tuple[float, float]:
-        return tuple(self.page.evaluate("""z => {
-            const v = [...window.__latentPlane.views].find(v => v.data.mode === 'room' && v.main && v.main.painted);
-            const r = v.main.stage.getBoundingClientRect(), p = v.main.toPx(z);
-            return [r.left + p[0], r.top + p[1]]; }""", list(map(float, z))))
+        """Where ``z`` is on the room's plane, on screen."""
+        return plane_position(self.page, z, "room", painted=True)
 
     def pixels(self, selector: str, index: int = 0, size: int = 28, pad: int = 0) -> np.ndarray:
         data = self.page.evaluate("""([sel, x, size]) => Array.from(document.querySelector(sel).getContext('2d')
@@ -138,9 +134,11 @@ def test_the_walk_from_a_to_b_is_vae_core_interpolate(browser, server, dataset):
     page = visit.page
     page.get_by_role("tab", name="Walk A → B").click()
     page.wait_for_selector(".lp-mode-room .lp-strip")
-    for spot in ((-2.0, 1.5), (2.0, -1.0)):
+    for end, spot in enumerate(((-2.0, 1.5), (2.0, -1.0))):  # the first tap places A, the second B
         page.touchscreen.tap(*visit.position(spot))
-        page.wait_for_timeout(100)
+        page.wait_for_function("([k, z]) => { const e = document.querySelector('.lp-mode-room .lp-strip').dataset.ends;"
+                               " return e && JSON.parse(e)[k].every((v, i) => Math.abs(v - z[i]) < 0.05); }",
+                               arg=[end, list(spot)])
     ends = page.evaluate("() => JSON.parse(document.querySelector('.lp-mode-room .lp-strip').dataset.ends)")
     assert np.allclose(ends, [(-2.0, 1.5), (2.0, -1.0)], atol=0.05)
     steps = page.evaluate("() => [...window.__latentPlane.views].find(v => v.data.mode === 'room').data.steps")
@@ -240,26 +238,3 @@ def test_the_exported_folder_of_the_cli_behaves_like_the_room(browser, tmp_path)
         assert visit.sockets == [] and visit.outside() == []
         tap_decodes(visit, MODELS["mnist"], PHONE, "exported-phone")
         visit.close()
-
-
-class static_server:
-    """`python -m http.server` over a folder on 127.0.0.1 (what a lecturer might host it with)."""
-
-    def __init__(self, folder: Path):
-        self.folder, self.port = folder, free_port()
-
-    def __enter__(self) -> str:
-        self.proc = subprocess.Popen([sys.executable, "-m", "http.server", str(self.port), "--bind", "127.0.0.1"],
-                                     cwd=self.folder, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        url = f"http://127.0.0.1:{self.port}"
-        for _ in range(100):
-            try:
-                urllib.request.urlopen(url + "/room.json", timeout=1).read()
-                return url
-            except OSError:
-                time.sleep(0.1)
-        raise RuntimeError("http.server did not start")
-
-    def __exit__(self, *exc) -> None:
-        self.proc.terminate()
-        self.proc.wait(10)

@@ -15,6 +15,7 @@ from vae_core.generate import generate_class
 from vae_core.images import tile
 from vae_core.training import TrainEvent
 
+from helpers.cli import run_without_the_app
 from helpers.data import MNIST_DIR, ROOT, needs_mnist
 
 
@@ -189,29 +190,6 @@ def test_download_progress_says_each_finished_file_once(capsys):
     err = capsys.readouterr().err
     assert err.splitlines() == ["downloaded train-labels-idx1-ubyte.gz (2.0 MB)",
                                 "downloaded t10k-images-idx3-ubyte.gz (1.5 MB)"]
-
-
-# Runs the CLI with Plotly and Streamlit unimportable: they belong to the app, never to the command line.
-WITHOUT_THE_APP = """
-import sys
-
-class Unimportable:
-    def find_spec(self, name, path=None, target=None):
-        if name.partition(".")[0] in ("plotly", "streamlit"):
-            raise ImportError(f"{name} is not installed here")
-
-sys.meta_path.insert(0, Unimportable())
-from vae_core.cli import main
-code = main(sys.argv[1:])
-assert not {m.partition(".")[0] for m in sys.modules} & {"plotly", "streamlit"}
-sys.exit(code)
-"""
-
-
-def run_without_the_app(*args):
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    return subprocess.run([sys.executable, "-c", WITHOUT_THE_APP, *args], capture_output=True, text=True, cwd=ROOT,
-                          env=env, timeout=300)
 
 
 @needs_mnist

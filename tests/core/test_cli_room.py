@@ -4,13 +4,12 @@
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 
 import numpy as np
 import pytest
 
 import vae_core as vc
+from helpers.cli import run_without_the_app
 from helpers.data import ROOT
 from vae_core.cli import main
 from vae_core.model import VAEConfig, build_model
@@ -28,28 +27,10 @@ def save(tmp_path, name: str, config: VAEConfig, dataset: str = "mnist", latents
     return str(vc.save_checkpoint(ckpt, tmp_path / name))
 
 
-# The command line as a user runs it, with the app's libraries unimportable: a room is vae_core's alone.
-WITHOUT_THE_APP = """
-import sys
-
-class Unimportable:
-    def find_spec(self, name, path=None, target=None):
-        if name.partition(".")[0] in ("plotly", "streamlit", "ui"):
-            raise ImportError(f"{name} is not installed here")
-
-sys.meta_path.insert(0, Unimportable())
-from vae_core.cli import main
-sys.exit(main(sys.argv[1:]))
-"""
-
-
 @pytest.fixture(scope="module")
 def shipped_room(tmp_path_factory):
     out = tmp_path_factory.mktemp("cli") / "room"
-    result = subprocess.run([sys.executable, "-c", WITHOUT_THE_APP, "export-room", "pretrained/mnist.safetensors",
-                             str(out)], capture_output=True, text=True, cwd=ROOT,
-                            env={**os.environ, "PYTHONPATH": str(ROOT)}, timeout=300)
-    return out, result
+    return out, run_without_the_app("export-room", "pretrained/mnist.safetensors", str(out))
 
 
 def test_export_room_writes_the_shipped_models_room(shipped_room):

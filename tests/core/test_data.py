@@ -86,6 +86,7 @@ TINY_ARRAYS = {"train": make_split(6, seed=1), "test": make_split(4, seed=2)}
 TINY_CONTENT = {**split_files("train", *TINY_ARRAYS["train"]), **split_files("test", *TINY_ARRAYS["test"])}
 TINY = DatasetSpec(
     name="tiny",
+    title="Tiny",
     classes=tuple(str(d) for d in range(10)),
     files=FILES,
     md5={name: md5(content) for name, content in TINY_CONTENT.items()},

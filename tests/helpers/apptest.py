@@ -59,6 +59,12 @@ def pick(at: AppTest, **pick_value) -> None:
     show(at, f"pretrained/{Path(PRETRAINED).name}", pick_value)
 
 
+def figure(at: AppTest, key: str) -> dict:
+    """The figure (Plotly's JSON) of the page's one chart whose element id holds ``key``."""
+    (chart,) = [c for c in at.get("plotly_chart") if key in c.proto.id]
+    return json.loads(chart.proto.spec)
+
+
 def url_params(at: AppTest) -> dict[str, str]:
     """The URL's query parameters after the run (the share link)."""
     return {key: at.query_params[key][0] if isinstance(at.query_params[key], list) else at.query_params[key]

@@ -187,5 +187,34 @@ def wait_for_model(page, label: str) -> None:
                            "return box && box.value === label; }", arg=label)
 
 
+def draw_seven(page, finger=None) -> None:
+    """Two strokes on the page's drawing canvas (Your digit, Inside the VAE), the bar and the stem
+    of a 7: with the mouse, or with ``finger`` (a CDP session of a touch page) as a phone's touches."""
+    canvas = page.locator("[data-testid='stMain'] .canvas-root canvas").last  # fabric's event layer
+    canvas.wait_for()
+    canvas.scroll_into_view_if_needed()
+    box = canvas.bounding_box()
+    x0, y0, w = box["x"], box["y"], box["width"]
+
+    def touch(kind: str, x: float, y: float) -> None:
+        points = [] if kind == "touchEnd" else [{"x": x, "y": y}]
+        finger.send("Input.dispatchTouchEvent", {"type": kind, "touchPoints": points})
+
+    down, move, up = ((page.mouse.move, page.mouse.move, page.mouse.up) if finger is None else
+                      (lambda x, y: touch("touchStart", x, y), lambda x, y: touch("touchMove", x, y),
+                       lambda: touch("touchEnd", 0, 0)))
+    strokes = [[(0.3, 0.2), (0.72, 0.2)], [(0.72, 0.2), (0.42, 0.85)]]
+    for stroke in strokes:
+        (ax, ay), (bx, by) = stroke
+        down(x0 + ax * w, y0 + ay * w)
+        if finger is None:
+            page.mouse.down()
+        for i in range(1, 21):
+            t = i / 20
+            move(x0 + (ax + t * (bx - ax)) * w, y0 + (ay + t * (by - ay)) * w)
+        up()
+        page.wait_for_timeout(300)
+
+
 def images(page) -> list[str]:
     return page.eval_on_selector_all("[data-testid='stMain'] [data-testid='stImage'] img", "els => els.map(e => e.src)")

@@ -59,6 +59,14 @@ def cmyk_jpeg() -> bytes:
     return data
 
 
+def photo_of_a_seven() -> bytes:
+    """A 7 as a photo of a page shows it: dark ink on off-white paper, a 400x300 RGB PNG (the
+    browser tests' upload)."""
+    image = Image.new("RGB", (400, 300), (250, 248, 240))
+    ImageDraw.Draw(image).line([(150, 60), (250, 60), (170, 250)], fill=(30, 30, 60), width=18)
+    return encode(image)
+
+
 PLAIN = encode(seven())  # the reference digit: every working case must land next to it
 
 CASES = {

@@ -11,7 +11,7 @@ import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
-from helpers.browser import CHROMIUM, CHROMIUM_FLAGS, free_port, playwright_api
+from helpers.browser import CHROMIUM, CHROMIUM_FLAGS, free_port, playwright_api, watch
 
 BLANK = "<!doctype html><html><head><meta charset='utf-8'><title>blank</title></head><body></body></html>"
 
@@ -48,11 +48,7 @@ def blank_page(url: str) -> Iterator:
         try:
             page = browser.new_page()
             page.set_default_timeout(60_000)
-            errors: list[str] = []
-            outside: list[str] = []
-            page.on("pageerror", lambda e: errors.append(str(e)))
-            page.on("request", lambda r: None if r.url.startswith((url + "/", "data:", "blob:"))
-                    else outside.append(r.url))
+            errors, outside = watch(page, url + "/")
             page.route(f"{url}/blank.html", lambda route: route.fulfill(body=BLANK, content_type="text/html"))
             page.goto(f"{url}/blank.html")
             yield page

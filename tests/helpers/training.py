@@ -9,7 +9,7 @@ import time
 from pathlib import Path
 
 from ui.executors import Executor, TrainingRun
-from ui.jobs import TrainingJob
+from ui.jobs import DownloadJob, JobState, TrainingJob
 from ui.training_worker import TrainingRequest
 from vae_core.config import VAEConfig
 from vae_core.training import TrainConfig
@@ -33,8 +33,9 @@ def wait_until(condition, timeout: float = 120.0, what: str = "the condition"):
     raise AssertionError(f"{what} did not happen within {timeout:.0f} s")
 
 
-def finished(job: TrainingJob, timeout: float = 120.0):
-    wait_until(lambda: not job.snapshot().running, timeout, "the end of the training")
+def finished(job: TrainingJob | DownloadJob, timeout: float = 120.0) -> JobState:
+    """The job's state once it has ended (a training or a download)."""
+    wait_until(lambda: not job.snapshot().running, timeout, "the end of the job")
     return job.snapshot()
 
 

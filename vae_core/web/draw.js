@@ -10,12 +10,16 @@ const TICK_FONT = '12px "Open Sans", verdana, arial, sans-serif', TITLE_FONT = '
 // A digit (white ink on black, as the app's other images) into a canvas of its size.
 export function paintDigit(canvas, pixels, size) {
   const ctx = canvas.getContext("2d");
-  const image = ctx.createImageData(size.width, size.height);
+  ctx.putImageData(grey(ctx.createImageData(size.width, size.height), pixels), 0, 0);
+}
+
+// `image` (ImageData) filled with grey `pixels` (0-255), opaque.
+function grey(image, pixels) {
   for (let i = 0; i < pixels.length; i++) {
     const v = pixels[i];
     image.data[4 * i] = v; image.data[4 * i + 1] = v; image.data[4 * i + 2] = v; image.data[4 * i + 3] = 255;
   }
-  ctx.putImageData(image, 0, 0);
+  return image;
 }
 
 export function ring(c, p, r, color, width) {
@@ -122,10 +126,5 @@ export function paintStrip(canvas, images) {
   ctx.fillStyle = "rgb(40,40,40)";
   ctx.fillRect(0, 0, canvas.width, size);
   const image = ctx.createImageData(size, size);
-  images.forEach((px, k) => {
-    for (let i = 0; i < px.length; i++) {
-      image.data[4 * i] = px[i]; image.data[4 * i + 1] = px[i]; image.data[4 * i + 2] = px[i]; image.data[4 * i + 3] = 255;
-    }
-    ctx.putImageData(image, k * (size + pad), 0);
-  });
+  images.forEach((px, k) => ctx.putImageData(grey(image, px), k * (size + pad), 0));
 }

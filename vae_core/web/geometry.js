@@ -107,5 +107,5 @@ export function pathPoints(a, b, count, method) {
 }
 
 // A coordinate as the plane writes it: two decimals and a true minus sign.
-export function fmt(v) { return (v < 0 ? "\u2212" : "") + Math.abs(v).toFixed(2); }
+function fmt(v) { return (v < 0 ? "\u2212" : "") + Math.abs(v).toFixed(2); }
 export function fmtZ(z) { return `(${fmt(z[0])}, ${fmt(z[1])})`; }

@@ -23,7 +23,7 @@ shared.decodeWith = async (url, zs) => { const d = await getDecoder(url); return
 // Keep a measurement (the newest 5,000 of each kind).
 export function record(list, value) { list.push(value); if (list.length > 5000) list.shift(); }
 
-export function fetchFile(url) {
+function fetchFile(url) {
   if (!shared.files.has(url)) {
     const start = performance.now();
     shared.files.set(url, fetch(url).then((r) => {

@@ -17,6 +17,8 @@ import { element } from "./dom.js";
 import { area, inside, nearestIndex, squareAxes, toPx, toZ } from "./geometry.js";
 import { paintScatter } from "./draw.js";
 
+export const PICK_PX = 7;  // a click or tap picks the visible test point within this many pixels
+
 export class Plane {
   constructor(parent, role, titleText) {
     this.role = role;
@@ -169,6 +171,15 @@ export class Plane {
 
   // The visible point nearest to a pixel, if within `radius` pixels.
   nearest(px, py, radius) { return this.points ? nearestIndex(this.points, this.hidden, this.axes(), px, py, radius) : null; }
+
+  // A pick {index, z}: the visible test point within `radius` px of a pixel, else the spot there (index null).
+  pickAt(px, py, radius) {
+    const index = this.nearest(px, py, radius);
+    return index === null ? { index: null, z: this.toZ(px, py) } : this.pointPick(index);
+  }
+
+  // Test point `index` as a pick {index, z}.
+  pointPick(index) { const z = this.points.z; return { index, z: [z[2 * index], z[2 * index + 1]] }; }
 
   // The plane as one canvas, as it is on screen (background, points, overlay): what a canvas-only
   // plane saves as a PNG (an upgrade has its own mode bar).

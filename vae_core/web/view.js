@@ -18,7 +18,7 @@ import { getDecoder, getPoints, inlinePoints, record, shared } from "./loader.js
 import { Manifold } from "./manifold.js";
 import { MODES } from "./modes/index.js";
 import { checkPayload } from "./payload.js";
-import { Plane } from "./plane.js";
+import { PICK_PX, Plane } from "./plane.js";
 
 export class View {
   constructor(parent, { send = () => {}, upgrade = null } = {}) {
@@ -31,7 +31,6 @@ export class View {
     this.controller = null;
     this.main = this.dataPlane = null;
     this.moments = {};  // performance.now() when its decoder was ready (for the bench)
-    this.pending = null;
     this.cursor = null;  // the spot shown: [z1, z2], or null
     this.pin = null;  // the pinned {index, z}: the payload's (the page's view), or clicked here until it answers
     this.drag = null;  // an endpoint being dragged: {handle, moved}
@@ -113,9 +112,7 @@ export class View {
     const titles = c.titles();
     this.dataPlane = titles.length > 1 ? new Plane(planes, "data", titles[0]) : null;
     this.main = new Plane(planes, "latent", titles[titles.length - 1]);
-    this.side = element("div", "lp-side", row);
-    this.preview = element("canvas", "lp-preview", this.side, { width: 28, height: 28, role: "img" });
-    this.readout = element("div", "lp-readout", this.side, { "aria-live": "polite" });
+    this.buildSide(row);
     this.hint = element("div", "lp-hint", this.side);
     c.build(this.side);
     if (!c.showsPreview || !data.model.decoder) this.preview.style.display = "none";  // (no decoder: nothing to show)
@@ -187,6 +184,13 @@ export class View {
     this.markReady();
   }
 
+  // The side panel in `parent`: the decoded image and its readout (a mode's own DOM goes below).
+  buildSide(parent) {
+    this.side = element("div", "lp-side", parent);
+    this.preview = element("canvas", "lp-preview", this.side, { width: 28, height: 28, role: "img" });
+    this.readout = element("div", "lp-readout", this.side, { "aria-live": "polite" });
+  }
+
   markReady() {
     this.root.dataset.ready = "1";
     if (this.onReady) this.onReady();
@@ -233,23 +237,15 @@ export class View {
   // Decode right in the event handler: the browser already delivers pointer and touch moves once
   // per frame (coalesced), so the next frame shows the spot of the newest event.
   pointAt(px, py, time, source) {
-    this.pending = { px, py, time, source };
-    this.decodePending();
-  }
-
-  decodePending() {
-    const p = this.pending;
-    this.pending = null;
-    if (!p) return;
-    if (!this.main.inside(p.px, p.py)) {
+    if (!this.main.inside(px, py)) {
       this.floating.hideThumb();
       return;
     }
-    const z = this.main.toZ(p.px, p.py);
+    const z = this.main.toZ(px, py);
     this.cursor = z;
     const pixels = this.decode(z);
     this.publish(z, { pixels, decoder: this.data.model.decoder });
-    this.showSpot(z, [p.px, p.py], p.source, p.time, pixels);
+    this.showSpot(z, [px, py], source, time, pixels);
   }
 
   leave() {
@@ -259,12 +255,9 @@ export class View {
     this.drawOverlay();
   }
 
-  // A click or tap at a pixel: the visible test point within 7 px, else the spot (`exact`: the spot).
+  // A click or tap at a pixel: the visible test point within PICK_PX, else the spot (`exact`: the spot).
   click(px, py, exact) {
-    const index = exact ? null : this.main.nearest(px, py, 7), p = this.main.points;
-    const pick = index === null ? { index: null, z: this.main.toZ(px, py) }
-      : { index, z: [p.z[2 * index], p.z[2 * index + 1]] };
-    this.controller.click(pick);
+    this.controller.click(exact ? { index: null, z: this.main.toZ(px, py) } : this.main.pickAt(px, py, PICK_PX));
   }
 
   // Start dragging what the controller has within `radius` px of the pointer, if anything.

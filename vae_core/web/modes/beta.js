@@ -53,11 +53,7 @@ export class Beta extends Controller {
                      { type: "range", min: "0", max: String(list.length - 1), step: "1", "aria-label": "\u03b2" });
     this.valueText = element("output", "lp-beta-value", label);
     this.slider.addEventListener("input", () => this.select(Number(this.slider.value)));
-    const toggle = element("label", "lp-toggle", controls);
-    this.manifoldBox = element("input", "", toggle, { type: "checkbox" });
-    this.manifoldBox.checked = true;
-    element("span", "", toggle).textContent = "Show decoded digits behind the points";
-    this.manifoldBox.addEventListener("change", () => this.view.computeManifold());
+    this.manifoldBox = this.manifoldToggle(controls, "Show decoded digits behind the points", true);
     this.curve = element("canvas", "lp-beta-curve", this.bar, { role: "img" });
     this.syncBar();
   }
@@ -77,9 +73,7 @@ export class Beta extends Controller {
     this.syncBar();
     this.paintCurve();
     if (!force && m.model.id === v.data.model.id) return;
-    v.data = { ...v.data, model: m.model };
-    v.key = `${v.data.mode}|${m.model.id}|${m.model.points}|${m.model.extent}|`;  // (as View.update makes it)
-    v.build();
+    v.update({ ...v.data, model: m.model });  // (another model: a rebuild)
   }
 
   // Reconstruction (distortion) against KL (rate), one dot per beta, the current one ringed.

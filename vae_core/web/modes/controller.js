@@ -4,6 +4,7 @@
 // shown and what the overlay draws. A new mode is a subclass in its own file, registered in
 // ./index.js (with its fields in ../payload.js).
 
+import { element } from "../dom.js";
 import { cross, INK, PICK, ring } from "../draw.js";
 
 export class Controller {
@@ -44,6 +45,17 @@ export class Controller {
   pinChanged() {}  // another plane of the group pinned (view.pin)
   wantsManifold() { return false; }
 
+  // The manifold's checkbox in `parent`, labelled `text`: a change decodes the manifold again
+  // (or clears it), after `onChange(checked)`.
+  manifoldToggle(parent, text, checked, onChange = () => {}) {
+    const label = element("label", "lp-toggle", parent);
+    const box = element("input", "", label, { type: "checkbox" });
+    box.checked = checked;
+    element("span", "", label).textContent = text;
+    box.addEventListener("change", () => { onChange(box.checked); this.view.computeManifold(); });
+    return box;
+  }
+
   // Show the decoded spot z (pixels: the decoder's output, or null without a decoder).
   showSpot(z, px, source, pixels) { this.view.showImage(z, px, source, pixels); }
 
@@ -78,5 +90,10 @@ export class Controller {
 
   drawCursor(c, plane) {
     if (this.view.cursor) ring(c, plane.toPx(this.view.cursor), 4, INK, 1.5);
+  }
+
+  // A pinned or selected spot z (none: null), ringed.
+  drawPin(c, plane, z) {
+    if (z) ring(c, plane.toPx(z), 10, PICK, 3);
   }
 }

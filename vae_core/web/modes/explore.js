@@ -2,8 +2,6 @@
 // toggle fills the plane with decodes. On a touch screen the last spot touched stays decoded in
 // the plane's corner, in view with the plane.
 
-import { element } from "../dom.js";
-import { PICK, ring } from "../draw.js";
 import { Controller } from "./controller.js";
 
 const MANIFOLD_KEY = "vae-explorer.manifold";  // the toggle's state, kept across visits
@@ -13,14 +11,8 @@ export class Explore extends Controller {
   get keepsCorner() { return true; }
 
   build(side) {
-    const label = element("label", "lp-toggle", side);
-    this.manifoldBox = element("input", "", label, { type: "checkbox" });
-    element("span", "", label).textContent = this.data.manifold_label;
-    this.manifoldBox.checked = localStorage.getItem(MANIFOLD_KEY) === "1";
-    this.manifoldBox.addEventListener("change", () => {
-      localStorage.setItem(MANIFOLD_KEY, this.manifoldBox.checked ? "1" : "0");
-      this.view.computeManifold();
-    });
+    this.manifoldBox = this.manifoldToggle(side, this.data.manifold_label, localStorage.getItem(MANIFOLD_KEY) === "1",
+                                           (checked) => localStorage.setItem(MANIFOLD_KEY, checked ? "1" : "0"));
   }
 
   hint(touch) {
@@ -40,8 +32,7 @@ export class Explore extends Controller {
   }
 
   overlay(c, plane) {
-    const pin = this.view.pin;
-    if (pin) ring(c, plane.toPx(pin.z), 10, PICK, 3);
+    this.drawPin(c, plane, this.view.pin && this.view.pin.z);
     this.drawCursor(c, plane);
   }
 }

@@ -49,8 +49,7 @@ export class Interpolate extends Controller {
 
   // A dragged endpoint snaps to a test point within 6 px, else stays a location.
   dragTo(which, px, py) {
-    const plane = this.view.main, index = plane.nearest(px, py, 6), p = plane.points;
-    this.ends[which] = index === null ? { index: null, z: plane.toZ(px, py) } : { index, z: [p.z[2 * index], p.z[2 * index + 1]] };
+    this.ends[which] = this.view.main.pickAt(px, py, 6);
     this.drawInterp();
   }
 
@@ -69,14 +68,13 @@ export class Interpolate extends Controller {
 
   showCurrent() { this.drawInterp(); }
 
-  // The image at t, its readout, the strip and the overlay.
+  // The image at t with the overlay (view.showSpot draws both), its readout and the strip.
   drawInterp() {
     if (!this.ends) return;
     const v = this.view, z = interpolateAt(this.ends.a.z, this.ends.b.z, this.t, this.data.method);
     v.showSpot(z, null, "t");
     v.readout.textContent = `t = ${this.t.toFixed(2)} \u00b7 z = ${fmtZ(z)}`;
     this.drawStrip();
-    v.drawOverlay();
   }
 
   drawStrip() {

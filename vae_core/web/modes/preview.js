@@ -13,9 +13,7 @@ export class Preview extends Controller {
   async buildPanel(key) {
     const v = this.view, data = this.data;
     const row = element("div", "lp-preview-row", v.root);
-    v.side = element("div", "lp-side", row);
-    v.preview = element("canvas", "lp-preview", v.side, { width: 28, height: 28, role: "img" });
-    v.readout = element("div", "lp-readout", v.side, { "aria-live": "polite" });
+    v.buildSide(row);
     v.readout.textContent = data.model.fallback || "Loading the decoder\u2026";
     const zoom = element("figure", "lp-closeup", row);
     this.closeup = element("canvas", "", zoom, { role: "img" });

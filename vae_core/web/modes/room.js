@@ -3,7 +3,6 @@
 // pointed at is decoded and stays shown) or "walk" (Interpolate's endpoints, path, t and strip).
 // There is no server behind it: nothing is sent.
 
-import { PICK, ring } from "../draw.js";
 import { fmtZ } from "../geometry.js";
 import { Interpolate } from "./interpolate.js";
 
@@ -26,11 +25,10 @@ export class Room extends Interpolate {
 
   // Two test codes far apart, so a walk shows something before the first tap.
   defaultEnds() {
-    const p = this.view.main && this.view.main.points;
+    const plane = this.view.main, p = plane && plane.points;
     if (!p || !p.n) return null;
     const first = (label) => { for (let i = 0; i < p.n; i++) if (p.labels[i] === label) return i; return 0; };
-    const [i, j] = [first(0), first(1)];
-    return { a: { index: i, z: [p.z[2 * i], p.z[2 * i + 1]] }, b: { index: j, z: [p.z[2 * j], p.z[2 * j + 1]] } };
+    return { a: plane.pointPick(first(0)), b: plane.pointPick(first(1)) };
   }
 
   click(pick) {
@@ -48,13 +46,9 @@ export class Room extends Interpolate {
   sendEnds() {}  // (no server)
 
   refresh() {
-    const walking = this.walking;
-    this.view.root.classList.toggle("lp-walking", walking);
-    if (walking && !this.ends) this.ends = this.defaultEnds();
-    this.view.hint.textContent = this.view.hintText();
-    if (!this.view.main || !this.view.main.painted) return;
-    this.showCurrent();
-    this.view.drawOverlay();
+    this.view.root.classList.toggle("lp-walking", this.walking);
+    if (this.walking && !this.ends) this.ends = this.defaultEnds();
+    super.refresh();  // (a room's payload has no endpoints: the hint, then the spot or the walk shown)
   }
 
   showCurrent() {
@@ -70,7 +64,7 @@ export class Room extends Interpolate {
 
   overlay(c, plane) {
     if (this.walking) { super.overlay(c, plane); return; }
-    if (this.spot) ring(c, plane.toPx(this.spot), 10, PICK, 3);
+    this.drawPin(c, plane, this.spot);
     this.drawCursor(c, plane);
   }
 }

@@ -10,12 +10,10 @@
 import { COLORS } from "../colors.js";
 import { scaleColor } from "../colorscale.js";
 import { element } from "../dom.js";
-import { PICK, ring } from "../draw.js";
 import { getScores } from "../loader.js";
+import { PICK_PX } from "../plane.js";
 import { ScoreBar } from "../scorebar.js";
 import { Controller } from "./controller.js";
-
-const PICK_PX = 7;  // a click selects the point within this many pixels, as everywhere
 
 export class Scores extends Controller {
   get upgrades() { return false; }
@@ -109,10 +107,10 @@ export class Scores extends Controller {
 
   // A click on a test point (or Enter at the cursor: the point under it) selects that image.
   click(pick) {
-    const v = this.view, p = v.main.points;
+    const v = this.view;
     const index = pick.index !== null ? pick.index : v.main.nearest(...v.main.toPx(pick.z), PICK_PX);
     if (index === null) return;  // empty space: only test images are selectable here
-    const chosen = { index, z: [p.z[2 * index], p.z[2 * index + 1]] };
+    const chosen = v.main.pointPick(index);
     v.pin = chosen;  // drawn at once; the page's next payload carries the same pin
     v.cursor = chosen.z;
     v.showSpot(chosen.z, null, "pin");
@@ -130,7 +128,7 @@ export class Scores extends Controller {
   }
 
   overlay(c, plane) {
-    if (this.view.pin) ring(c, plane.toPx(this.view.pin.z), 10, PICK, 3);
+    this.drawPin(c, plane, this.view.pin && this.view.pin.z);
     this.drawCursor(c, plane);
   }
 }

@@ -9,7 +9,7 @@ import { roomStyles } from "../random.js";
 const PER_PRESS = 16;
 
 // Images of class `label`: the decoder of `url` fed [z, one-hot(label)] for `count` styles of `seed`.
-export async function makeClass(url, label, count, seed, temperature) {
+async function makeClass(url, label, count, seed, temperature) {
   const decoder = await getDecoder(url);
   const styles = roomStyles(seed, count), dim = decoder.latentDim, images = [];
   for (let k = 0; k < count; k++) {
