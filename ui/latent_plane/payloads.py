@@ -76,7 +76,10 @@ def _jsonable(value: Any) -> Any:
 
 @dataclass(frozen=True, kw_only=True)
 class _Payload:
+    """Every mode's payload: its ``mode`` and the ``model`` it draws."""
+
     mode: ClassVar[str]
+    model: PlaneModel
 
     def to_json(self) -> str:
         """The payload as the browser reads it: {"mode": ..., field: value, ...}."""
@@ -85,19 +88,24 @@ class _Payload:
 
 
 @dataclass(frozen=True, kw_only=True)
-class ExplorePayload(_Payload):
+class _PlanePayload(_Payload):
+    """A mode with a plane of its own: its ``height`` in pixels, and a page's own ``title`` and ``hint``."""
+
+    height: int = 560
+    title: str | None = None
+    hint: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class ExplorePayload(_PlanePayload):
     """Explore: hovering decodes, a click pins (``on_pick``), the manifold toggle; ``group``
     links it with a PreviewPayload's panel, shown instead of its own (``separate_preview``)."""
 
     mode: ClassVar[str] = "explore"
-    model: PlaneModel
     pin: Pick | None = None
     group: str | None = None
     separate_preview: bool = False
     manifold_label: str = "Show decoded digits behind the points"
-    height: int = 560
-    title: str | None = None
-    hint: str | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -105,7 +113,6 @@ class PreviewPayload(_Payload):
     """No plane: the large decoded image and the pin's close-up of the plane of its ``group``."""
 
     mode: ClassVar[str] = "preview"
-    model: PlaneModel
     pin: Pick | None = None
     group: str | None = None
 
@@ -117,40 +124,31 @@ class CloseupPayload(_Payload):
     ``caption`` under it (None: the close-up's own words)."""
 
     mode: ClassVar[str] = "closeup"
-    model: PlaneModel
     pin: Pick
     marks: list[list[float]] = dataclasses.field(default_factory=list)
     caption: str | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
-class InterpolatePayload(_Payload):
+class InterpolatePayload(_PlanePayload):
     """Interpolate: the endpoints {"a": pick, "b": pick}, which one a click sets ``next``, the
     path's ``method`` and the strip's ``steps``; a placed or dropped endpoint calls ``on_endpoints``."""
 
     mode: ClassVar[str] = "interpolate"
-    model: PlaneModel
     endpoints: dict[str, Pick]
     next: Literal["a", "b"] = "a"
     method: Literal["linear", "slerp"] = "linear"
     steps: int = 10
-    height: int = 560
-    title: str | None = None
-    hint: str | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
-class ComparePayload(_Payload):
+class ComparePayload(_PlanePayload):
     """A plane that hovers with the others of its ``group`` (each decodes the same z), with
     ``marks`` drawn as crosses ([[z1, z2], ...])."""
 
     mode: ClassVar[str] = "compare"
-    model: PlaneModel
     group: str | None = None
     marks: list[list[float]] = dataclasses.field(default_factory=list)
-    height: int = 560
-    title: str | None = None
-    hint: str | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -159,7 +157,6 @@ class ToyPayload(_Payload):
     the model has no points file."""
 
     mode: ClassVar[str] = "toy"
-    model: PlaneModel
     toy: ToyWorld
     points: dict | None = None
     height: int = 560
@@ -167,53 +164,43 @@ class ToyPayload(_Payload):
 
 
 @dataclass(frozen=True, kw_only=True)
-class InsidePayload(_Payload):
+class InsidePayload(_PlanePayload):
     """Inside the VAE: one image's posterior, its 1 and 2 sigma ellipses around ``mu`` (the
     encoder's ``sigma``), the sample ``z`` and a ``cloud`` of further samples ([[z1, z2], ...])."""
 
     mode: ClassVar[str] = "inside"
-    model: PlaneModel
     mu: tuple[float, float]
     sigma: tuple[float, float]
     z: tuple[float, float]
     cloud: list[list[float]] = dataclasses.field(default_factory=list)
     height: int = 520
-    title: str | None = None
-    hint: str | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
-class BetaPayload(_Payload):
+class BetaPayload(_PlanePayload):
     """A beta family on one plane: ``models`` (at least one), the plane's own slider swaps between
     them in the browser; ``model`` is ``models[start]``'s, the one shown first."""
 
     mode: ClassVar[str] = "beta"
-    model: PlaneModel
     models: tuple[BetaModel, ...]
     start: int = 0
     height: int = 520
-    title: str | None = None
-    hint: str | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
-class ScoresPayload(_Payload):
+class ScoresPayload(_PlanePayload):
     """Anomalies: the test points coloured by a per-image score (the file at ``scores``, see
     ui.latent_plane.scores_asset) on the colour scale from ``low`` to ``high``, named by ``label``;
     with a ``threshold``, those above it larger and outlined, the others faded. A click on a point
     selects its image (``on_pick``); ``pin`` is the selected one."""
 
     mode: ClassVar[str] = "scores"
-    model: PlaneModel
     scores: str
     label: str
     low: float
     high: float
     threshold: float | None = None
     pin: Pick | None = None
-    height: int = 560
-    title: str | None = None
-    hint: str | None = None
 
 
 Payload = (ExplorePayload | PreviewPayload | InterpolatePayload | ComparePayload | ToyPayload | InsidePayload
