@@ -11,8 +11,13 @@ import sys
 from helpers.data import ROOT
 
 FIRST_RUN = r"""
-import gc, importlib.abc, json, sys, threading
+import gc, importlib.abc, json, os, sys, threading
 from streamlit.testing.v1 import AppTest
+
+# As `streamlit run` does at start: the app's folder on sys.path for good. Without it each script
+# run adds the folder and removes it again at its end, and a removal while the warm-up thread walks
+# sys.path can skip site-packages ("No module named 'pandas'"), which no server ever sees.
+sys.path.insert(0, os.getcwd())
 
 first_import = {}  # module -> the thread that imported it first
 

@@ -150,10 +150,12 @@ def goto(page, name: str) -> None:
 def plane_position(page, z, mode: str = "explore", painted: bool = False) -> tuple[float, float]:
     """Screen position of the latent point ``z`` on the page's plane of ``mode`` (drawn by Plotly,
     or with ``painted`` also by its first paint)."""
-    return tuple(page.evaluate("""([z, mode, painted]) => {
+    # (waited for, not read once: a rerun may still be drawing the plane when a test asks)
+    return tuple(page.wait_for_function("""([z, mode, painted]) => {
         const v = [...window.__latentPlane.views].find(v => v.data.mode === mode && v.main && (painted ? v.main.painted : v.main.ready));
+        if (!v) return null;
         const r = v.main.stage.getBoundingClientRect(), p = v.main.toPx(z);
-        return [r.left + p[0], r.top + p[1]]; }""", [list(map(float, z)), mode, painted]))
+        return [r.left + p[0], r.top + p[1]]; }""", arg=[list(map(float, z)), mode, painted]).json_value())
 
 
 def isolated_point(page, label: int, mode: str = "explore") -> tuple[int, list[float]]:
