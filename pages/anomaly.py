@@ -96,7 +96,7 @@ with side_col:
 
 with plot_col:
     low, high = score_color_range(s)  # the histogram's colour scale too
-    pin = {"index": pick, "z": [float(v) for v in view.z_mean[pick][:2]]} if picked else None
+    pin = view.point(pick) if picked else None
     latent_plane("anomaly_plane", ScoresPayload(model=plane_model_of(entry, view), scores=publish(scores_asset(s)),
                                                 label=label, low=low, high=high, threshold=float(threshold),
                                                 pin=pin), on_pick=on_plane_pick)
